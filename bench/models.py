@@ -1,0 +1,261 @@
+"""The model registry: a name (or a name plus scaling coefficients) to a ModelSpec to a network.
+
+Names are timm names everywhere. Three kinds exist:
+
+* scalable bases (``efficientnet_b0``, ``resnet18/34/50/101/152``, ``mobilenetv1_100``,
+  ``mobilenetv2_100``): accept width / depth / resolution / compound scaling;
+* EfficientNet presets ``efficientnet_b1``..``b7``: the paper's published (w, d, size),
+  built by scaling B0, identical to timm's models of the same name;
+* any other timm model: built as timm defines it, at its default input size.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import TYPE_CHECKING
+
+from bench.families import FAMILIES, Architecture, Family, family_of_base
+from bench.scaling import PAPER_COEFFICIENTS, CompoundCoefficients, compound, round_resolution
+from bench.specs import ModelSpec
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+
+TIMM_FAMILY = "timm"
+
+
+class UnknownModelError(ValueError):
+    """A model name that neither timm nor the presets know."""
+
+
+class NotScalableError(ValueError):
+    """Scaling coefficients given for a model that has no scalable family."""
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A published variant: fixed (w, d) and input size, scaled from a family base."""
+
+    name: str
+    base: str
+    width: float
+    depth: float
+    input_size: int
+    dropout: float
+
+
+@lru_cache(maxsize=1)
+def presets() -> dict[str, Preset]:
+    """EfficientNet B0..B7 as published (bench/reference/efficientnet_presets.csv)."""
+    text = resources.files("bench.reference").joinpath("efficientnet_presets.csv").read_text()
+    rows = csv.DictReader(text.splitlines())
+    return {
+        row["model"]: Preset(
+            row["model"], "efficientnet_b0", float(row["width"]), float(row["depth"]),
+            int(row["input_size"]), float(row["dropout"]),
+        )
+        for row in rows
+    }
+
+
+def scalable_bases() -> dict[str, Family]:
+    """Every scalable base name and its family."""
+    return {base: family for family in FAMILIES.values() for base in family.bases}
+
+
+@lru_cache(maxsize=1)
+def _timm_names() -> frozenset[str]:
+    import timm
+
+    return frozenset(timm.list_models())
+
+
+def known_names() -> list[str]:
+    """All names a suite may use (presets, scalable bases, every timm model)."""
+    return sorted(set(presets()) | set(scalable_bases()) | _timm_names())
+
+
+def check_name(name: str) -> None:
+    """Raise UnknownModelError with a did-you-mean when ``name`` is not a known model."""
+    if name in presets() or name in scalable_bases() or name in _timm_names():
+        return
+    close = difflib.get_close_matches(name, known_names(), n=3, cutoff=0.6)
+    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    raise UnknownModelError(f"unknown model {name!r}{hint}")
+
+
+def default_input_size(name: str) -> int:
+    """The input size a name is evaluated at by default: published size, family base, or timm's cfg."""
+    if name in presets():
+        return presets()[name].input_size
+    family = family_of_base(name)
+    if family is not None:
+        return family.base_resolution
+    import timm
+
+    cfg = timm.models.get_pretrained_cfg(name)
+    return int(cfg.input_size[-1]) if cfg is not None else 224
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def make_spec(
+    model: str,
+    *,
+    width: float | None = None,
+    depth: float | None = None,
+    resolution: float | None = None,
+    phi: float | None = None,
+    coefficients: CompoundCoefficients = PAPER_COEFFICIENTS,
+    input_size: int | None = None,
+    name: str | None = None,
+    in_chans: int = 3,
+    num_classes: int = 1000,
+) -> ModelSpec:
+    """The ModelSpec for ``model`` scaled by the given coefficients (none given: unscaled).
+
+    ``phi`` means compound scaling (d, w, r = alpha^phi, beta^phi, gamma^phi); otherwise the
+    method follows from which of width / depth / resolution are given.
+    """
+    check_name(model)
+    scaled = any(v is not None for v in (width, depth, resolution, phi))
+    if model in presets() and presets()[model].base != model:
+        if scaled:
+            base = presets()[model].base
+            raise NotScalableError(f"{model} is a preset of {base}; scale {base} instead")
+        return _preset_spec(presets()[model], name, input_size, in_chans, num_classes)
+    family = family_of_base(model)
+    if family is None:
+        if scaled:
+            raise NotScalableError(
+                f"{model} has no scalable family; scalable bases are {', '.join(sorted(scalable_bases()))}"
+            )
+        size = input_size or default_input_size(model)
+        label = name or (model if input_size is None else f"{model}@{size}")
+        return ModelSpec(label, model, TIMM_FAMILY, "baseline", input_size=size,
+                         in_chans=in_chans, num_classes=num_classes)
+    return _scaled_spec(model, family, width, depth, resolution, phi, coefficients, input_size,
+                        name, in_chans, num_classes)
+
+
+def _preset_spec(preset: Preset, name: str | None, input_size: int | None, in_chans: int, num_classes: int) -> ModelSpec:
+    family = family_of_base(preset.base)
+    size = input_size or preset.input_size
+    return ModelSpec(
+        name or (preset.name if input_size is None else f"{preset.name}@{size}"), preset.base, family.name,
+        "preset", width=preset.width, depth=preset.depth, resolution=size / family.base_resolution,
+        input_size=size, in_chans=in_chans, num_classes=num_classes,
+    )
+
+
+def _scaled_spec(model, family, width, depth, resolution, phi, coefficients, input_size, name, in_chans, num_classes):
+    if phi is not None:
+        if any(v is not None for v in (width, depth, resolution)):
+            raise ValueError("give either phi or explicit width/depth/resolution, not both")
+        point = compound(phi, coefficients)
+        width, depth, resolution = point.width, point.depth, point.resolution
+    given = [dim for dim, v in (("width", width), ("depth", depth), ("resolution", resolution)) if v is not None]
+    if resolution is not None and input_size is not None:
+        raise ValueError("give either a resolution coefficient or an input_size, not both")
+    if input_size is not None:
+        resolution = input_size / family.base_resolution
+    size = input_size or round_resolution(family.base_resolution, resolution or 1.0)
+    method = "compound" if phi is not None or len(given) > 1 else (given[0] if given else "baseline")
+    if method == "baseline" and input_size is not None and input_size != family.base_resolution:
+        method = "resolution"
+    w, d, r = width or 1.0, depth or 1.0, resolution or 1.0
+    label = name or _variant_name(model, method, w, d, r, phi, coefficients, size)
+    return ModelSpec(label, model, family.name, method, width=w, depth=d, resolution=r, input_size=size,
+                     phi=phi, in_chans=in_chans, num_classes=num_classes)
+
+
+def _variant_name(model, method, w, d, r, phi, coefficients, size) -> str:
+    if method == "baseline":
+        return model
+    if phi is not None:
+        suffix = f"phi{_fmt(phi)}"
+        if coefficients != PAPER_COEFFICIENTS:
+            c = coefficients
+            suffix += f"-a{_fmt(c.alpha)}-b{_fmt(c.beta)}-g{_fmt(c.gamma)}"
+        return f"{model}-{suffix}"
+    shown = {"width": "w", "depth": "d", "resolution": "r"}.get(method, "wdr")
+    parts = [f"{k}{_fmt(v)}" for k, v in (("w", w), ("d", d), ("r", r)) if k in shown]
+    return "-".join([model, *parts])
+
+
+def architecture(spec: ModelSpec) -> Architecture | None:
+    """The scaled architecture numbers of a family model (None for plain timm models)."""
+    if spec.family == TIMM_FAMILY:
+        return None
+    return FAMILIES[spec.family].bases[spec.base].scaled(spec.width, spec.depth)
+
+
+def _hash(payload: dict) -> str:
+    return hashlib.sha1(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _network(spec: ModelSpec) -> dict:
+    arch = architecture(spec)
+    return {
+        "family": spec.family,
+        "base": spec.base,
+        "arch": None if arch is None else [arch.stem, arch.channels, arch.repeats, arch.head],
+        "in_chans": spec.in_chans,
+        "num_classes": spec.num_classes,
+    }
+
+
+def network_key(spec: ModelSpec) -> str:
+    """A short stable hash of the built network alone (resolution variants of one network share it)."""
+    return _hash(_network(spec))
+
+
+def workload_key(spec: ModelSpec, **conditions: object) -> str:
+    """A short stable hash of what determines a measurement: the built network, its input, conditions.
+
+    Two specs that round to the same architecture (w=1.40 and w=1.41, say) share a key.
+    """
+    return _hash({**_network(spec), "input": list(spec.input_shape), **{k: conditions[k] for k in sorted(conditions)}})
+
+
+def _build(spec: ModelSpec, kwargs: dict) -> nn.Module:
+    if spec.family == TIMM_FAMILY:
+        import timm
+
+        return timm.create_model(spec.base, pretrained=False, **kwargs)
+    family = FAMILIES[spec.family]
+    return family.build(spec.base, family.bases[spec.base], spec.width, spec.depth, kwargs)
+
+
+def _all_on(model: nn.Module, device: torch.device) -> bool:
+    return all(t.device == device for t in (*model.parameters(), *model.buffers()))
+
+
+def build_model(spec: ModelSpec, device: str | torch.device | None = None) -> nn.Module:
+    """Build the network of ``spec`` without pretrained weights, in eval mode.
+
+    With ``device='meta'`` no memory is allocated: enough for counting parameters and MACs.
+    timm builders take ``device=`` directly (cheaper than a ``torch.device`` context, which
+    intercepts every tensor factory call); a model that ignores it is rebuilt under the context.
+    """
+    import torch
+
+    device = torch.device(device or "cpu")
+    kwargs = {"num_classes": spec.num_classes, "in_chans": spec.in_chans}
+    try:
+        model = _build(spec, {**kwargs, "device": device})
+    except TypeError:
+        model = None
+    if model is None or not _all_on(model, device):
+        with device:
+            model = _build(spec, kwargs)
+    return model.eval()

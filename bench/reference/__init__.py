@@ -1,0 +1,22 @@
+"""The paper's reported numbers, transcribed as data (see README.md in this folder)."""
+
+from __future__ import annotations
+
+import csv
+from functools import lru_cache
+from importlib import resources
+
+PAPER_TABLES = "paper_tables.csv"
+
+
+@lru_cache(maxsize=1)
+def paper_rows() -> dict[str, dict[str, str]]:
+    """Rows of Tables 2, 3, 4 and 7 keyed by ``ref`` (e.g. ``table2/efficientnet-b4``); empty cells are ''."""
+    text = resources.files(__name__).joinpath(PAPER_TABLES).read_text()
+    return {row["ref"]: row for row in csv.DictReader(text.splitlines())}
+
+
+def paper_value(ref: str, column: str) -> float | None:
+    """One reported number, or None where the paper gives none."""
+    cell = paper_rows()[ref][column]
+    return float(cell) if cell else None
