@@ -1,0 +1,88 @@
+"""A persistent memo of exact counts, keyed by workload key and the versions that built the net.
+
+Counts are pure functions of (architecture, input, torch and timm versions), so once
+counted they never need counting again: the solver and repeated suite runs read them
+from here. The file is JSON, rewritten atomically; a missing or unreadable file is an
+empty cache, never an error.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from bench.atomic import atomic_write
+from bench.complexity import Complexity, count_complexity
+from bench.models import workload_key
+from bench.specs import ModelSpec
+
+
+def _versions() -> str:
+    import timm
+    import torch
+
+    return f"torch-{torch.__version__}/timm-{timm.__version__}"
+
+
+class ComplexityCache:
+    """Counts keyed by workload key; ``path=None`` keeps them in memory only."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+        self._versions = _versions()
+        self._entries: dict[str, Complexity] = self._load()
+        self._dirty = False
+
+    def _load(self) -> dict[str, Complexity]:
+        if self.path is None or not self.path.exists():
+            return {}
+        try:
+            raw = json.loads(self.path.read_text())
+            return {key: Complexity(**value) for key, value in raw.get(self._versions, {}).items()}
+        except (OSError, ValueError, TypeError):
+            return {}
+
+    def key(self, spec: ModelSpec) -> str:
+        return workload_key(spec)
+
+    def get(self, spec: ModelSpec) -> Complexity | None:
+        return self._entries.get(self.key(spec))
+
+    def put(self, spec: ModelSpec, complexity: Complexity) -> None:
+        self._entries[self.key(spec)] = complexity
+        self._dirty = True
+
+    def count(self, spec: ModelSpec) -> Complexity:
+        """Cached counts of ``spec``, counting (and remembering) it on a miss."""
+        found = self.get(spec)
+        if found is None:
+            found = count_complexity(spec)
+            self.put(spec, found)
+        return found
+
+    def macs(self, spec: ModelSpec) -> int:
+        return self.count(spec).macs
+
+    def entries(self) -> dict[str, Complexity]:
+        """A copy of every (workload key -> counts) entry, to ship between processes."""
+        return dict(self._entries)
+
+    def merge(self, entries: dict[str, Complexity]) -> None:
+        """Add entries counted elsewhere (a worker process's cache)."""
+        fresh = {key: value for key, value in entries.items() if key not in self._entries}
+        if fresh:
+            self._entries.update(fresh)
+            self._dirty = True
+
+    def save(self) -> None:
+        """Write the cache atomically (other versions' entries in the file are kept)."""
+        if self.path is None or not self._dirty:
+            return
+        try:
+            existing = json.loads(self.path.read_text()) if self.path.exists() else {}
+        except (OSError, ValueError):
+            existing = {}
+        existing[self._versions] = {key: asdict(value) for key, value in sorted(self._entries.items())}
+        atomic_write(self.path, lambda tmp: tmp.write_text(json.dumps(existing, indent=0)))
+        self._dirty = False
