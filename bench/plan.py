@@ -1,0 +1,91 @@
+"""Suite entries to concrete ModelSpecs: solved entries get their coefficients here.
+
+Planning counts MACs (through the cache) only where an entry's cost is a target; it
+writes no results, so a target the solver cannot reach fails the run before anything is
+measured, with the same one-line SuiteError as any other input problem. Independent
+solves run in parallel worker processes, in rounds: an entry that matches a solved entry
+waits for the round after it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from bench.cache import ComplexityCache
+from bench.complexity import count_many
+from bench.models import make_spec
+from bench.parallel import imap_unordered
+from bench.solver import Match, SolverError, solve
+from bench.specs import ModelSpec
+from bench.suites import SuiteEntry, SuiteError, SuiteSpec
+
+
+@dataclass(frozen=True)
+class PlannedModel:
+    """A suite entry with its final spec; solved entries also carry the MAC target they hit."""
+
+    entry: SuiteEntry
+    spec: ModelSpec
+    target_macs: float | None = None
+
+    @property
+    def match_of(self) -> str | None:
+        return self.entry.target.describe() if self.entry.target else None
+
+
+@dataclass(frozen=True)
+class _SolveTask:
+    entry: SuiteEntry
+    target_macs: float
+    cache: ComplexityCache
+
+
+def _solve_task(task: _SolveTask) -> tuple[Match | SolverError, dict]:
+    """Solve one entry (in a worker); return the match (or the error) and everything counted."""
+    entry = task.entry
+    try:
+        result = solve(entry.model, entry.target.method, task.target_macs, task.cache.macs,
+                       tolerance=entry.target.tolerance, coefficients=entry.coefficients, name=entry.name)
+    except SolverError as error:
+        result = error
+    return result, task.cache.entries()
+
+
+def _target_spec(entry: SuiteEntry, planned: dict[str, PlannedModel]) -> ModelSpec:
+    """The spec whose MACs set ``entry``'s target (for ratios: the unscaled model)."""
+    if entry.target.entry is not None:
+        return planned[entry.target.entry].spec
+    return make_spec(entry.model)
+
+
+def _target_macs(entry: SuiteEntry, planned: dict[str, PlannedModel], cache: ComplexityCache) -> float:
+    target = entry.target
+    if target.macs is not None:
+        return target.macs
+    macs = cache.macs(_target_spec(entry, planned))
+    return float(macs) if target.entry is not None else target.macs_ratio * macs
+
+
+def plan_suite(
+    suite: SuiteSpec, cache: ComplexityCache, jobs: int = 1, on_solved: Callable[[PlannedModel], None] | None = None
+) -> list[PlannedModel]:
+    """Every entry of ``suite`` with a concrete spec, in file order."""
+    planned = {e.name: PlannedModel(e, e.spec) for e in suite.entries if e.spec is not None}
+    pending = [e for e in suite.entries if e.spec is None]
+    while pending:
+        ready = [e for e in pending if e.target.entry is None or e.target.entry in planned]
+        needed = {id(e): _target_spec(e, planned) for e in ready if e.target.macs is None}
+        for counted in count_many([s for s in needed.values() if cache.get(s) is None], jobs):
+            cache.put(counted.spec, counted.complexity)
+        tasks = [_SolveTask(e, _target_macs(e, planned, cache), cache) for e in ready]
+        for index, (result, entries) in imap_unordered(_solve_task, tasks, jobs):
+            cache.merge(entries)
+            entry = tasks[index].entry
+            if isinstance(result, SolverError):
+                raise SuiteError(suite.path, entry.where, str(result))
+            planned[entry.name] = PlannedModel(entry, result.spec, tasks[index].target_macs)
+            if on_solved is not None:
+                on_solved(planned[entry.name])
+        pending = [e for e in pending if e.name not in planned]
+    return [planned[e.name] for e in suite.entries]

@@ -1,0 +1,305 @@
+"""Suite files: load, validate once against the schema, and return a frozen SuiteSpec.
+
+This is the one place input errors are found. Every problem becomes a ``SuiteError``
+whose message is one line naming the file and the field, e.g.
+``suites/x.yaml: models[2].scale.w: must be a positive number, got -1``.
+
+A suite is YAML (safe-loaded)::
+
+    name: fig3_single_dim            # optional, defaults to the file name
+    description: ...
+    reference: Figure 3              # what part of the paper it reproduces
+    metrics: [complexity]
+    compound: {alpha: 1.2, beta: 1.1, gamma: 1.15}   # optional defaults for phi
+    models:
+      - model: resnet50              # any timm name, unscaled
+        paper: table2/resnet-50      # row of bench/reference/paper_tables.csv
+      - model: efficientnet_b0
+        scale: {w: [1.4, 1.8, 2.6]}  # a list sweeps: one entry per value
+      - model: efficientnet_b0
+        name: b0-compound
+        scale: {d: 1.4, w: 1.2, r: 1.3}
+      - model: efficientnet_b0
+        scale: {method: width, match: b0-compound}   # solved to equal b0-compound's MACs
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bench.models import UnknownModelError, check_name, make_spec, presets, scalable_bases
+from bench.reference import paper_rows
+from bench.scaling import PAPER_COEFFICIENTS, CompoundCoefficients
+from bench.solver import DEFAULT_TOLERANCE, MATCHABLE_METHODS
+from bench.specs import ModelSpec
+
+SUPPORTED_METRICS = ("complexity",)
+_TOP_KEYS = ("name", "description", "reference", "metrics", "compound", "models")
+_ENTRY_KEYS = ("model", "name", "scale", "input_size", "paper", "note")
+_SCALE_KEYS = ("w", "d", "r", "phi", "method", "match", "macs", "macs_ratio", "tolerance", "alpha", "beta", "gamma")
+_SWEEPABLE = ("w", "d", "r", "phi", "match")
+_UNITS = {"k": 1e3, "m": 1e6, "g": 1e9, "t": 1e12}
+
+
+class SuiteError(ValueError):
+    """An invalid suite file; ``str()`` is the one line to show the user."""
+
+    def __init__(self, path: str, where: str, message: str) -> None:
+        super().__init__(f"{path}: {where}: {message}" if where else f"{path}: {message}")
+
+
+@dataclass(frozen=True)
+class MatchTarget:
+    """How a solved entry's cost is fixed: another entry's MACs, an absolute number, or a ratio."""
+
+    method: str
+    entry: str | None = None
+    macs: float | None = None
+    macs_ratio: float | None = None  # times the MACs of the unscaled model
+    tolerance: float = DEFAULT_TOLERANCE
+
+    def describe(self) -> str:
+        if self.entry is not None:
+            return f"MACs of {self.entry}"
+        if self.macs is not None:
+            return f"{self.macs / 1e9:.4g} G MACs"
+        return f"{self.macs_ratio:g} x the unscaled model's MACs"
+
+
+@dataclass(frozen=True)
+class SuiteEntry:
+    """One model of a suite: a ready spec, or a target the solver turns into one."""
+
+    name: str
+    model: str
+    where: str
+    spec: ModelSpec | None = None
+    target: MatchTarget | None = None
+    coefficients: CompoundCoefficients = PAPER_COEFFICIENTS
+    paper: str | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class SuiteSpec:
+    """A validated suite; entries keep the file's order (sweeps expanded in place)."""
+
+    name: str
+    path: str
+    description: str
+    reference: str
+    metrics: tuple[str, ...]
+    entries: tuple[SuiteEntry, ...] = field(repr=False)
+
+
+def load_suite(path: str | Path) -> SuiteSpec:
+    """Read and validate a suite file; raises SuiteError (one line) on any problem."""
+    path = Path(path)
+    label = str(path)
+    if not path.is_file():
+        raise SuiteError(label, "", "no such suite file")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else ""
+        raise SuiteError(label, where, f"not valid YAML ({getattr(error, 'problem', None) or error})") from None
+    return _Validator(label).suite(raw, default_name=path.stem)
+
+
+def _did_you_mean(word: str, options: tuple[str, ...] | list[str]) -> str:
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.5)
+    return f" (did you mean {close[0]!r}?)" if close else f"; expected one of: {', '.join(options)}"
+
+
+class _Validator:
+    """Walks the raw YAML once, raising SuiteError with the file and field on the first problem."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def fail(self, where: str, message: str) -> SuiteError:
+        return SuiteError(self.path, where, message)
+
+    def mapping(self, value: Any, where: str, allowed: tuple[str, ...]) -> dict:
+        if not isinstance(value, dict):
+            raise self.fail(where, f"must be a mapping, got {type(value).__name__}")
+        for key in value:
+            if key not in allowed:
+                raise self.fail(where, f"unknown key {key!r}{_did_you_mean(str(key), allowed)}")
+        return value
+
+    def text(self, value: Any, where: str) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(where, f"must be a non-empty string, got {value!r}")
+        return value
+
+    def number(self, value: Any, where: str, *, positive: bool = True) -> float:
+        """A finite number; YAML strings like '1.8e9' or '1.8G' are accepted too."""
+        number = parse_number(value)
+        if number is None or not math.isfinite(number):
+            raise self.fail(where, f"must be a number, got {value!r}")
+        if positive and number <= 0:
+            raise self.fail(where, f"must be a positive number, got {value!r}")
+        return number
+
+    def suite(self, raw: Any, default_name: str) -> SuiteSpec:
+        raw = self.mapping(raw if raw is not None else {}, "top level", _TOP_KEYS)
+        metrics = raw.get("metrics", ["complexity"])
+        if not isinstance(metrics, list) or not metrics:
+            raise self.fail("metrics", f"must be a non-empty list, got {metrics!r}")
+        for i, metric in enumerate(metrics):
+            if metric not in SUPPORTED_METRICS:
+                raise self.fail(f"metrics[{i}]", f"unknown metric {metric!r}{_did_you_mean(str(metric), SUPPORTED_METRICS)}")
+        coefficients = self.coefficients(raw.get("compound", {}), "compound", PAPER_COEFFICIENTS)
+        models = raw.get("models")
+        if not isinstance(models, list) or not models:
+            raise self.fail("models", "must be a non-empty list of model entries")
+        entries = [entry for i, item in enumerate(models) for entry in self.entries(item, f"models[{i}]", coefficients)]
+        self.check_names(entries)
+        return SuiteSpec(
+            name=self.text(raw.get("name", default_name), "name"),
+            path=self.path,
+            description=str(raw.get("description", "")).strip(),
+            reference=str(raw.get("reference", "")).strip(),
+            metrics=tuple(metrics),
+            entries=tuple(entries),
+        )
+
+    def coefficients(self, raw: Any, where: str, default: CompoundCoefficients) -> CompoundCoefficients:
+        raw = self.mapping(raw, where, ("alpha", "beta", "gamma"))
+        values = {k: self.number(v, f"{where}.{k}") for k, v in raw.items()}
+        for key, value in values.items():
+            if value < 1:
+                raise self.fail(f"{where}.{key}", f"must be >= 1 (scaling never shrinks), got {value!r}")
+        return replace(default, **values)
+
+    def entries(self, item: Any, where: str, coefficients: CompoundCoefficients) -> list[SuiteEntry]:
+        """One entry, or several when one scale value is a list (a sweep)."""
+        item = self.mapping(item, where, _ENTRY_KEYS)
+        scale = self.mapping(item.get("scale", {}), f"{where}.scale", _SCALE_KEYS)
+        swept = [key for key in _SWEEPABLE if isinstance(scale.get(key), list)]
+        if len(swept) > 1:
+            raise self.fail(f"{where}.scale", f"only one value may be a list (a sweep), got lists for {', '.join(swept)}")
+        if not swept:
+            return [self.entry(item, scale, where, coefficients)]
+        key = swept[0]
+        if not scale[key]:
+            raise self.fail(f"{where}.scale.{key}", "a sweep needs at least one value")
+        if "name" in item or "paper" in item:
+            raise self.fail(where, "a sweep names its entries itself; drop 'name' and 'paper' or list entries one by one")
+        return [self.entry(item, {**scale, key: value}, f"{where}.scale.{key}[{j}]", coefficients)
+                for j, value in enumerate(scale[key])]
+
+    def entry(self, item: dict, scale: dict, where: str, suite_coefficients: CompoundCoefficients) -> SuiteEntry:
+        model = self.model(item.get("model"), where)
+        coefficients = self.coefficients(
+            {k: scale[k] for k in ("alpha", "beta", "gamma") if k in scale}, f"{where}.scale", suite_coefficients
+        )
+        paper = item.get("paper")
+        if paper is not None and paper not in paper_rows():
+            raise self.fail(f"{where}.paper", f"no reported row {paper!r}{_did_you_mean(str(paper), sorted(paper_rows()))}")
+        name = self.text(item["name"], f"{where}.name") if "name" in item else None
+        input_size = int(self.number(item["input_size"], f"{where}.input_size")) if "input_size" in item else None
+        common = {"model": model, "where": where, "coefficients": coefficients, "paper": paper,
+                  "note": str(item.get("note", ""))}
+        if any(k in scale for k in ("match", "macs", "macs_ratio")):
+            if input_size is not None:
+                raise self.fail(f"{where}.input_size", "a solved entry takes its input size from the solver")
+            target = self.target(scale, model, f"{where}.scale")
+            return SuiteEntry(name=name or _solved_name(model, target), target=target, **common)
+        spec = self.spec(model, scale, input_size, name, coefficients, where)
+        return SuiteEntry(name=spec.name, spec=spec, **common)
+
+    def model(self, value: Any, where: str) -> str:
+        if value is None:
+            raise self.fail(where, "missing required key 'model'")
+        name = self.text(value, f"{where}.model")
+        try:
+            check_name(name)
+        except UnknownModelError as error:
+            raise self.fail(f"{where}.model", str(error)) from None
+        return name
+
+    def spec(self, model, scale, input_size, name, coefficients, where) -> ModelSpec:
+        coefs = {key: self.number(scale[key], f"{where}.scale.{key}", positive=key != "phi")
+                 for key in ("w", "d", "r", "phi") if key in scale}
+        for key in ("tolerance",):
+            if key in scale:
+                raise self.fail(f"{where}.scale.{key}", "only applies to solved entries (with match, macs or macs_ratio)")
+        try:
+            spec = make_spec(model, width=coefs.get("w"), depth=coefs.get("d"), resolution=coefs.get("r"),
+                             phi=coefs.get("phi"), coefficients=coefficients, input_size=input_size, name=name)
+        except ValueError as error:  # NotScalableError included
+            raise self.fail(f"{where}.scale", str(error)) from None
+        method = scale.get("method")
+        if method is not None and method != spec.method:
+            raise self.fail(f"{where}.scale.method", f"says {method!r} but the coefficients given mean {spec.method!r}")
+        return spec
+
+    def target(self, scale: dict, model: str, where: str) -> MatchTarget:
+        given = [k for k in ("match", "macs", "macs_ratio") if k in scale]
+        if len(given) > 1:
+            raise self.fail(where, f"give one of match, macs, macs_ratio, not {' and '.join(given)}")
+        for key in ("w", "d", "r", "phi"):
+            if key in scale:
+                raise self.fail(f"{where}.{key}", f"a solved entry gets its coefficients from the solver; drop {key!r}")
+        method = scale.get("method")
+        if method not in MATCHABLE_METHODS:
+            raise self.fail(f"{where}.method", f"a solved entry needs method: one of {', '.join(MATCHABLE_METHODS)}; got {method!r}")
+        if model not in scalable_bases():
+            hint = f"; scale {presets()[model].base} instead" if model in presets() else ""
+            raise self.fail(f"{where}", f"{model} is not a scalable base{hint}")
+        tolerance = self.number(scale.get("tolerance", DEFAULT_TOLERANCE), f"{where}.tolerance")
+        if tolerance >= 1:
+            raise self.fail(f"{where}.tolerance", f"must be a fraction below 1 (0.03 = 3%), got {tolerance!r}")
+        entry = self.text(scale["match"], f"{where}.match") if "match" in scale else None
+        macs = self.number(scale["macs"], f"{where}.macs") if "macs" in scale else None
+        ratio = self.number(scale["macs_ratio"], f"{where}.macs_ratio") if "macs_ratio" in scale else None
+        return MatchTarget(method=method, entry=entry, macs=macs, macs_ratio=ratio, tolerance=tolerance)
+
+    def check_names(self, entries: list[SuiteEntry]) -> None:
+        seen: dict[str, str] = {}
+        for entry in entries:
+            if entry.name in seen:
+                raise self.fail(entry.where, f"duplicate entry name {entry.name!r} (also {seen[entry.name]}); add a 'name'")
+            seen[entry.name] = entry.where
+        by_name = {e.name: e for e in entries}
+        for entry in entries:
+            chain = [entry.name]
+            while (match := by_name[chain[-1]].target.entry if by_name[chain[-1]].target else None) is not None:
+                if match not in by_name:
+                    raise self.fail(f"{by_name[chain[-1]].where}.scale.match",
+                                    f"no entry named {match!r}{_did_you_mean(match, list(by_name))}")
+                if match in chain:
+                    raise self.fail(f"{entry.where}.scale.match", f"circular match: {' -> '.join(chain + [match])}")
+                chain.append(match)
+
+
+def _solved_name(model: str, target: MatchTarget) -> str:
+    if target.entry is not None:
+        return f"{model}-{target.method}@{target.entry}"
+    if target.macs is not None:
+        return f"{model}-{target.method}@{target.macs / 1e9:.4g}G"
+    return f"{model}-{target.method}@x{target.macs_ratio:.4g}"
+
+
+def parse_number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        text = value.strip().lower()
+        scale = _UNITS.get(text[-1:], 1.0)
+        try:
+            return float(text[:-1] if scale != 1.0 else text) * scale
+        except ValueError:
+            return None
+    return None
