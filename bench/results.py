@@ -1,0 +1,119 @@
+"""The results store: one tidy row per (suite, entry, measurement, workload), written atomically.
+
+This module is the only writer of results. A store is a single CSV file (default) or a
+Parquet file (``.parquet``, needs pyarrow); ``pandas.read_csv`` / ``read_parquet`` reads
+it in one call. Every write takes an exclusive lock, reads the table, merges the new rows
+and atomically replaces the file, so concurrent runs never lose or tear rows. A row is
+"done" when a row with the same identity exists; reruns skip it unless forced, and a
+forced row replaces the old one.
+"""
+
+from __future__ import annotations
+
+import fcntl
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import pandas as pd
+
+from bench.atomic import atomic_write
+from bench.environment import ENVIRONMENT_COLUMNS
+
+IDENTITY_COLUMNS = ("suite", "entry", "measurement", "workload_key")
+SPEC_COLUMNS = (
+    "model", "base", "family", "method", "width", "depth", "resolution", "phi",
+    "input_size", "in_chans", "num_classes",
+)
+COMPLEXITY_COLUMNS = ("params", "macs", "activations", "counter")
+MATCH_COLUMNS = ("target_macs", "match_of", "paper_ref")
+COLUMNS = IDENTITY_COLUMNS + SPEC_COLUMNS + COMPLEXITY_COLUMNS + MATCH_COLUMNS + ENVIRONMENT_COLUMNS
+DEFAULT_RESULTS = Path("reports") / "results.csv"
+
+
+class ResultsFormatError(ValueError):
+    """A results path whose format cannot be read or written here."""
+
+
+def _format(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return "csv"
+    if suffix in (".parquet", ".pq"):
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            raise ResultsFormatError(f"{path}: Parquet needs pyarrow (pip install 'effbench[parquet]')") from None
+        return "parquet"
+    raise ResultsFormatError(f"{path}: results must be a .csv or .parquet file")
+
+
+def read_results(path: Path) -> pd.DataFrame:
+    """The whole table (columns in ``COLUMNS`` order first); an absent file is an empty table."""
+    fmt = _format(path)
+    if not path.exists():
+        return pd.DataFrame(columns=list(COLUMNS))
+    frame = pd.read_csv(path, keep_default_na=True) if fmt == "csv" else pd.read_parquet(path)
+    extra = [c for c in frame.columns if c not in COLUMNS]
+    return frame.reindex(columns=list(COLUMNS) + extra)
+
+
+def _write(frame: pd.DataFrame, path: Path) -> None:
+    if _format(path) == "csv":
+        atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False))
+    else:
+        atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def identity(row: dict) -> tuple:
+    return tuple(str(row[c]) for c in IDENTITY_COLUMNS)
+
+
+def done_identities(path: Path) -> set[tuple]:
+    """Identities of the rows already in the store."""
+    frame = read_results(path)
+    return {tuple(map(str, values)) for values in frame[list(IDENTITY_COLUMNS)].itertuples(index=False)}
+
+
+def append_rows(path: Path, rows: Iterable[dict]) -> int:
+    """Merge ``rows`` into the store atomically; a row replaces any old row of the same identity.
+
+    Returns the number of rows written.
+    """
+    new = pd.DataFrame(list(rows))
+    if new.empty:
+        return 0
+    missing = [c for c in IDENTITY_COLUMNS if c not in new.columns]
+    if missing:
+        raise ValueError(f"rows lack identity columns {missing}")
+    with _locked(path):
+        old = read_results(path)
+        if not old.empty:
+            new_ids = {identity(r) for r in new.to_dict("records")}
+            keep = [identity(r) not in new_ids for r in old.to_dict("records")]
+            old = old[keep]
+        frames = [f for f in (old, new) if not f.empty]
+        merged = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        extra = [c for c in merged.columns if c not in COLUMNS]
+        _write(merged.reindex(columns=list(COLUMNS) + extra), path)
+    return len(new)
+
+
+def spec_columns(spec) -> dict:
+    """The SPEC_COLUMNS of a ModelSpec (``model`` is the variant's name)."""
+    return {
+        "model": spec.name, "base": spec.base, "family": spec.family, "method": spec.method,
+        "width": spec.width, "depth": spec.depth, "resolution": spec.resolution, "phi": spec.phi,
+        "input_size": spec.input_size, "in_chans": spec.in_chans, "num_classes": spec.num_classes,
+    }

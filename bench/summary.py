@@ -1,0 +1,36 @@
+"""Text tables for the terminal: our exact counts beside the paper's, with deltas."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from bench.reference import paper_value
+
+
+def _paper(ref: object, column: str) -> float | None:
+    return paper_value(ref, column) if isinstance(ref, str) and ref else None
+
+
+def complexity_table(results: pd.DataFrame, suite: str, entries: list[str]) -> str:
+    """One line per entry of ``suite`` (in ``entries`` order): coefficients, counts, paper MACs, delta."""
+    rows = results[(results["suite"] == suite) & (results["measurement"] == "complexity")]
+    rows = rows.drop_duplicates("entry", keep="last").set_index("entry").reindex(entries).dropna(subset=["macs"])
+    lines = []
+    for entry, row in rows.iterrows():
+        paper_macs = _paper(row["paper_ref"], "macs_b")
+        paper_params = _paper(row["paper_ref"], "params_m")
+        macs_g, params_m = row["macs"] / 1e9, row["params"] / 1e6
+        lines.append({
+            "entry": entry,
+            "method": row["method"],
+            "w": f"{row['width']:.3g}", "d": f"{row['depth']:.3g}", "px": int(row["input_size"]),
+            "params M": f"{params_m:.3f}",
+            "paper M": "" if paper_params is None else f"{paper_params:g}",
+            "MACs G": f"{macs_g:.4f}",
+            "paper G": "" if paper_macs is None else f"{paper_macs:g}",
+            "vs paper": "" if paper_macs is None else f"{macs_g / paper_macs - 1:+.1%}",
+            "target": "" if pd.isna(row["target_macs"]) else f"{row['macs'] / row['target_macs'] - 1:+.1%}",
+        })
+    if not lines:
+        return "(no complexity rows)"
+    return pd.DataFrame(lines).to_string(index=False)

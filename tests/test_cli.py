@@ -1,0 +1,71 @@
+"""`python -m bench ...` end to end on the smoke suite: rows, skip on rerun, --force, other commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+
+from bench.cli import main
+from bench.environment import ENVIRONMENT_COLUMNS
+from tests.conftest import ROOT
+
+SMOKE = str(ROOT / "suites" / "smoke.yaml")
+
+
+def test_run_writes_one_row_per_entry_then_skips_then_forces(results_path: Path, capsys) -> None:
+    assert main(["run", SMOKE, "--results", str(results_path), "--jobs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "smoke: 5 rows written, 0 already done" in out and "efficientnet_b1" in out
+    frame = pd.read_csv(results_path)
+    assert len(frame) == 5 and set(frame["measurement"]) == {"complexity"}
+    conditions = [c for c in ENVIRONMENT_COLUMNS if c not in ("gpu", "git_commit")]  # empty without a GPU / git
+    assert frame[conditions].notna().all().all()
+    assert set(frame["torch"]) == {torch.__version__} and (frame["threads"] > 0).all()
+    assert frame.loc[frame["entry"] == "efficientnet_b1", "macs"].item() == 686802832
+    solved = frame[frame["target_macs"].notna()]
+    assert len(solved) == 1 and abs(solved["macs"].item() / solved["target_macs"].item() - 1) <= 0.03
+    assert (results_path.parent / "complexity-cache.json").exists()
+
+    assert main(["run", SMOKE, "--results", str(results_path), "--quiet"]) == 0
+    assert len(pd.read_csv(results_path)) == 5
+    assert main(["run", SMOKE, "--results", str(results_path), "--force"]) == 0
+    assert "5 rows written" in capsys.readouterr().out
+    assert len(pd.read_csv(results_path)) == 5
+
+
+def test_parquet_results(tmp_path: Path) -> None:
+    path = tmp_path / "results.parquet"
+    assert main(["run", SMOKE, "--results", str(path), "--quiet", "--no-cache"]) == 0
+    assert len(pd.read_parquet(path)) == 5
+    assert not (tmp_path / "complexity-cache.json").exists()
+
+
+def test_count_solve_models_validate(capsys) -> None:
+    assert main(["count", "efficientnet_b0", "--phi", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "efficientnet_b0-phi1: compound" in out and "859,853,760" in out
+    assert main(["solve", "resnet50", "--method", "width", "--macs-ratio", "4"]) == 0
+    assert "resnet50-w2.03" in capsys.readouterr().out
+    assert main(["models"]) == 0
+    assert "efficientnet_b7: w=2.0 d=3.1 input 600px" in capsys.readouterr().out
+    assert main(["validate", SMOKE]) == 0
+    assert "5 entries (1 solved)" in capsys.readouterr().out
+
+
+def test_input_errors_exit_2_in_one_line(capsys) -> None:
+    assert main(["count", "resnet5O"]) == 2
+    assert main(["solve", "efficientnet_b0", "--method", "depth", "--match-phi", "1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and err[0].startswith("error: unknown model 'resnet5O'")
+    assert "depth-only scaling" in err[1]
+
+
+def test_every_command_has_help(capsys) -> None:
+    for command in ("run", "validate", "count", "solve", "models"):
+        with pytest.raises(SystemExit) as exit_:
+            main([command, "--help"])
+        assert exit_.value.code == 0
+        assert "usage:" in capsys.readouterr().out

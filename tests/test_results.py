@@ -1,0 +1,65 @@
+"""The results store: tidy rows, atomic merge, replace-by-identity, CSV and Parquet, concurrent writers."""
+
+from __future__ import annotations
+
+import multiprocessing
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from bench.results import COLUMNS, ResultsFormatError, append_rows, done_identities, read_results
+
+
+def _row(entry: str, macs: int, suite: str = "s", key: str = "k") -> dict:
+    return {"suite": suite, "entry": entry, "measurement": "complexity", "workload_key": f"{key}-{entry}",
+            "model": entry, "macs": macs, "params": 1, "activations": 2}
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_round_trip_and_identity_replacement(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"results{suffix}"
+    assert read_results(path).empty
+    assert append_rows(path, [_row("a", 10), _row("b", 20)]) == 2
+    assert append_rows(path, [_row("a", 11), _row("c", 30)]) == 2
+    frame = read_results(path)
+    assert list(frame.columns[: len(COLUMNS)]) == list(COLUMNS)
+    assert sorted(zip(frame["entry"], frame["macs"])) == [("a", 11), ("b", 20), ("c", 30)]
+    assert ("s", "a", "complexity", "k-a") in done_identities(path)
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_pandas_reads_the_store_in_one_call(tmp_path: Path) -> None:
+    path = tmp_path / "results.csv"
+    append_rows(path, [_row("a", 10)])
+    assert pd.read_csv(path)["macs"].tolist() == [10]
+
+
+def test_new_columns_are_kept_for_old_rows(tmp_path: Path) -> None:
+    path = tmp_path / "results.csv"
+    append_rows(path, [_row("a", 10)])
+    append_rows(path, [{**_row("b", 20), "extra_metric": 1.5}])
+    frame = read_results(path).set_index("entry")
+    assert frame.loc["b", "extra_metric"] == 1.5 and pd.isna(frame.loc["a", "extra_metric"])
+
+
+def test_bad_format_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ResultsFormatError, match=r"\.csv or \.parquet"):
+        read_results(tmp_path / "results.xlsx")
+
+
+def _writer(path: str, worker: int) -> None:
+    for i in range(10):
+        append_rows(Path(path), [_row(f"w{worker}-{i}", i)])
+
+
+def test_concurrent_writers_lose_no_rows(tmp_path: Path) -> None:
+    path = tmp_path / "results.csv"
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_writer, args=(str(path), w)) for w in range(3)]
+    for p in workers:
+        p.start()
+    for p in workers:
+        p.join(timeout=120)
+        assert p.exitcode == 0
+    assert len(read_results(path)) == 30
