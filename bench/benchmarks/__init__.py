@@ -1,0 +1,1 @@
+"""pytest-benchmark cases: ``pytest bench/ --benchmark-only``."""

@@ -1,0 +1,35 @@
+"""The project's own promises: README commands, CI script and tox envs stay consistent."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+from tests.conftest import ROOT
+
+
+def _block_after(marker: str) -> str:
+    text = (ROOT / "README.md").read_text()
+    match = re.search(rf"<!-- {marker} -->\s*```bash\n(.+?)\n```", text, re.S)
+    assert match, f"README lacks a bash block after <!-- {marker} -->"
+    return match.group(1).strip()
+
+
+def test_readme_has_the_two_setup_commands() -> None:
+    main, tests = _block_after("main-command"), _block_after("test-command")
+    assert "\n" not in main and "\n" not in tests
+    assert "python -m bench" in main and "pytest" in tests
+    assert "pip install -e" in main and "pip install -e" in tests
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    script = (ROOT / ".ci" / "run").read_text()
+    extract = re.search(r"command=\$\((.+)\)\n", script).group(1)
+    out = subprocess.run(["bash", "-c", extract], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert out.strip() == _block_after("test-command")
+
+
+def test_tox_has_the_four_envs() -> None:
+    text = (ROOT / "tox.ini").read_text()
+    for env in ("tests", "slow", "bench", "report"):
+        assert f"[testenv:{env}]" in text
