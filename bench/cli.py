@@ -8,6 +8,7 @@ one line and exit with status 2; nothing is written.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -63,6 +64,22 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("--match-phi", type=float, help="target = MACs of compound scaling at this phi")
     solve.add_argument("--tolerance", type=float, default=0.03, help="largest relative miss allowed (default 0.03)")
 
+    gate = commands.add_parser(
+        "gate", help="fail when the code makes a model slower than at the baseline revision",
+        description="Time each model of a suite with the baseline revision's code and the working tree's, "
+                    "interleaved pair by pair on one core; exit 1 when a model's median slowdown exceeds the threshold.")
+    gate.add_argument("--suite", type=Path, default=Path("suites") / "ci_latency.yaml", help="models to check")
+    gate.add_argument("--baseline", type=Path, default=None, help="baseline file naming the revision "
+                      "(default suites/ci_latency.baseline.json)")
+    gate.add_argument("--against", metavar="REV", help="compare with this git revision instead of the baseline file's")
+    gate.add_argument("--rounds", type=int, default=4, help="fresh model instances per side (default 4)")
+    gate.add_argument("--pairs", type=int, default=10, help="interleaved forward pairs per round (default 10)")
+    gate.add_argument("--threshold", type=float, help="largest allowed median slowdown (default: the baseline file's, else 0.08)")
+    gate.add_argument("--inject-slowdown", action="append", default=[], metavar="MODEL=FRACTION",
+                      help="slow MODEL down by FRACTION in the candidate (to validate the gate)")
+    gate.add_argument("--json", type=Path, help="also write the report as JSON here")
+    gate.add_argument("--set-baseline", metavar="REV", help="record REV as the baseline revision and exit")
+
     commands.add_parser("models", help="list scalable bases and presets",
                         description="List the scalable families, their bases, and the EfficientNet presets.")
     return parser
@@ -75,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bench.solver import SolverError
     from bench.suites import SuiteError
 
-    handlers = {"run": _run, "validate": _validate, "count": _count, "solve": _solve, "models": _models}
+    handlers = {"run": _run, "validate": _validate, "count": _count, "solve": _solve, "gate": _gate, "models": _models}
     try:
         return handlers[args.command](args)
     except (SuiteError, UnknownModelError, ResultsFormatError, SolverError, ValueError) as error:
@@ -163,6 +180,38 @@ def _solve(args: argparse.Namespace) -> int:
     print(f"  MACs {match.macs / 1e9:.4f} G vs target {target / 1e9:.4f} G ({match.rel_error:+.2%}), "
           f"{match.evaluations} networks counted")
     return 0
+
+
+def _gate(args: argparse.Namespace) -> int:
+    from bench import gate
+    from bench.suites import load_suite
+
+    root = gate.repo_root()
+    baseline_file = args.baseline or root / gate.DEFAULT_BASELINE
+    if args.set_baseline:
+        commit = gate.resolve_revision(args.set_baseline, root)
+        data = {"revision": commit, "threshold": args.threshold or gate.DEFAULT_THRESHOLD,
+                "note": "refresh with: python -m bench gate --set-baseline HEAD"}
+        baseline_file.write_text(json.dumps(data, indent=2) + "\n")
+        print(f"gate baseline: {baseline_file} -> {commit}")
+        return 0
+    baseline = {} if args.against else gate.read_baseline(baseline_file)
+    suite = load_suite(args.suite)
+    scaled = [e.name for e in suite.entries if e.spec is None or e.spec.method not in ("baseline", "preset")]
+    if scaled:
+        raise ValueError(f"{args.suite}: the gate times unscaled models only, not {', '.join(scaled)}")
+    settings = gate.GateSettings(rounds=args.rounds, pairs=args.pairs,
+                                 threshold=args.threshold or baseline.get("threshold", gate.DEFAULT_THRESHOLD))
+    slowdowns = {}
+    for item in args.inject_slowdown:
+        name, _, fraction = item.partition("=")
+        slowdowns[name] = float(fraction)
+    report = gate.run_gate([e.model for e in suite.entries], args.against or baseline["revision"], settings, slowdowns)
+    print(gate.format_report(report))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(report.to_json())
+    return 0 if report.passed else 1
 
 
 def _models(args: argparse.Namespace) -> int:

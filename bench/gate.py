@@ -1,0 +1,211 @@
+"""The CI latency gate: the baseline revision and the candidate, timed interleaved in one job.
+
+Absolute times on these machines drift 20-30 % between runs, and the ratio of a model's
+time to a fixed calibration workload drifts too (MobileNetV2 / a plain conv stack moved
+by 12 % between runs an hour apart: contention slows depthwise, memory-bound layers more
+than dense convolutions). What stays put is the ratio of *the same model* to itself. So the
+gate extracts the baseline revision's ``bench`` package (``git archive``), starts two
+worker processes, one importing the baseline code and one the candidate's, pins both to
+the same core, and alternates single forwards between them (A B B A ...). Each pair of
+neighbouring forwards sees the same machine state; the median of candidate/baseline over
+all pairs is the model's slowdown. Both workers rebuild the model every round, so no
+single instance's memory placement decides the result. A model fails when its median
+ratio exceeds ``1 + threshold``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import tempfile
+from contextlib import ExitStack, contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+DEFAULT_BASELINE = Path("suites") / "ci_latency.baseline.json"
+DEFAULT_THRESHOLD = 0.08
+
+
+@dataclass(frozen=True)
+class GateSettings:
+    """How much to measure: ``rounds`` fresh instances per side, ``pairs`` forward pairs each."""
+
+    rounds: int = 4
+    pairs: int = 10
+    threshold: float = DEFAULT_THRESHOLD
+    core: int | None = None  # default: the last core this process may use
+
+    def __post_init__(self) -> None:
+        if self.rounds < 1 or self.pairs < 1 or not 0 < self.threshold < 1:
+            raise ValueError("need rounds >= 1, pairs >= 1 and 0 < threshold < 1")
+
+
+@dataclass(frozen=True)
+class ModelVerdict:
+    """One model's paired comparison."""
+
+    model: str
+    baseline_ms: float
+    candidate_ms: float
+    ratio: float  # median over pairs of candidate / baseline
+    ratio_p10: float
+    ratio_p90: float
+    pairs: int
+    regressed: bool
+
+
+@dataclass(frozen=True)
+class GateReport:
+    baseline_revision: str
+    threshold: float
+    settings: GateSettings
+    verdicts: list[ModelVerdict] = field(default_factory=list)
+    slowdowns: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return not any(v.regressed for v in self.verdicts)
+
+    def to_json(self) -> str:
+        return json.dumps({**asdict(self), "passed": self.passed}, indent=2)
+
+
+def repo_root() -> Path:
+    """The checkout the running ``bench`` package lives in."""
+    return Path(__file__).resolve().parent.parent
+
+
+def read_baseline(path: Path) -> dict:
+    """The baseline file: ``{"revision": <commit>, ...}``."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise ValueError(f"{path}: cannot read the gate baseline ({error})") from None
+    if not isinstance(data.get("revision"), str):
+        raise ValueError(f"{path}: no 'revision' in the gate baseline")
+    return data
+
+
+def resolve_revision(revision: str, root: Path) -> str:
+    proc = subprocess.run(["git", "rev-parse", "--verify", f"{revision}^{{commit}}"], cwd=root,
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise ValueError(f"gate baseline revision {revision!r} is not a commit of {root}")
+    return proc.stdout.strip()
+
+
+def extract_package(revision: str, root: Path, dest: Path) -> Path:
+    """Write ``bench/`` as it is at ``revision`` under ``dest``; return ``dest``."""
+    archive = subprocess.run(["git", "archive", "--format=tar", revision, "bench"], cwd=root,
+                             capture_output=True, check=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(dest, filter="data")
+    if not (dest / "bench" / "gate_worker.py").exists():
+        raise ValueError(f"revision {revision[:12]} has no bench/gate_worker.py; choose a newer gate baseline")
+    return dest
+
+
+class _WorkerProcess:
+    """A gate worker importing ``bench`` from ``code_dir``."""
+
+    def __init__(self, code_dir: Path, core: int, slowdowns: dict[str, float]) -> None:
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(code_dir), os.environ.get("PYTHONPATH", "")])}
+        args = [sys.executable, "-m", "bench.gate_worker", "--core", str(core)]
+        args += [f"--slowdown={name}={fraction}" for name, fraction in slowdowns.items()]
+        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
+                                     cwd=code_dir, bufsize=1)
+        used = Path(self.call(op="hello")["bench"]).resolve()
+        if used != (code_dir / "bench").resolve():
+            self.close()
+            raise RuntimeError(f"gate worker imported {used}, not {code_dir / 'bench'}")
+
+    def call(self, **request) -> dict:
+        self.proc.stdin.write(json.dumps(request) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"gate worker stopped (exit status {self.proc.poll()})")
+        return json.loads(line)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=60)
+
+
+def _default_core() -> int:
+    cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else [0]
+    return cores[-1]
+
+
+def _paired_ratios(baseline: _WorkerProcess, candidate: _WorkerProcess, model: str, settings: GateSettings):
+    base_ms, cand_ms, ratios = [], [], []
+    for _ in range(settings.rounds):
+        baseline.call(op="build", model=model)
+        candidate.call(op="build", model=model)
+        for i in range(settings.pairs):
+            first, second = (baseline, candidate) if i % 2 == 0 else (candidate, baseline)
+            t_first = first.call(op="time", count=1)["ms"][0]
+            t_second = second.call(op="time", count=1)["ms"][0]
+            b, c = (t_first, t_second) if first is baseline else (t_second, t_first)
+            base_ms.append(b)
+            cand_ms.append(c)
+            ratios.append(c / b)
+    return base_ms, cand_ms, ratios
+
+
+def compare(models: list[str], baseline_dir: Path, candidate_dir: Path, settings: GateSettings,
+            slowdowns: dict[str, float] | None = None) -> list[ModelVerdict]:
+    """Paired timings of each model, baseline code vs candidate code (slowdowns apply to the candidate)."""
+    core = settings.core if settings.core is not None else _default_core()
+    with ExitStack() as stack:
+        baseline = _WorkerProcess(baseline_dir, core, {})
+        stack.callback(baseline.close)
+        candidate = _WorkerProcess(candidate_dir, core, slowdowns or {})
+        stack.callback(candidate.close)
+        verdicts = []
+        for model in models:
+            base_ms, cand_ms, ratios = _paired_ratios(baseline, candidate, model, settings)
+            ratio = float(np.median(ratios))
+            verdicts.append(ModelVerdict(
+                model=model, baseline_ms=float(np.median(base_ms)), candidate_ms=float(np.median(cand_ms)),
+                ratio=ratio, ratio_p10=float(np.percentile(ratios, 10)), ratio_p90=float(np.percentile(ratios, 90)),
+                pairs=len(ratios), regressed=ratio > 1.0 + settings.threshold,
+            ))
+    return verdicts
+
+
+@contextmanager
+def baseline_code(revision: str, root: Path) -> Iterator[Path]:
+    """A temporary directory holding ``bench/`` at ``revision``."""
+    with tempfile.TemporaryDirectory(prefix="effbench-gate-") as tmp:
+        yield extract_package(revision, root, Path(tmp))
+
+
+def run_gate(models: list[str], revision: str, settings: GateSettings, slowdowns: dict[str, float] | None = None,
+             root: Path | None = None) -> GateReport:
+    """Compare ``models`` between ``revision`` and the working tree's ``bench``."""
+    root = root or repo_root()
+    commit = resolve_revision(revision, root)
+    with baseline_code(commit, root) as baseline_dir:
+        verdicts = compare(models, baseline_dir, root, settings, slowdowns)
+    return GateReport(commit, settings.threshold, settings, verdicts, dict(slowdowns or {}))
+
+
+def format_report(report: GateReport) -> str:
+    lines = [f"latency gate: candidate vs baseline {report.baseline_revision[:12]} "
+             f"(fail above +{report.threshold:.0%}; median of {report.verdicts[0].pairs if report.verdicts else 0} "
+             f"interleaved pairs, 1 thread, same core)"]
+    for v in report.verdicts:
+        lines.append(f"  {v.model:<22} baseline {v.baseline_ms:8.2f} ms  candidate {v.candidate_ms:8.2f} ms  "
+                     f"ratio {v.ratio:.3f} [p10 {v.ratio_p10:.3f}, p90 {v.ratio_p90:.3f}]  "
+                     f"{'REGRESSED' if v.regressed else 'ok'}")
+    lines.append("latency gate: " + ("passed" if report.passed else "FAILED"))
+    return "\n".join(lines)

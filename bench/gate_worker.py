@@ -1,0 +1,91 @@
+"""One side of the latency gate: a process that builds and times models with *its own* code.
+
+``python -m bench.gate_worker [--core N] [--slowdown MODEL=FRACTION ...]`` reads JSON lines on
+stdin and answers each with one JSON line on stdout:
+
+* ``{"op": "hello"}`` -> ``{"bench": <path of the bench package in use>}``
+* ``{"op": "build", "model": NAME}`` -> ``{"ok": true}`` (a fresh instance, warmed up)
+* ``{"op": "time", "count": K}`` -> ``{"ms": [K forward times]}``
+
+The gate runs two of these, one importing the baseline revision's ``bench`` and one the
+candidate's, so both sides use their own revision's builders and timing code. The
+``--slowdown`` flag exists to validate the gate: it makes one model's forward slower by a
+fraction of its own time, as a real regression would.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import torch
+
+import bench
+from bench.latency import LatencyConditions, Runner, measurement_state
+from bench.models import build_model, make_spec
+
+WARMUP = 3
+
+
+def _spin(seconds: float) -> None:
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+
+
+class _Worker:
+    def __init__(self, slowdowns: dict[str, float]) -> None:
+        self.slowdowns = slowdowns
+        self.runner: Runner | None = None
+        self.extra = 0.0
+
+    def build(self, name: str) -> dict:
+        spec = make_spec(name)
+        self.runner = None  # free the previous instance first: a fresh one lands elsewhere in memory
+        self.runner = Runner(build_model(spec), spec.input_shape, LatencyConditions(threads=1))
+        self.extra = self.slowdowns.get(name, 0.0)
+        for _ in range(WARMUP):
+            self.runner.step()
+        return {"ok": True}
+
+    def time(self, count: int) -> dict:
+        times = []
+        for _ in range(count):
+            start = time.perf_counter_ns()
+            self.runner.step()
+            if self.extra:
+                _spin((time.perf_counter_ns() - start) / 1e9 * self.extra)
+            times.append((time.perf_counter_ns() - start) / 1e6)
+        return {"ms": times}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.gate_worker", description=__doc__.splitlines()[0])
+    parser.add_argument("--core", type=int, help="pin this process to one CPU core")
+    parser.add_argument("--slowdown", action="append", default=[], metavar="MODEL=FRACTION",
+                        help="make MODEL's forward slower by FRACTION of its time (to validate the gate)")
+    args = parser.parse_args(argv)
+    if args.core is not None and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {args.core})
+    slowdowns = {k: float(v) for k, v in (item.split("=", 1) for item in args.slowdown)}
+    worker = _Worker(slowdowns)
+    with measurement_state(LatencyConditions(threads=1)), torch.inference_mode():
+        for line in sys.stdin:
+            request = json.loads(line)
+            if request["op"] == "hello":
+                reply = {"bench": os.path.dirname(bench.__file__)}
+            elif request["op"] == "build":
+                reply = worker.build(request["model"])
+            elif request["op"] == "time":
+                reply = worker.time(int(request["count"]))
+            else:
+                break
+            print(json.dumps(reply), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

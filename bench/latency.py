@@ -1,0 +1,234 @@
+"""Latency, throughput and memory of a network, on CPU or CUDA, with the conditions explicit.
+
+One implementation for every door: the CLI and suites call ``measure_latency`` /
+``measure_throughput``; pytest-benchmark times ``Runner.step`` inside ``measurement_state``.
+
+Protocol (also in the README):
+
+* the model is put in eval mode, moved to the device (channels_last and ``torch.compile`` if
+  asked) and run under ``torch.inference_mode`` (and ``torch.autocast`` for bf16/fp16);
+* CPU intra-op threads are set to ``conditions.threads`` and restored afterwards, as are
+  ``cudnn.benchmark`` and the grad mode;
+* ``warmup_iterations`` untimed forwards, then timed forwards until both
+  ``min_iterations`` and ``min_time_s`` are reached (at most ``max_iterations``);
+* each forward is timed on its own: ``time.perf_counter_ns`` on CPU; on CUDA a pair of CUDA
+  events around the forward, read after one synchronize at the end, so timing adds no
+  host-device stall between iterations;
+* statistics over the per-forward times: median (p50), p90, p99, mean, std and coefficient
+  of variation; throughput is images / mean time;
+* on CUDA, peak memory is ``torch.cuda.max_memory_allocated`` after a reset; a batch that
+  runs out of memory is halved until it fits, and the row records both batches.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+import numpy as np
+import torch
+from torch import nn
+
+PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+@dataclass(frozen=True)
+class LatencyConditions:
+    """Everything that changes a timing besides the model and its input size."""
+
+    device: str = "cpu"
+    batch_size: int = 1
+    threads: int | None = 1  # CPU intra-op threads; None leaves torch's setting alone
+    precision: str = "fp32"  # fp32, or autocast to bf16 / fp16
+    channels_last: bool = False
+    compile: bool = False
+    warmup_iterations: int = 5
+    min_iterations: int = 20
+    min_time_s: float = 1.0
+    max_iterations: int = 1000
+
+    def __post_init__(self) -> None:
+        if self.device not in ("cpu", "cuda"):
+            raise ValueError(f"device must be 'cpu' or 'cuda', got {self.device!r}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {tuple(PRECISIONS)}, got {self.precision!r}")
+        if self.device == "cpu" and self.precision == "fp16":
+            raise ValueError("fp16 autocast is a CUDA path; use bf16 on CPU")
+        if self.batch_size < 1 or (self.threads is not None and self.threads < 1):
+            raise ValueError("batch_size and threads must be >= 1")
+        if self.min_iterations < 1 or self.warmup_iterations < 0 or self.max_iterations < self.min_iterations:
+            raise ValueError("need warmup_iterations >= 0 and 1 <= min_iterations <= max_iterations")
+
+    @property
+    def memory_format(self) -> str:
+        return "channels_last" if self.channels_last else "contiguous"
+
+
+@dataclass(frozen=True)
+class TimingStats:
+    """Summary of per-forward times in milliseconds."""
+
+    samples_ms: tuple[float, ...] = field(repr=False)
+
+    def _percentile(self, q: float) -> float:
+        return float(np.percentile(self.samples_ms, q))
+
+    @property
+    def iterations(self) -> int:
+        return len(self.samples_ms)
+
+    @property
+    def p50(self) -> float:
+        return self._percentile(50)
+
+    @property
+    def p90(self) -> float:
+        return self._percentile(90)
+
+    @property
+    def p99(self) -> float:
+        return self._percentile(99)
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(self.samples_ms))
+
+    @property
+    def std(self) -> float:
+        return float(np.std(self.samples_ms, ddof=1)) if self.iterations > 1 else 0.0
+
+    @property
+    def cv(self) -> float:
+        """Coefficient of variation, std / mean."""
+        return self.std / self.mean if self.mean else math.nan
+
+
+@dataclass(frozen=True)
+class LatencyResult:
+    """Timings of one model at one batch size under ``conditions``."""
+
+    conditions: LatencyConditions
+    input_size: int
+    batch_requested: int
+    batch_used: int
+    stats: TimingStats
+    peak_memory_mb: float | None = None
+
+    @property
+    def throughput(self) -> float:
+        """Images per second: batch / mean time per forward."""
+        return self.batch_used * 1000.0 / self.stats.mean
+
+
+@contextlib.contextmanager
+def measurement_state(conditions: LatencyConditions) -> Iterator[None]:
+    """Set threads, cudnn autotuning and inference mode for a measurement; restore them after."""
+    threads = torch.get_num_threads()
+    cudnn_benchmark = torch.backends.cudnn.benchmark
+    try:
+        if conditions.threads is not None:
+            torch.set_num_threads(conditions.threads)
+        if conditions.device == "cuda":
+            torch.backends.cudnn.benchmark = True
+        with torch.inference_mode():
+            yield
+    finally:
+        torch.set_num_threads(threads)
+        torch.backends.cudnn.benchmark = cudnn_benchmark
+
+
+class Runner:
+    """A model prepared for timing: on its device, in its memory format, with its input ready.
+
+    ``step()`` runs one forward and waits for it to finish (synchronizing on CUDA), which is
+    what an external harness such as pytest-benchmark should time; ``timed_step()`` returns
+    the forward's time in ms, with CUDA events on the GPU.
+    """
+
+    def __init__(self, model: nn.Module, input_shape: tuple[int, int, int], conditions: LatencyConditions,
+                 batch_size: int | None = None) -> None:
+        if conditions.device == "cuda" and not torch.cuda.is_available():
+            raise RuntimeError("CUDA was asked for but torch.cuda.is_available() is False")
+        self.conditions = conditions
+        self.device = torch.device(conditions.device)
+        self.batch_size = batch_size or conditions.batch_size
+        memory_format = torch.channels_last if conditions.channels_last else torch.contiguous_format
+        model = model.eval().to(self.device, memory_format=memory_format)
+        self.model: Callable = torch.compile(model) if conditions.compile else model
+        self.input = torch.randn((self.batch_size, *input_shape), device=self.device).contiguous(
+            memory_format=memory_format)
+        dtype = PRECISIONS[conditions.precision]
+        self._autocast = (lambda: torch.autocast(self.device.type, dtype=dtype)) if dtype else contextlib.nullcontext
+
+    def forward(self) -> torch.Tensor:
+        with self._autocast():
+            return self.model(self.input)
+
+    def step(self) -> None:
+        self.forward()
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+
+    def timed_step(self) -> float:
+        """One forward's wall time in ms (CPU); use ``time_iterations`` for CUDA event timing."""
+        start = time.perf_counter_ns()
+        self.step()
+        return (time.perf_counter_ns() - start) / 1e6
+
+    def time_iterations(self, count: int) -> list[float]:
+        """Per-forward times (ms) of ``count`` forwards."""
+        if self.device.type != "cuda":
+            return [self.timed_step() for _ in range(count)]
+        events = [(torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)) for _ in range(count)]
+        torch.cuda.synchronize(self.device)
+        for start, end in events:
+            start.record()
+            self.forward()
+            end.record()
+        torch.cuda.synchronize(self.device)
+        return [start.elapsed_time(end) for start, end in events]
+
+
+def _time_until_enough(runner: Runner, conditions: LatencyConditions) -> list[float]:
+    for _ in range(conditions.warmup_iterations):
+        runner.step()
+    samples: list[float] = []
+    started = time.perf_counter()
+    chunk = 1 if runner.device.type == "cpu" else 10
+    while len(samples) < conditions.max_iterations and (
+        len(samples) < conditions.min_iterations or time.perf_counter() - started < conditions.min_time_s
+    ):
+        samples.extend(runner.time_iterations(min(chunk, conditions.max_iterations - len(samples))))
+    return samples
+
+
+def measure_latency(model: nn.Module, input_shape: tuple[int, int, int], conditions: LatencyConditions) -> LatencyResult:
+    """Time forwards of ``model`` at ``conditions.batch_size``; on CUDA, halve the batch on OOM."""
+    batch = conditions.batch_size
+    with measurement_state(conditions):
+        while True:
+            try:
+                if conditions.device == "cuda":
+                    torch.cuda.empty_cache()
+                    torch.cuda.reset_peak_memory_stats()
+                runner = Runner(model, input_shape, conditions, batch_size=batch)
+                samples = _time_until_enough(runner, conditions)
+                break
+            except torch.cuda.OutOfMemoryError:
+                runner = None
+                if batch == 1:
+                    raise
+                batch //= 2
+        peak = torch.cuda.max_memory_allocated() / 2**20 if conditions.device == "cuda" else None
+    return LatencyResult(conditions, input_shape[-1], conditions.batch_size, batch, TimingStats(tuple(samples)), peak)
+
+
+def measure_throughput(model: nn.Module, input_shape: tuple[int, int, int], batch_sizes: list[int],
+                       conditions: LatencyConditions) -> list[LatencyResult]:
+    """``measure_latency`` over a batch-size sweep (the same prepared model, one result per batch)."""
+    from dataclasses import replace
+
+    return [measure_latency(model, input_shape, replace(conditions, batch_size=b)) for b in batch_sizes]
