@@ -105,7 +105,7 @@ def _run(args: argparse.Namespace) -> int:
     from bench.results import read_results
     from bench.run import run_suite
     from bench.suites import load_suite
-    from bench.summary import complexity_table
+    from bench.summary import complexity_table, latency_table
 
     suites = [load_suite(path) for path in args.suites]  # validate every file before running any
     read_results(args.results)  # a bad results path fails here, before any work
@@ -118,7 +118,11 @@ def _run(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(f"\n== {suite.name}: {summary.written} rows written, {summary.skipped} already done "
                   f"({elapsed:.1f} s) -> {args.results}")
-            print(complexity_table(read_results(args.results), suite.name, [p.entry.name for p in summary.planned]))
+            stored, names = read_results(args.results), [p.entry.name for p in summary.planned]
+            print(complexity_table(stored, suite.name, names))
+            timed = latency_table(stored, suite.name, names)
+            if timed:
+                print(timed)
     return 0
 
 
@@ -206,7 +210,8 @@ def _gate(args: argparse.Namespace) -> int:
     for item in args.inject_slowdown:
         name, _, fraction = item.partition("=")
         slowdowns[name] = float(fraction)
-    report = gate.run_gate([e.model for e in suite.entries], args.against or baseline["revision"], settings, slowdowns)
+    report = gate.run_gate([e.model for e in suite.entries], args.against or baseline["revision"], settings, slowdowns,
+                           fallback=not args.against)
     print(gate.format_report(report))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 ENVIRONMENT_COLUMNS = (
     "effbench_version", "python", "torch", "timm", "platform", "cpu", "cpu_count",
-    "gpu", "threads", "git_commit", "hostname", "timestamp",
+    "gpu", "torch_threads", "git_commit", "hostname", "timestamp",
 )
 
 
@@ -66,7 +66,7 @@ def environment() -> dict[str, object]:
         "cpu": cpu_name(),
         "cpu_count": os.cpu_count(),
         "gpu": gpu,
-        "threads": torch.get_num_threads(),
+        "torch_threads": torch.get_num_threads(),  # the process default; a latency row's own is `threads`
         "git_commit": git_commit(),
         "hostname": platform.node(),
         "timestamp": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),

@@ -115,6 +115,7 @@ class LatencyResult:
     batch_requested: int
     batch_used: int
     stats: TimingStats
+    threads: int  # intra-op threads in effect (conditions.threads, or torch's default when that is None)
     peak_memory_mb: float | None = None
 
     @property
@@ -223,7 +224,9 @@ def measure_latency(model: nn.Module, input_shape: tuple[int, int, int], conditi
                     raise
                 batch //= 2
         peak = torch.cuda.max_memory_allocated() / 2**20 if conditions.device == "cuda" else None
-    return LatencyResult(conditions, input_shape[-1], conditions.batch_size, batch, TimingStats(tuple(samples)), peak)
+        threads = torch.get_num_threads()
+    return LatencyResult(conditions, input_shape[-1], conditions.batch_size, batch, TimingStats(tuple(samples)),
+                         threads, peak)
 
 
 def measure_throughput(model: nn.Module, input_shape: tuple[int, int, int], batch_sizes: list[int],

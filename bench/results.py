@@ -27,7 +27,13 @@ SPEC_COLUMNS = (
 )
 COMPLEXITY_COLUMNS = ("params", "macs", "activations", "counter")
 MATCH_COLUMNS = ("target_macs", "match_of", "paper_ref")
-COLUMNS = IDENTITY_COLUMNS + SPEC_COLUMNS + COMPLEXITY_COLUMNS + MATCH_COLUMNS + ENVIRONMENT_COLUMNS
+LATENCY_COLUMNS = (
+    "device", "precision", "memory_format", "compile", "threads", "batch_size", "batch_requested",
+    "warmup_iterations", "iterations", "latency_ms_p50", "latency_ms_p90", "latency_ms_p99", "latency_ms_mean",
+    "latency_ms_std", "latency_cv", "throughput_ips", "peak_memory_mb",
+)
+COLUMNS = (IDENTITY_COLUMNS + SPEC_COLUMNS + COMPLEXITY_COLUMNS + MATCH_COLUMNS + LATENCY_COLUMNS
+           + ENVIRONMENT_COLUMNS)
 DEFAULT_RESULTS = Path("reports") / "results.csv"
 
 

@@ -7,7 +7,7 @@ an input problem leaves the results untouched.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tqdm import tqdm
@@ -15,9 +15,11 @@ from tqdm import tqdm
 from bench.cache import ComplexityCache
 from bench.complexity import Complexity, count_many
 from bench.environment import environment
-from bench.models import workload_key
+from bench.latency import LatencyConditions, LatencyResult, measure_latency
+from bench.models import build_model, workload_key
 from bench.plan import PlannedModel, plan_suite
-from bench.results import append_rows, done_identities, identity, spec_columns
+from bench.results import append_rows, done_identities, spec_columns
+from bench.specs import ModelSpec
 from bench.suites import SuiteSpec
 
 COUNTER = "FlopCounterMode(meta)"
@@ -46,11 +48,11 @@ def _tick(bar: tqdm, label: str) -> None:
     bar.update()
 
 
-def complexity_row(suite: SuiteSpec, planned: PlannedModel, counts: Complexity, env: dict) -> dict:
-    """The tidy row of one entry's exact counts."""
+def _row(suite: SuiteSpec, task: Task, counts: Complexity, env: dict) -> dict:
+    """Columns every row has: identity, model, exact counts, match, paper row, environment."""
+    planned = task.planned
     return {
-        "suite": suite.name, "entry": planned.entry.name, "measurement": "complexity",
-        "workload_key": workload_key(planned.spec),
+        "suite": suite.name, "entry": planned.entry.name, "measurement": task.measurement, "workload_key": task.key,
         **spec_columns(planned.spec),
         "params": counts.params, "macs": counts.macs, "activations": counts.activations, "counter": COUNTER,
         "target_macs": planned.target_macs, "match_of": planned.match_of, "paper_ref": planned.entry.paper,
@@ -58,9 +60,54 @@ def complexity_row(suite: SuiteSpec, planned: PlannedModel, counts: Complexity, 
     }
 
 
-def count_missing(planned: list[PlannedModel], cache: ComplexityCache, jobs: int, progress: bool) -> None:
-    """Count every planned spec the cache lacks (each distinct workload once), in parallel if worth it."""
-    missing = {workload_key(p.spec): p.spec for p in planned if cache.get(p.spec) is None}
+def latency_columns(result: LatencyResult) -> dict:
+    """The measured columns of a latency or throughput row, with the conditions next to the figures."""
+    c, stats = result.conditions, result.stats
+    return {
+        "device": c.device, "precision": c.precision, "memory_format": c.memory_format, "compile": c.compile,
+        "threads": result.threads, "batch_size": result.batch_used, "batch_requested": result.batch_requested,
+        "warmup_iterations": c.warmup_iterations, "iterations": stats.iterations,
+        "latency_ms_p50": stats.p50, "latency_ms_p90": stats.p90, "latency_ms_p99": stats.p99,
+        "latency_ms_mean": stats.mean, "latency_ms_std": stats.std, "latency_cv": stats.cv,
+        "throughput_ips": result.throughput, "peak_memory_mb": result.peak_memory_mb,
+    }
+
+
+@dataclass(frozen=True)
+class Task:
+    """One row to produce: a planned entry, what to measure, and under which conditions."""
+
+    planned: PlannedModel
+    measurement: str
+    conditions: LatencyConditions | None = None
+
+    @property
+    def key(self) -> str:
+        if self.conditions is None:
+            return workload_key(self.planned.spec)
+        c = self.conditions
+        return workload_key(self.planned.spec, measurement=self.measurement, device=c.device, batch=c.batch_size,
+                            threads=c.threads, precision=c.precision, memory_format=c.memory_format,
+                            compile=c.compile)
+
+
+def suite_tasks(suite: SuiteSpec, planned: list[PlannedModel]) -> list[Task]:
+    """Every row the suite asks for: complexity, latency, and throughput at each batch size."""
+    tasks = []
+    for item in planned:
+        if "complexity" in suite.metrics:
+            tasks.append(Task(item, "complexity"))
+        if suite.latency is not None:
+            tasks.append(Task(item, "latency", suite.latency))
+        if suite.throughput is not None:
+            tasks += [Task(item, "throughput", replace(suite.throughput.conditions, batch_size=b))
+                      for b in suite.throughput.batch_sizes]
+    return tasks
+
+
+def count_missing(specs: list[ModelSpec], cache: ComplexityCache, jobs: int, progress: bool) -> None:
+    """Count every spec the cache lacks (each distinct workload once), in parallel if worth it."""
+    missing = {workload_key(s): s for s in specs if cache.get(s) is None}
     if not missing:
         return
     workers = jobs if len(missing) >= PARALLEL_THRESHOLD else 1
@@ -70,24 +117,35 @@ def count_missing(planned: list[PlannedModel], cache: ComplexityCache, jobs: int
             _tick(bar, counted.spec.name)
 
 
-def _identity(suite: SuiteSpec, planned: PlannedModel) -> tuple:
-    return identity({"suite": suite.name, "entry": planned.entry.name, "measurement": "complexity",
-                     "workload_key": workload_key(planned.spec)})
+def _measure(task: Task) -> LatencyResult:
+    spec = task.planned.spec
+    return measure_latency(build_model(spec), spec.input_shape, task.conditions)
 
 
 def run_suite(
     suite: SuiteSpec, results: Path, cache: ComplexityCache, *, force: bool = False, jobs: int = 2,
     progress: bool = True,
 ) -> RunSummary:
-    """Plan ``suite``, count what is missing, and append the rows not already in ``results``."""
+    """Plan ``suite``, then produce every row not already in ``results``.
+
+    Complexity rows are written together; each timed row is written as soon as it is
+    measured, so an interrupted run resumes where it stopped.
+    """
     solved = sum(1 for entry in suite.entries if entry.target is not None)
     with _bar(solved, "solving", progress) as bar:
         planned = plan_suite(suite, cache, jobs, on_solved=lambda item: _tick(bar, item.entry.name))
+    tasks = suite_tasks(suite, planned)
     done = set() if force else done_identities(results)
-    todo = [item for item in planned if _identity(suite, item) not in done]
-    count_missing(todo, cache, jobs, progress)
-    env = environment()
-    rows = [complexity_row(suite, item, cache.count(item.spec), env) for item in todo]
-    append_rows(results, rows)
+    todo = [t for t in tasks if (suite.name, t.planned.entry.name, t.measurement, t.key) not in done]
+    count_missing([t.planned.spec for t in todo], cache, jobs, progress)
     cache.save()
-    return RunSummary(suite, planned, written=len(rows), skipped=len(planned) - len(todo))
+    env = environment()
+    counted = [_row(suite, t, cache.count(t.planned.spec), env) for t in todo if t.conditions is None]
+    append_rows(results, counted)
+    timed = [t for t in todo if t.conditions is not None]
+    with _bar(len(timed), "timing", progress) as bar:
+        for task in timed:
+            row = {**_row(suite, task, cache.count(task.planned.spec), env), **latency_columns(_measure(task))}
+            append_rows(results, [row])
+            _tick(bar, f"{task.planned.entry.name} bs{task.conditions.batch_size}")
+    return RunSummary(suite, planned, written=len(todo), skipped=len(tasks) - len(todo))

@@ -27,20 +27,22 @@ from __future__ import annotations
 
 import difflib
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from bench.latency import LatencyConditions
 from bench.models import UnknownModelError, check_name, make_spec, presets, scalable_bases
 from bench.reference import paper_rows
 from bench.scaling import PAPER_COEFFICIENTS, CompoundCoefficients
 from bench.solver import DEFAULT_TOLERANCE, MATCHABLE_METHODS
 from bench.specs import ModelSpec
 
-SUPPORTED_METRICS = ("complexity",)
-_TOP_KEYS = ("name", "description", "reference", "metrics", "compound", "models")
+SUPPORTED_METRICS = ("complexity", "latency", "throughput")
+_TOP_KEYS = ("name", "description", "reference", "metrics", "compound", "latency", "throughput", "models")
+DEFAULT_THROUGHPUT_BATCHES = (1, 8, 32)
 _ENTRY_KEYS = ("model", "name", "scale", "input_size", "paper", "note")
 _SCALE_KEYS = ("w", "d", "r", "phi", "method", "match", "macs", "macs_ratio", "tolerance", "alpha", "beta", "gamma")
 _SWEEPABLE = ("w", "d", "r", "phi", "match")
@@ -87,6 +89,14 @@ class SuiteEntry:
 
 
 @dataclass(frozen=True)
+class ThroughputSettings:
+    """A batch-size sweep, each batch measured under ``conditions``."""
+
+    batch_sizes: tuple[int, ...]
+    conditions: LatencyConditions
+
+
+@dataclass(frozen=True)
 class SuiteSpec:
     """A validated suite; entries keep the file's order (sweeps expanded in place)."""
 
@@ -96,6 +106,8 @@ class SuiteSpec:
     reference: str
     metrics: tuple[str, ...]
     entries: tuple[SuiteEntry, ...] = field(repr=False)
+    latency: LatencyConditions | None = None
+    throughput: ThroughputSettings | None = None
 
 
 def load_suite(path: str | Path) -> SuiteSpec:
@@ -163,6 +175,11 @@ class _Validator:
             raise self.fail("models", "must be a non-empty list of model entries")
         entries = [entry for i, item in enumerate(models) for entry in self.entries(item, f"models[{i}]", coefficients)]
         self.check_names(entries)
+        for block in ("latency", "throughput"):
+            if block in raw and block not in metrics:
+                raise self.fail(block, f"settings given but {block!r} is not in metrics")
+        latency = self.conditions(raw.get("latency", {}), "latency", ()) if "latency" in metrics else None
+        throughput = self.throughput(raw.get("throughput", {})) if "throughput" in metrics else None
         return SuiteSpec(
             name=self.text(raw.get("name", default_name), "name"),
             path=self.path,
@@ -170,7 +187,52 @@ class _Validator:
             reference=str(raw.get("reference", "")).strip(),
             metrics=tuple(metrics),
             entries=tuple(entries),
+            latency=latency,
+            throughput=throughput,
         )
+
+    def conditions(self, raw: Any, where: str, extra_keys: tuple[str, ...]) -> LatencyConditions:
+        """LatencyConditions from a mapping, each value checked against the field's type."""
+        defaults = LatencyConditions()
+        known = {f.name: "None" in str(f.type) for f in fields(LatencyConditions) if f.name not in extra_keys}
+        raw = self.mapping(raw, where, tuple(known) + extra_keys)
+        values = {}
+        for key, optional in known.items():
+            if key in raw:
+                value = raw[key]
+                values[key] = None if optional and value is None else self.typed(value, getattr(defaults, key), f"{where}.{key}")
+        try:
+            return LatencyConditions(**values)
+        except ValueError as error:
+            raise self.fail(where, str(error)) from None
+
+    def typed(self, value: Any, default: Any, where: str) -> Any:
+        """``value`` checked against the type of the field's default."""
+        if isinstance(default, bool):
+            if not isinstance(value, bool):
+                raise self.fail(where, f"must be true or false, got {value!r}")
+            return value
+        if isinstance(default, str):
+            return self.text(value, where)
+        if isinstance(default, float):
+            number = parse_number(value)
+            if number is None or not math.isfinite(number) or number < 0:
+                raise self.fail(where, f"must be a number >= 0, got {value!r}")
+            return number
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise self.fail(where, f"must be a non-negative integer, got {value!r}")
+        return value
+
+    def throughput(self, raw: Any) -> ThroughputSettings:
+        raw = self.mapping(raw, "throughput", tuple(f.name for f in fields(LatencyConditions)
+                                                    if f.name != "batch_size") + ("batch_sizes",))
+        batches = raw.get("batch_sizes", list(DEFAULT_THROUGHPUT_BATCHES))
+        if not isinstance(batches, list) or not batches or any(
+                isinstance(b, bool) or not isinstance(b, int) or b < 1 for b in batches):
+            raise self.fail("throughput.batch_sizes", f"must be a non-empty list of positive integers, got {batches!r}")
+        conditions = self.conditions({k: v for k, v in raw.items() if k != "batch_sizes"}, "throughput",
+                                     ("batch_sizes", "batch_size"))
+        return ThroughputSettings(tuple(batches), conditions)
 
     def coefficients(self, raw: Any, where: str, default: CompoundCoefficients) -> CompoundCoefficients:
         raw = self.mapping(raw, where, ("alpha", "beta", "gamma"))

@@ -34,3 +34,22 @@ def complexity_table(results: pd.DataFrame, suite: str, entries: list[str]) -> s
     if not lines:
         return "(no complexity rows)"
     return pd.DataFrame(lines).to_string(index=False)
+
+
+def latency_table(results: pd.DataFrame, suite: str, entries: list[str]) -> str:
+    """Timed rows of ``suite``: conditions, median / p90 latency, spread and throughput."""
+    rows = results[(results["suite"] == suite) & results["measurement"].isin(["latency", "throughput"])]
+    order = {name: i for i, name in enumerate(entries)}
+    rows = rows[rows["entry"].isin(order)].copy()
+    if rows.empty:
+        return ""
+    rows["_order"] = rows["entry"].map(order)
+    rows = rows.sort_values(["_order", "measurement", "batch_size"])
+    table = pd.DataFrame({
+        "entry": rows["entry"], "measurement": rows["measurement"], "device": rows["device"],
+        "threads": rows["threads"].astype(int), "batch": rows["batch_size"].astype(int),
+        "p50 ms": rows["latency_ms_p50"].map("{:.2f}".format), "p90 ms": rows["latency_ms_p90"].map("{:.2f}".format),
+        "cv": rows["latency_cv"].map("{:.1%}".format), "img/s": rows["throughput_ips"].map("{:.1f}".format),
+        "iters": rows["iterations"].astype(int),
+    })
+    return table.to_string(index=False)

@@ -23,7 +23,7 @@ def test_run_writes_one_row_per_entry_then_skips_then_forces(results_path: Path,
     assert len(frame) == 5 and set(frame["measurement"]) == {"complexity"}
     conditions = [c for c in ENVIRONMENT_COLUMNS if c not in ("gpu", "git_commit")]  # empty without a GPU / git
     assert frame[conditions].notna().all().all()
-    assert set(frame["torch"]) == {torch.__version__} and (frame["threads"] > 0).all()
+    assert set(frame["torch"]) == {torch.__version__} and (frame["torch_threads"] > 0).all()
     assert frame.loc[frame["entry"] == "efficientnet_b1", "macs"].item() == 686802832
     solved = frame[frame["target_macs"].notna()]
     assert len(solved) == 1 and abs(solved["macs"].item() / solved["target_macs"].item() - 1) <= 0.03

@@ -16,12 +16,15 @@ from tests.conftest import ROOT, SUITES
 def test_shipped_suites_validate(path: Path) -> None:
     suite = load_suite(path)
     assert suite.name == path.stem
-    assert suite.entries and suite.metrics == ("complexity",)
+    assert suite.entries and "complexity" in suite.metrics
+    assert set(suite.metrics) <= {"complexity", "latency", "throughput"}
+    assert (suite.latency is not None) == ("latency" in suite.metrics)
 
 
 def test_required_suites_are_shipped() -> None:
     names = {p.stem for p in SUITES}
-    assert {"smoke", "paper_table2", "paper_table3", "fig3_single_dim", "fig8_compound_vs_single", "ci_latency"} <= names
+    assert {"smoke", "paper_table2", "paper_table3", "fig3_single_dim", "fig8_compound_vs_single", "ci_latency",
+            "paper_table4", "throughput_cpu"} <= names
 
 
 def test_sweeps_expand_and_names_derive() -> None:
@@ -68,6 +71,16 @@ BAD = {
     "bad_alpha": ("compound: {alpha: 0.5}\nmodels:\n  - model: resnet50\n", "compound.alpha: must be >= 1"),
     "not_yaml": ("models: [\n", "line 2: not valid YAML"),
     "entry_not_mapping": ("models:\n  - resnet50\n", "models[0]: must be a mapping, got str"),
+    "latency_block_without_metric": ("latency: {threads: 1}\nmodels:\n  - model: resnet50\n",
+                                     "latency: settings given but 'latency' is not in metrics"),
+    "latency_unknown_key": ("metrics: [latency]\nlatency: {thread: 1}\nmodels:\n  - model: resnet50\n",
+                            "latency: unknown key 'thread' (did you mean 'threads'?)"),
+    "latency_bad_type": ("metrics: [latency]\nlatency: {channels_last: 1}\nmodels:\n  - model: resnet50\n",
+                         "latency.channels_last: must be true or false, got 1"),
+    "latency_fp16_cpu": ("metrics: [latency]\nlatency: {precision: fp16}\nmodels:\n  - model: resnet50\n",
+                         "latency: fp16 autocast is a CUDA path"),
+    "throughput_batches": ("metrics: [throughput]\nthroughput: {batch_sizes: [0, 8]}\nmodels:\n  - model: resnet50\n",
+                           "throughput.batch_sizes: must be a non-empty list of positive integers"),
     "size_and_r": ("models:\n  - {model: resnet50, input_size: 256, scale: {r: 2}}\n", "models[0].scale: give either a resolution coefficient or an input_size"),
 }
 
@@ -83,6 +96,14 @@ def test_malformed_suite_gives_one_line_naming_file_and_field(tmp_path: Path, ca
     assert message.startswith(f"{path}: ")
     assert expected in message
     assert "\n" not in message
+
+
+def test_latency_and_throughput_blocks() -> None:
+    suite = load_suite(ROOT / "suites" / "throughput_cpu.yaml")
+    assert suite.throughput.batch_sizes == (1, 8, 32)
+    assert suite.throughput.conditions.threads is None and suite.throughput.conditions.channels_last
+    ci = load_suite(ROOT / "suites" / "ci_latency.yaml")
+    assert ci.latency.threads == 1 and ci.latency.batch_size == 1
 
 
 def test_missing_file(tmp_path: Path) -> None:
