@@ -101,6 +101,19 @@ def resolve_revision(revision: str, root: Path) -> str:
     return proc.stdout.strip()
 
 
+def baseline_revision(recorded: str, root: Path) -> tuple[str, str]:
+    """The commit to compare with, and a note when it is not the recorded one.
+
+    A clone without the recorded commit (history rewritten on landing, a shallow clone)
+    falls back to the candidate's parent commit, so the newest change is still checked.
+    """
+    try:
+        return resolve_revision(recorded, root), ""
+    except ValueError:
+        parent = resolve_revision("HEAD~1", root)
+        return parent, f"recorded baseline {recorded[:12]} is not in this clone; comparing with HEAD~1 ({parent[:12]})"
+
+
 def extract_package(revision: str, root: Path, dest: Path) -> Path:
     """Write ``bench/`` as it is at ``revision`` under ``dest``; return ``dest``."""
     archive = subprocess.run(["git", "archive", "--format=tar", revision, "bench"], cwd=root,
@@ -190,10 +203,15 @@ def baseline_code(revision: str, root: Path) -> Iterator[Path]:
 
 
 def run_gate(models: list[str], revision: str, settings: GateSettings, slowdowns: dict[str, float] | None = None,
-             root: Path | None = None) -> GateReport:
-    """Compare ``models`` between ``revision`` and the working tree's ``bench``."""
+             root: Path | None = None, fallback: bool = False) -> GateReport:
+    """Compare ``models`` between ``revision`` and the working tree's ``bench``.
+
+    With ``fallback``, a revision missing from the clone is replaced by HEAD~1 (see ``baseline_revision``).
+    """
     root = root or repo_root()
-    commit = resolve_revision(revision, root)
+    commit, note = baseline_revision(revision, root) if fallback else (resolve_revision(revision, root), "")
+    if note:
+        print(f"latency gate: {note}", file=sys.stderr)
     with baseline_code(commit, root) as baseline_dir:
         verdicts = compare(models, baseline_dir, root, settings, slowdowns)
     return GateReport(commit, settings.threshold, settings, verdicts, dict(slowdowns or {}))

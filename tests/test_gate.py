@@ -1,0 +1,61 @@
+"""The latency gate's pieces: baseline files, code extraction, workers, verdicts (fast checks)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from bench import gate
+from tests.conftest import ROOT
+
+
+def _head() -> str:
+    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+
+
+def test_read_baseline(tmp_path: Path) -> None:
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps({"revision": "abc", "threshold": 0.08}))
+    assert gate.read_baseline(path)["revision"] == "abc"
+    path.write_text("{}")
+    with pytest.raises(ValueError, match="no 'revision'"):
+        gate.read_baseline(path)
+
+
+def test_shipped_baseline_names_a_commit_with_a_gate_worker(tmp_path: Path) -> None:
+    baseline = gate.read_baseline(ROOT / gate.DEFAULT_BASELINE)
+    commit = gate.resolve_revision(baseline["revision"], ROOT)
+    assert (gate.extract_package(commit, ROOT, tmp_path) / "bench" / "gate_worker.py").exists()
+    assert 0 < baseline["threshold"] < 0.15
+
+
+def test_unknown_revision_is_refused() -> None:
+    with pytest.raises(ValueError, match="not a commit"):
+        gate.resolve_revision("no-such-revision", ROOT)
+
+
+def test_workers_import_their_own_code_and_injection_slows_the_candidate(tmp_path: Path) -> None:
+    """One tiny comparison end to end: baseline = HEAD, candidate = working tree, +50% injected."""
+    with gate.baseline_code(_head(), ROOT) as baseline_dir:
+        settings = gate.GateSettings(rounds=1, pairs=6, threshold=0.08)
+        verdicts = gate.compare(["mobilenetv1_100"], baseline_dir, ROOT, settings, {"mobilenetv1_100": 0.5})
+    (verdict,) = verdicts
+    assert verdict.pairs == 6 and verdict.regressed
+    assert 1.3 < verdict.ratio < 1.8
+
+
+def test_report_formatting_and_json() -> None:
+    verdict = gate.ModelVerdict("m", 10.0, 12.0, 1.2, 1.1, 1.3, 40, True)
+    report = gate.GateReport("0123456789abcdef", 0.08, gate.GateSettings(), [verdict])
+    assert not report.passed
+    text = gate.format_report(report)
+    assert "REGRESSED" in text and "FAILED" in text and "0123456789ab" in text
+    assert json.loads(report.to_json())["passed"] is False
+
+
+def test_settings_are_validated() -> None:
+    with pytest.raises(ValueError):
+        gate.GateSettings(threshold=0)
