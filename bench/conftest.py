@@ -1,0 +1,29 @@
+"""pytest options for the benchmarks in bench/benchmarks (``pytest bench/ --benchmark-only``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("effbench")
+    group.addoption("--suite", default=str(ROOT / "suites" / "ci_latency.yaml"),
+                    help="suite whose models the latency benchmarks time (default suites/ci_latency.yaml)")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """One latency case per entry of the chosen suite."""
+    if "suite_entry" not in metafunc.fixturenames:
+        return
+    from bench.cache import ComplexityCache
+    from bench.plan import plan_suite
+    from bench.suites import load_suite
+
+    suite = load_suite(metafunc.config.getoption("--suite"))
+    planned = plan_suite(suite, ComplexityCache(None))
+    metafunc.parametrize("suite_entry", [(suite, item) for item in planned],
+                         ids=[item.entry.name for item in planned])
