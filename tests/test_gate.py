@@ -43,8 +43,10 @@ def test_workers_import_their_own_code_and_injection_slows_the_candidate(tmp_pat
         settings = gate.GateSettings(rounds=1, pairs=6, threshold=0.08)
         verdicts = gate.compare(["mobilenetv1_100"], baseline_dir, ROOT, settings, {"mobilenetv1_100": 0.5})
     (verdict,) = verdicts
+    # Only a lower bound: the injected sleep is +50% and pair noise is ~5%, but a busy
+    # machine can slow either side further, so no upper bound is asserted.
     assert verdict.pairs == 6 and verdict.regressed
-    assert 1.3 < verdict.ratio < 1.8
+    assert verdict.ratio > 1.2
 
 
 def test_report_formatting_and_json() -> None:
