@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from bench.families import FAMILIES, Architecture, Family, family_of_base
 from bench.scaling import PAPER_COEFFICIENTS, CompoundCoefficients, compound, round_resolution
-from bench.specs import ModelSpec
+from bench.specs import IMAGENET, InputSpec, ModelSpec
 
 if TYPE_CHECKING:
     import torch
@@ -118,13 +118,13 @@ def make_spec(
     coefficients: CompoundCoefficients = PAPER_COEFFICIENTS,
     input_size: int | None = None,
     name: str | None = None,
-    in_chans: int = 3,
-    num_classes: int = 1000,
+    inputs: InputSpec = IMAGENET,
 ) -> ModelSpec:
     """The ModelSpec for ``model`` scaled by the given coefficients (none given: unscaled).
 
     ``phi`` means compound scaling (d, w, r = alpha^phi, beta^phi, gamma^phi); otherwise the
-    method follows from which of width / depth / resolution are given.
+    method follows from which of width / depth / resolution are given. ``inputs`` says what
+    r = 1 means and how sizes round (see InputSpec).
     """
     check_name(model)
     scaled = any(v is not None for v in (width, depth, resolution, phi))
@@ -132,32 +132,34 @@ def make_spec(
         if scaled:
             base = presets()[model].base
             raise NotScalableError(f"{model} is a preset of {base}; scale {base} instead")
-        return _preset_spec(presets()[model], name, input_size, in_chans, num_classes)
+        return _preset_spec(presets()[model], name, input_size, inputs)
     family = family_of_base(model)
     if family is None:
         if scaled:
             raise NotScalableError(
                 f"{model} has no scalable family; scalable bases are {', '.join(sorted(scalable_bases()))}"
             )
-        size = input_size or default_input_size(model)
+        size = input_size or inputs.base_resolution or default_input_size(model)
         label = name or (model if input_size is None else f"{model}@{size}")
         return ModelSpec(label, model, TIMM_FAMILY, "baseline", input_size=size,
-                         in_chans=in_chans, num_classes=num_classes)
-    return _scaled_spec(model, family, width, depth, resolution, phi, coefficients, input_size,
-                        name, in_chans, num_classes)
+                         in_chans=inputs.in_chans, num_classes=inputs.num_classes)
+    return _scaled_spec(model, family, width, depth, resolution, phi, coefficients, input_size, name, inputs)
 
 
-def _preset_spec(preset: Preset, name: str | None, input_size: int | None, in_chans: int, num_classes: int) -> ModelSpec:
+def _preset_spec(preset: Preset, name: str | None, input_size: int | None, inputs: InputSpec) -> ModelSpec:
     family = family_of_base(preset.base)
-    size = input_size or preset.input_size
+    base = inputs.base_resolution or family.base_resolution
+    published_r = preset.input_size / family.base_resolution
+    size = input_size or (preset.input_size if inputs.base_resolution is None
+                          else round_resolution(base, published_r, inputs.resolution_divisor))
     return ModelSpec(
         name or (preset.name if input_size is None else f"{preset.name}@{size}"), preset.base, family.name,
-        "preset", width=preset.width, depth=preset.depth, resolution=size / family.base_resolution,
-        input_size=size, in_chans=in_chans, num_classes=num_classes,
+        "preset", width=preset.width, depth=preset.depth, resolution=size / base,
+        input_size=size, in_chans=inputs.in_chans, num_classes=inputs.num_classes,
     )
 
 
-def _scaled_spec(model, family, width, depth, resolution, phi, coefficients, input_size, name, in_chans, num_classes):
+def _scaled_spec(model, family, width, depth, resolution, phi, coefficients, input_size, name, inputs):
     if phi is not None:
         if any(v is not None for v in (width, depth, resolution)):
             raise ValueError("give either phi or explicit width/depth/resolution, not both")
@@ -166,16 +168,17 @@ def _scaled_spec(model, family, width, depth, resolution, phi, coefficients, inp
     given = [dim for dim, v in (("width", width), ("depth", depth), ("resolution", resolution)) if v is not None]
     if resolution is not None and input_size is not None:
         raise ValueError("give either a resolution coefficient or an input_size, not both")
+    base = inputs.base_resolution or family.base_resolution
     if input_size is not None:
-        resolution = input_size / family.base_resolution
-    size = input_size or round_resolution(family.base_resolution, resolution or 1.0)
+        resolution = input_size / base
+    size = input_size or round_resolution(base, resolution or 1.0, inputs.resolution_divisor)
     method = "compound" if phi is not None or len(given) > 1 else (given[0] if given else "baseline")
-    if method == "baseline" and input_size is not None and input_size != family.base_resolution:
+    if method == "baseline" and input_size is not None and input_size != base:
         method = "resolution"
     w, d, r = width or 1.0, depth or 1.0, resolution or 1.0
     label = name or _variant_name(model, method, w, d, r, phi, coefficients, size)
     return ModelSpec(label, model, family.name, method, width=w, depth=d, resolution=r, input_size=size,
-                     phi=phi, in_chans=in_chans, num_classes=num_classes)
+                     phi=phi, in_chans=inputs.in_chans, num_classes=inputs.num_classes)
 
 
 def _variant_name(model, method, w, d, r, phi, coefficients, size) -> str:
@@ -240,17 +243,21 @@ def _all_on(model: nn.Module, device: torch.device) -> bool:
     return all(t.device == device for t in (*model.parameters(), *model.buffers()))
 
 
-def build_model(spec: ModelSpec, device: str | torch.device | None = None) -> nn.Module:
+def build_model(spec: ModelSpec, device: str | torch.device | None = None, **regularization: float) -> nn.Module:
     """Build the network of ``spec`` without pretrained weights, in eval mode.
 
     With ``device='meta'`` no memory is allocated: enough for counting parameters and MACs.
     timm builders take ``device=`` directly (cheaper than a ``torch.device`` context, which
     intercepts every tensor factory call); a model that ignores it is rebuilt under the context.
+    ``regularization`` passes timm's ``drop_rate`` / ``drop_path_rate`` for training.
     """
     import torch
 
+    unknown = set(regularization) - {"drop_rate", "drop_path_rate"}
+    if unknown:
+        raise TypeError(f"build_model takes drop_rate and drop_path_rate, not {sorted(unknown)}")
     device = torch.device(device or "cpu")
-    kwargs = {"num_classes": spec.num_classes, "in_chans": spec.in_chans}
+    kwargs = {"num_classes": spec.num_classes, "in_chans": spec.in_chans, **regularization}
     try:
         model = _build(spec, {**kwargs, "device": device})
     except TypeError:

@@ -46,7 +46,8 @@ def _solve_task(task: _SolveTask) -> tuple[Match | SolverError, dict]:
     entry = task.entry
     try:
         result = solve(entry.model, entry.target.method, task.target_macs, task.cache.macs,
-                       tolerance=entry.target.tolerance, coefficients=entry.coefficients, name=entry.name)
+                       tolerance=entry.target.tolerance, coefficients=entry.coefficients, name=entry.name,
+                       inputs=entry.inputs)
     except SolverError as error:
         result = error
     return result, task.cache.entries()
@@ -56,7 +57,7 @@ def _target_spec(entry: SuiteEntry, planned: dict[str, PlannedModel]) -> ModelSp
     """The spec whose MACs set ``entry``'s target (for ratios: the unscaled model)."""
     if entry.target.entry is not None:
         return planned[entry.target.entry].spec
-    return make_spec(entry.model)
+    return make_spec(entry.model, inputs=entry.inputs)
 
 
 def _target_macs(entry: SuiteEntry, planned: dict[str, PlannedModel], cache: ComplexityCache) -> float:

@@ -32,8 +32,12 @@ LATENCY_COLUMNS = (
     "warmup_iterations", "iterations", "latency_ms_p50", "latency_ms_p90", "latency_ms_p99", "latency_ms_mean",
     "latency_ms_std", "latency_cv", "throughput_ips", "peak_memory_mb",
 )
+ACCURACY_COLUMNS = (
+    "accuracy_source", "dataset", "top1", "top1_std", "top5", "top5_std", "seeds", "n_seeds", "epochs", "budget",
+    "train_seconds", "train_images_per_s",
+)
 COLUMNS = (IDENTITY_COLUMNS + SPEC_COLUMNS + COMPLEXITY_COLUMNS + MATCH_COLUMNS + LATENCY_COLUMNS
-           + ENVIRONMENT_COLUMNS)
+           + ACCURACY_COLUMNS + ENVIRONMENT_COLUMNS)
 DEFAULT_RESULTS = Path("reports") / "results.csv"
 
 

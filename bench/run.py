@@ -10,11 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
+
 from tqdm import tqdm
 
 from bench.cache import ComplexityCache
 from bench.complexity import Complexity, count_many
 from bench.environment import environment
+from bench.accuracy.distributed import DistContext
+from bench.accuracy.train import TrainBudget, TrainResult, train_model
 from bench.latency import LatencyConditions, LatencyResult, measure_latency
 from bench.models import build_model, workload_key
 from bench.plan import PlannedModel, plan_suite
@@ -80,15 +84,24 @@ class Task:
     planned: PlannedModel
     measurement: str
     conditions: LatencyConditions | None = None
+    budget: TrainBudget | None = None
+    seeds: tuple[int, ...] = ()
 
     @property
     def key(self) -> str:
+        spec = self.planned.spec
+        if self.budget is not None:
+            return workload_key(spec, measurement="accuracy", budget=self.budget.describe(), seeds=list(self.seeds))
         if self.conditions is None:
-            return workload_key(self.planned.spec)
+            return workload_key(spec)
         c = self.conditions
-        return workload_key(self.planned.spec, measurement=self.measurement, device=c.device, batch=c.batch_size,
+        return workload_key(spec, measurement=self.measurement, device=c.device, batch=c.batch_size,
                             threads=c.threads, precision=c.precision, memory_format=c.memory_format,
                             compile=c.compile)
+
+    @property
+    def timed(self) -> bool:
+        return self.conditions is not None or self.budget is not None
 
 
 def suite_tasks(suite: SuiteSpec, planned: list[PlannedModel]) -> list[Task]:
@@ -102,6 +115,8 @@ def suite_tasks(suite: SuiteSpec, planned: list[PlannedModel]) -> list[Task]:
         if suite.throughput is not None:
             tasks += [Task(item, "throughput", replace(suite.throughput.conditions, batch_size=b))
                       for b in suite.throughput.batch_sizes]
+        if suite.train is not None:
+            tasks.append(Task(item, "accuracy", budget=suite.train, seeds=suite.seeds))
     return tasks
 
 
@@ -117,9 +132,33 @@ def count_missing(specs: list[ModelSpec], cache: ComplexityCache, jobs: int, pro
             _tick(bar, counted.spec.name)
 
 
-def _measure(task: Task) -> LatencyResult:
+def _measure_latency(task: Task) -> dict:
     spec = task.planned.spec
-    return measure_latency(build_model(spec), spec.input_shape, task.conditions)
+    return latency_columns(measure_latency(build_model(spec), spec.input_shape, task.conditions))
+
+
+def _measure_accuracy(task: Task, checkpoints: Path, dist: DistContext, data_cache: dict, progress: bool) -> dict:
+    """Train every seed (resuming from checkpoints) and summarise: mean and std over seeds."""
+    spec, budget = task.planned.spec, task.budget
+    run_key = workload_key(spec, measurement="accuracy", budget=budget.describe())
+    results = [train_model(spec, budget, seed, checkpoint_dir=checkpoints / f"{run_key}-s{seed}", dist=dist,
+                           data_cache=data_cache, progress=progress) for seed in task.seeds]
+    return accuracy_columns(budget, task.seeds, results)
+
+
+def accuracy_columns(budget: TrainBudget, seeds: tuple[int, ...], results: list[TrainResult]) -> dict:
+    top1 = np.array([r.top1 for r in results])
+    top5 = np.array([r.top5 for r in results], dtype=float)
+    spread = (lambda values: float(values.std(ddof=1)) if len(values) > 1 else 0.0)
+    return {
+        "accuracy_source": "measured", "dataset": budget.dataset, "top1": float(top1.mean()), "top1_std": spread(top1),
+        "top5": float(np.nanmean(top5)) if not np.isnan(top5).all() else None,
+        "top5_std": spread(top5) if not np.isnan(top5).any() else None,
+        "seeds": " ".join(map(str, seeds)), "n_seeds": len(seeds), "epochs": budget.epochs, "budget": budget.describe(),
+        "train_seconds": float(sum(r.seconds for r in results)),
+        "train_images_per_s": float(np.mean([r.images_per_s for r in results])),
+        "device": budget.device,
+    }
 
 
 def run_suite(
@@ -138,14 +177,22 @@ def run_suite(
     done = set() if force else done_identities(results)
     todo = [t for t in tasks if (suite.name, t.planned.entry.name, t.measurement, t.key) not in done]
     count_missing([t.planned.spec for t in todo], cache, jobs, progress)
-    cache.save()
+    dist = DistContext.from_env(suite.train.device) if suite.train is not None else DistContext()
+    if dist.is_main:
+        cache.save()
     env = environment()
-    counted = [_row(suite, t, cache.count(t.planned.spec), env) for t in todo if t.conditions is None]
-    append_rows(results, counted)
-    timed = [t for t in todo if t.conditions is not None]
-    with _bar(len(timed), "timing", progress) as bar:
+    if dist.is_main:
+        append_rows(results, [_row(suite, t, cache.count(t.planned.spec), env) for t in todo if not t.timed])
+    data_cache: dict = {}
+    timed = [t for t in todo if t.timed and (dist.is_main or t.budget is not None)]
+    with _bar(len(timed), "measuring", progress and dist.is_main) as bar:
         for task in timed:
-            row = {**_row(suite, task, cache.count(task.planned.spec), env), **latency_columns(_measure(task))}
-            append_rows(results, [row])
-            _tick(bar, f"{task.planned.entry.name} bs{task.conditions.batch_size}")
+            if task.budget is not None:
+                measured = _measure_accuracy(task, results.parent / "checkpoints", dist, data_cache, progress)
+            else:
+                measured = _measure_latency(task)
+            if dist.is_main:
+                append_rows(results, [{**_row(suite, task, cache.count(task.planned.spec), env), **measured}])
+            label = task.planned.entry.name + (f" bs{task.conditions.batch_size}" if task.conditions else "")
+            _tick(bar, label)
     return RunSummary(suite, planned, written=len(todo), skipped=len(tasks) - len(todo))

@@ -23,7 +23,7 @@ from typing import Callable
 from bench.families import family_of_base
 from bench.models import make_spec, workload_key
 from bench.scaling import PAPER_COEFFICIENTS, CompoundCoefficients, round_resolution
-from bench.specs import ModelSpec
+from bench.specs import IMAGENET, ModelSpec
 
 MATCHABLE_METHODS = ("width", "depth", "resolution", "compound")
 DEFAULT_TOLERANCE = 0.03
@@ -64,8 +64,10 @@ def _variant_maker(model: str, method: str, coefficients: CompoundCoefficients, 
     if method == "compound":
         return lambda t: make_spec(model, phi=t, coefficients=coefficients, **spec_kwargs)
     if method == "resolution":
-        base = family_of_base(model).base_resolution
-        return lambda t: make_spec(model, input_size=round_resolution(base, math.exp(t)), **spec_kwargs)
+        inputs = spec_kwargs.get("inputs", IMAGENET)
+        base = inputs.base_resolution or family_of_base(model).base_resolution
+        return lambda t: make_spec(model, input_size=round_resolution(base, math.exp(t), inputs.resolution_divisor),
+                                   **spec_kwargs)
     return lambda t: make_spec(model, **{method: math.exp(t)}, **spec_kwargs)
 
 

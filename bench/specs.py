@@ -13,6 +13,29 @@ SINGLE_DIMENSION_METHODS = ("width", "depth", "resolution")
 
 
 @dataclass(frozen=True)
+class InputSpec:
+    """What networks are fed: the size r = 1 stands for, the pixel grid sizes snap to, channels, classes.
+
+    ``base_resolution=None`` keeps each model's own (224 for the scalable families, the published
+    size for presets, timm's default otherwise); a proxy task sets it (e.g. 32 for Fashion-MNIST).
+    """
+
+    base_resolution: int | None = None
+    resolution_divisor: int = 4
+    in_chans: int = 3
+    num_classes: int = 1000
+
+    def __post_init__(self) -> None:
+        if (self.base_resolution is not None and self.base_resolution < 1) or self.resolution_divisor < 1:
+            raise ValueError("base_resolution and resolution_divisor must be >= 1")
+        if self.in_chans < 1 or self.num_classes < 1:
+            raise ValueError("in_chans and num_classes must be >= 1")
+
+
+IMAGENET = InputSpec()
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     """A concrete, buildable model: base architecture, scaling coefficients and input.
 

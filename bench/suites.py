@@ -33,15 +33,19 @@ from typing import Any
 
 import yaml
 
+from bench.accuracy.data import dataset_shape
+from bench.accuracy.train import TrainBudget
 from bench.latency import LatencyConditions
 from bench.models import UnknownModelError, check_name, make_spec, presets, scalable_bases
 from bench.reference import paper_rows
 from bench.scaling import PAPER_COEFFICIENTS, CompoundCoefficients
 from bench.solver import DEFAULT_TOLERANCE, MATCHABLE_METHODS
-from bench.specs import ModelSpec
+from bench.specs import IMAGENET, InputSpec, ModelSpec
 
-SUPPORTED_METRICS = ("complexity", "latency", "throughput")
-_TOP_KEYS = ("name", "description", "reference", "metrics", "compound", "latency", "throughput", "models")
+SUPPORTED_METRICS = ("complexity", "latency", "throughput", "accuracy")
+_TOP_KEYS = ("name", "description", "reference", "metrics", "compound", "latency", "throughput", "train", "seeds",
+             "resolution_divisor", "models")
+DEFAULT_SEEDS = (0, 1, 2)
 DEFAULT_THROUGHPUT_BATCHES = (1, 8, 32)
 _ENTRY_KEYS = ("model", "name", "scale", "input_size", "paper", "note")
 _SCALE_KEYS = ("w", "d", "r", "phi", "method", "match", "macs", "macs_ratio", "tolerance", "alpha", "beta", "gamma")
@@ -86,6 +90,7 @@ class SuiteEntry:
     coefficients: CompoundCoefficients = PAPER_COEFFICIENTS
     paper: str | None = None
     note: str = ""
+    inputs: InputSpec = IMAGENET
 
 
 @dataclass(frozen=True)
@@ -108,6 +113,9 @@ class SuiteSpec:
     entries: tuple[SuiteEntry, ...] = field(repr=False)
     latency: LatencyConditions | None = None
     throughput: ThroughputSettings | None = None
+    train: TrainBudget | None = None
+    seeds: tuple[int, ...] = DEFAULT_SEEDS
+    inputs: InputSpec = IMAGENET
 
 
 def load_suite(path: str | Path) -> SuiteSpec:
@@ -170,10 +178,17 @@ class _Validator:
             if metric not in SUPPORTED_METRICS:
                 raise self.fail(f"metrics[{i}]", f"unknown metric {metric!r}{_did_you_mean(str(metric), SUPPORTED_METRICS)}")
         coefficients = self.coefficients(raw.get("compound", {}), "compound", PAPER_COEFFICIENTS)
+        for block in ("train", "seeds"):
+            if block in raw and "accuracy" not in metrics:
+                raise self.fail(block, "given but 'accuracy' is not in metrics")
+        train = self.dataclass_from(TrainBudget, raw.get("train", {}), "train") if "accuracy" in metrics else None
+        seeds = self.seeds(raw.get("seeds", list(DEFAULT_SEEDS)))
+        inputs = self.inputs(train, raw.get("resolution_divisor", IMAGENET.resolution_divisor))
         models = raw.get("models")
         if not isinstance(models, list) or not models:
             raise self.fail("models", "must be a non-empty list of model entries")
-        entries = [entry for i, item in enumerate(models) for entry in self.entries(item, f"models[{i}]", coefficients)]
+        entries = [entry for i, item in enumerate(models)
+                   for entry in self.entries(item, f"models[{i}]", coefficients, inputs)]
         self.check_names(entries)
         for block in ("latency", "throughput"):
             if block in raw and block not in metrics:
@@ -189,32 +204,57 @@ class _Validator:
             entries=tuple(entries),
             latency=latency,
             throughput=throughput,
+            train=train,
+            seeds=seeds,
+            inputs=inputs,
         )
 
-    def conditions(self, raw: Any, where: str, extra_keys: tuple[str, ...]) -> LatencyConditions:
-        """LatencyConditions from a mapping, each value checked against the field's type."""
-        defaults = LatencyConditions()
-        known = {f.name: "None" in str(f.type) for f in fields(LatencyConditions) if f.name not in extra_keys}
-        raw = self.mapping(raw, where, tuple(known) + extra_keys)
-        values = {}
-        for key, optional in known.items():
-            if key in raw:
-                value = raw[key]
-                values[key] = None if optional and value is None else self.typed(value, getattr(defaults, key), f"{where}.{key}")
+    def seeds(self, raw: Any) -> tuple[int, ...]:
+        if not isinstance(raw, list) or not raw or any(isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in raw):
+            raise self.fail("seeds", f"must be a non-empty list of non-negative integers, got {raw!r}")
+        if len(set(raw)) != len(raw):
+            raise self.fail("seeds", f"has repeated seeds: {raw!r}")
+        return tuple(raw)
+
+    def inputs(self, train: TrainBudget | None, divisor: Any) -> InputSpec:
+        """ImageNet-scale inputs, or the proxy task's (base resolution, channels, classes) when training."""
+        if isinstance(divisor, bool) or not isinstance(divisor, int) or divisor < 1:
+            raise self.fail("resolution_divisor", f"must be a positive integer, got {divisor!r}")
+        if train is None:
+            return InputSpec(resolution_divisor=divisor)
         try:
-            return LatencyConditions(**values)
+            in_chans, num_classes = dataset_shape(train.dataset)
+        except (ValueError, FileNotFoundError) as error:
+            raise self.fail("train.dataset", str(error)) from None
+        return InputSpec(train.base_resolution, divisor, in_chans, num_classes)
+
+    def conditions(self, raw: Any, where: str, extra_keys: tuple[str, ...]) -> LatencyConditions:
+        """LatencyConditions from a mapping (``extra_keys`` are allowed but handled by the caller)."""
+        return self.dataclass_from(LatencyConditions, raw, where, extra_keys)
+
+    def dataclass_from(self, cls: type, raw: Any, where: str, extra_keys: tuple[str, ...] = ()) -> Any:
+        """An instance of the frozen dataclass ``cls`` from a mapping, each value checked against its
+        field's annotation; ``extra_keys`` are accepted here and left to the caller."""
+        annotations = {f.name: str(f.type) for f in fields(cls) if f.name not in extra_keys}
+        raw = self.mapping(raw, where, tuple(annotations) + extra_keys)
+        values = {key: self.typed(raw[key], annotations[key], f"{where}.{key}") for key in annotations if key in raw}
+        try:
+            return cls(**values)
         except ValueError as error:
             raise self.fail(where, str(error)) from None
 
-    def typed(self, value: Any, default: Any, where: str) -> Any:
-        """``value`` checked against the type of the field's default."""
-        if isinstance(default, bool):
+    def typed(self, value: Any, annotation: str, where: str) -> Any:
+        """``value`` checked against a field annotation: bool, int, float or str, optionally ``| None``."""
+        if value is None and "None" in annotation:
+            return None
+        kind = annotation.split("|")[0].strip()
+        if kind == "bool":
             if not isinstance(value, bool):
                 raise self.fail(where, f"must be true or false, got {value!r}")
             return value
-        if isinstance(default, str):
+        if kind == "str":
             return self.text(value, where)
-        if isinstance(default, float):
+        if kind == "float":
             number = parse_number(value)
             if number is None or not math.isfinite(number) or number < 0:
                 raise self.fail(where, f"must be a number >= 0, got {value!r}")
@@ -242,7 +282,7 @@ class _Validator:
                 raise self.fail(f"{where}.{key}", f"must be >= 1 (scaling never shrinks), got {value!r}")
         return replace(default, **values)
 
-    def entries(self, item: Any, where: str, coefficients: CompoundCoefficients) -> list[SuiteEntry]:
+    def entries(self, item: Any, where: str, coefficients: CompoundCoefficients, inputs: InputSpec) -> list[SuiteEntry]:
         """One entry, or several when one scale value is a list (a sweep)."""
         item = self.mapping(item, where, _ENTRY_KEYS)
         scale = self.mapping(item.get("scale", {}), f"{where}.scale", _SCALE_KEYS)
@@ -250,16 +290,17 @@ class _Validator:
         if len(swept) > 1:
             raise self.fail(f"{where}.scale", f"only one value may be a list (a sweep), got lists for {', '.join(swept)}")
         if not swept:
-            return [self.entry(item, scale, where, coefficients)]
+            return [self.entry(item, scale, where, coefficients, inputs)]
         key = swept[0]
         if not scale[key]:
             raise self.fail(f"{where}.scale.{key}", "a sweep needs at least one value")
         if "name" in item or "paper" in item:
             raise self.fail(where, "a sweep names its entries itself; drop 'name' and 'paper' or list entries one by one")
-        return [self.entry(item, {**scale, key: value}, f"{where}.scale.{key}[{j}]", coefficients)
+        return [self.entry(item, {**scale, key: value}, f"{where}.scale.{key}[{j}]", coefficients, inputs)
                 for j, value in enumerate(scale[key])]
 
-    def entry(self, item: dict, scale: dict, where: str, suite_coefficients: CompoundCoefficients) -> SuiteEntry:
+    def entry(self, item: dict, scale: dict, where: str, suite_coefficients: CompoundCoefficients,
+              inputs: InputSpec) -> SuiteEntry:
         model = self.model(item.get("model"), where)
         coefficients = self.coefficients(
             {k: scale[k] for k in ("alpha", "beta", "gamma") if k in scale}, f"{where}.scale", suite_coefficients
@@ -270,13 +311,13 @@ class _Validator:
         name = self.text(item["name"], f"{where}.name") if "name" in item else None
         input_size = int(self.number(item["input_size"], f"{where}.input_size")) if "input_size" in item else None
         common = {"model": model, "where": where, "coefficients": coefficients, "paper": paper,
-                  "note": str(item.get("note", ""))}
+                  "note": str(item.get("note", "")), "inputs": inputs}
         if any(k in scale for k in ("match", "macs", "macs_ratio")):
             if input_size is not None:
                 raise self.fail(f"{where}.input_size", "a solved entry takes its input size from the solver")
             target = self.target(scale, model, f"{where}.scale")
             return SuiteEntry(name=name or _solved_name(model, target), target=target, **common)
-        spec = self.spec(model, scale, input_size, name, coefficients, where)
+        spec = self.spec(model, scale, input_size, name, coefficients, where, inputs)
         return SuiteEntry(name=spec.name, spec=spec, **common)
 
     def model(self, value: Any, where: str) -> str:
@@ -289,7 +330,7 @@ class _Validator:
             raise self.fail(f"{where}.model", str(error)) from None
         return name
 
-    def spec(self, model, scale, input_size, name, coefficients, where) -> ModelSpec:
+    def spec(self, model, scale, input_size, name, coefficients, where, inputs) -> ModelSpec:
         coefs = {key: self.number(scale[key], f"{where}.scale.{key}", positive=key != "phi")
                  for key in ("w", "d", "r", "phi") if key in scale}
         for key in ("tolerance",):
@@ -297,7 +338,8 @@ class _Validator:
                 raise self.fail(f"{where}.scale.{key}", "only applies to solved entries (with match, macs or macs_ratio)")
         try:
             spec = make_spec(model, width=coefs.get("w"), depth=coefs.get("d"), resolution=coefs.get("r"),
-                             phi=coefs.get("phi"), coefficients=coefficients, input_size=input_size, name=name)
+                             phi=coefs.get("phi"), coefficients=coefficients, input_size=input_size, name=name,
+                             inputs=inputs)
         except ValueError as error:  # NotScalableError included
             raise self.fail(f"{where}.scale", str(error)) from None
         method = scale.get("method")

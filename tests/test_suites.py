@@ -17,7 +17,8 @@ def test_shipped_suites_validate(path: Path) -> None:
     suite = load_suite(path)
     assert suite.name == path.stem
     assert suite.entries and "complexity" in suite.metrics
-    assert set(suite.metrics) <= {"complexity", "latency", "throughput"}
+    assert set(suite.metrics) <= {"complexity", "latency", "throughput", "accuracy"}
+    assert (suite.train is not None) == ("accuracy" in suite.metrics)
     assert (suite.latency is not None) == ("latency" in suite.metrics)
 
 

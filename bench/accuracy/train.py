@@ -1,0 +1,277 @@
+"""Proxy-task training from scratch: one model, one budget, one seed -> top-1 / top-5.
+
+The loop is deliberately plain: a fixed budget (``TrainBudget``), timm's optimizer factory
+(no weight decay on biases and norms), a per-step cosine schedule with linear warm-up,
+label smoothing, random-crop + flip augmentation done on whole batches of in-memory
+tensors, channels_last, bf16 autocast on CUDA. A checkpoint is written atomically after
+every epoch and a finished run leaves ``result.json``, so a killed run resumes at the last
+epoch and a repeated one returns at once.
+
+Multi-process: launched under ``torchrun`` (``bench.accuracy.distributed``), every process
+takes its share of each global batch, DistributedDataParallel averages the gradients (gloo
+on CPU, nccl on GPU) and evaluation counts are summed; the global batch and the schedule
+are those of a single process, so results agree within seed noise.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from bench.accuracy.data import ImageTensors, load_dataset
+from bench.accuracy.distributed import DistContext
+from bench.accuracy.fastconv import use_fast_depthwise
+from bench.models import build_model
+from bench.specs import ModelSpec
+
+OPTIMIZERS = ("sgd", "rmsproptf", "adamw")
+
+
+@dataclass(frozen=True)
+class TrainBudget:
+    """Everything that decides a proxy accuracy besides the model and the seed."""
+
+    dataset: str = "fashion_mnist"
+    data_root: str | None = None
+    download: bool = False
+    device: str = "cpu"
+    base_resolution: int = 32
+    train_images: int | None = None  # a fixed subset of the training split (None: all of it)
+    test_images: int | None = None
+    epochs: int = 3
+    batch_size: int = 128
+    optimizer: str = "sgd"
+    lr: float = 0.1
+    momentum: float = 0.9
+    weight_decay: float = 5e-5
+    warmup_epochs: float = 0.5
+    label_smoothing: float = 0.1
+    augment: bool = True
+    eval_every_epoch: bool = False  # the test split is scored after the last epoch only, unless asked
+    dropout: float = 0.1
+    drop_path: float = 0.0
+    zero_init_head: bool = True
+    channels_last: bool = True
+    fast_depthwise: bool = True
+    threads: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
+        if self.epochs < 1 or self.batch_size < 1 or self.base_resolution < 8:
+            raise ValueError("need epochs >= 1, batch_size >= 1 and base_resolution >= 8")
+        if self.device not in ("cpu", "cuda"):
+            raise ValueError(f"device must be 'cpu' or 'cuda', got {self.device!r}")
+
+    def describe(self) -> str:
+        """The budget as compact JSON, stored beside every accuracy it produced."""
+        return json.dumps({k: v for k, v in asdict(self).items() if k not in ("data_root", "download", "threads")},
+                          sort_keys=True)
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    top1: float
+    top5: float | None
+    train_loss: float
+    epochs: int
+    seconds: float
+    images_per_s: float
+    history: list[dict] = field(default_factory=list)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def _normalize(images: torch.Tensor, data: ImageTensors, channels_last: bool) -> torch.Tensor:
+    mean = torch.tensor(data.mean, device=images.device).view(1, -1, 1, 1)
+    std = torch.tensor(data.std, device=images.device).view(1, -1, 1, 1)
+    x = (images.float().div_(255) - mean) / std
+    return x.contiguous(memory_format=torch.channels_last) if channels_last else x
+
+
+def augment(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Random crop after zero-padding by size/8, and random horizontal flip, per image."""
+    batch, _, size, _ = images.shape
+    pad = max(1, size // 8)
+    padded = F.pad(images, (pad, pad, pad, pad))
+    dy = torch.randint(0, 2 * pad + 1, (batch,), generator=generator)
+    dx = torch.randint(0, 2 * pad + 1, (batch,), generator=generator)
+    rows = (dy[:, None] + torch.arange(size))[:, None, :, None]
+    cols = (dx[:, None] + torch.arange(size))[:, None, None, :]
+    cropped = padded[torch.arange(batch)[:, None, None, None], torch.arange(images.shape[1])[None, :, None, None],
+                     rows, cols]
+    flip = torch.rand(batch, generator=generator) < 0.5
+    cropped[flip] = cropped[flip].flip(-1)
+    return cropped
+
+
+def _schedule(budget: TrainBudget, steps_per_epoch: int) -> Callable[[int], float]:
+    total = budget.epochs * steps_per_epoch
+    warmup = int(budget.warmup_epochs * steps_per_epoch)
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        return 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup)))
+
+    return factor
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, data: ImageTensors, budget: TrainBudget, device: torch.device,
+             dist: DistContext, batch_size: int = 500) -> tuple[float, float | None]:
+    """Top-1 and top-5 (percent) on ``data``; each process takes a share, counts are summed."""
+    model.eval()
+    correct1 = correct5 = 0
+    indices = torch.arange(len(data.labels))[dist.rank::dist.world_size]
+    for start in range(0, len(indices), batch_size):
+        index = indices[start:start + batch_size]
+        x = _normalize(data.images[index].to(device), data, budget.channels_last)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+            logits = model(x)
+        top = logits.float().topk(min(5, data.num_classes), dim=1).indices.cpu()
+        labels = data.labels[index]
+        correct1 += (top[:, 0] == labels).sum().item()
+        correct5 += (top == labels[:, None]).any(dim=1).sum().item()
+    counts = dist.sum([correct1, correct5])
+    total = len(data.labels)
+    return 100.0 * counts[0] / total, (100.0 * counts[1] / total if data.num_classes >= 5 else None)
+
+
+def _load_split(budget: TrainBudget, split: str, size: int, cache: dict | None) -> ImageTensors:
+    """The split at ``size`` px (subset fixed by seed 0, so every model and seed sees the same images)."""
+    key = (budget.dataset, budget.data_root, split, size, budget.train_images if split == "train" else budget.test_images)
+    if cache is not None and key in cache:
+        return cache[key]
+    root = Path(budget.data_root) if budget.data_root else None
+    data = load_dataset(budget.dataset, split, root=root, size=size, download=budget.download)
+    data = data.subset(key[-1], seed=0).resized(size)
+    if cache is not None:
+        cache[key] = data
+    return data
+
+
+def _save(path: Path, payload: dict) -> None:
+    from bench.atomic import atomic_write
+
+    atomic_write(path, lambda tmp: torch.save(payload, tmp))
+
+
+def _read_result(directory: Path | None) -> TrainResult | None:
+    path = directory / "result.json" if directory else None
+    if path is None or not path.exists():
+        return None
+    return TrainResult(**json.loads(path.read_text()))
+
+
+def train_model(spec: ModelSpec, budget: TrainBudget, seed: int, *, checkpoint_dir: Path | None = None,
+                dist: DistContext | None = None, data_cache: dict | None = None, progress: bool = False) -> TrainResult:
+    """Train ``spec`` from scratch on the proxy task; resume from ``checkpoint_dir`` if a run was cut off."""
+    finished = _read_result(checkpoint_dir)
+    if finished is not None:
+        return finished
+    dist = dist or DistContext()
+    device = torch.device(budget.device, dist.local_rank) if budget.device == "cuda" else torch.device("cpu")
+    threads = torch.get_num_threads()
+    if budget.threads:
+        torch.set_num_threads(budget.threads)
+    try:
+        return _train(spec, budget, seed, device, checkpoint_dir, dist, data_cache, progress)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _prepare(spec: ModelSpec, budget: TrainBudget, seed: int, device: torch.device, example: torch.Tensor):
+    seed_everything(seed)
+    model = build_model(spec, drop_rate=budget.dropout, drop_path_rate=budget.drop_path).to(device)
+    classifier = model.get_classifier()
+    if budget.zero_init_head and isinstance(classifier, nn.Linear):
+        # timm's EfficientNet/MobileNet head init scales with 1/sqrt(num_classes): tuned for 1000
+        # classes, it starts a 10-class head with logits ~10x too large (initial loss ~4 > ln 10).
+        nn.init.zeros_(classifier.weight)
+        nn.init.zeros_(classifier.bias)
+    if budget.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    if budget.fast_depthwise and device.type == "cpu":
+        use_fast_depthwise(model, example.to(device))
+    from timm.optim import create_optimizer_v2
+
+    optimizer = create_optimizer_v2(model, opt=budget.optimizer, lr=budget.lr, weight_decay=budget.weight_decay,
+                                    momentum=budget.momentum)
+    return model.train(), optimizer
+
+
+def _train(spec, budget, seed, device, checkpoint_dir, dist, data_cache, progress) -> TrainResult:
+    from tqdm import tqdm
+
+    train = _load_split(budget, "train", spec.input_size, data_cache)
+    test = _load_split(budget, "test", spec.input_size, data_cache)
+    if (train.in_chans, train.num_classes) != (spec.in_chans, spec.num_classes):
+        raise ValueError(f"{spec.name} is built for {spec.in_chans} channels / {spec.num_classes} classes; "
+                         f"{budget.dataset} has {train.in_chans} / {train.num_classes}")
+    model, optimizer = _prepare(spec, budget, seed, device, _normalize(train.images[:2], train, False))
+    steps = len(train.labels) // budget.batch_size
+    if steps == 0:
+        raise ValueError(f"batch size {budget.batch_size} exceeds the {len(train.labels)} training images")
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _schedule(budget, steps))
+    start, history, train_seconds, images_seen = 0, [], 0.0, 0
+    last = checkpoint_dir / "last.pt" if checkpoint_dir else None
+    if last is not None and last.exists():
+        state = torch.load(last, map_location=device, weights_only=True)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        start, history = state["epoch"] + 1, json.loads(state["history"])
+        train_seconds, images_seen = state["train_seconds"], state["images_seen"]
+    runner = dist.wrap(model, device)
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=budget.label_smoothing)
+    for epoch in range(start, budget.epochs):
+        order = torch.randperm(len(train.labels), generator=torch.Generator().manual_seed(seed * 1009 + epoch))
+        augment_rng = torch.Generator().manual_seed((seed * 1009 + epoch) * 31 + dist.rank)
+        model.train()
+        began, loss_sum = time.perf_counter(), 0.0
+        bar = tqdm(range(steps), desc=f"{spec.name} s{seed} e{epoch + 1}/{budget.epochs}", leave=False,
+                   disable=None if (progress and dist.is_main) else True)
+        for step in bar:
+            index = order[step * budget.batch_size:(step + 1) * budget.batch_size][dist.rank::dist.world_size]
+            images = augment(train.images[index], augment_rng) if budget.augment else train.images[index]
+            x = _normalize(images.to(device), train, budget.channels_last)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+                loss = loss_fn(runner(x), train.labels[index].to(device))
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+            loss_sum += loss.item()
+        train_seconds += time.perf_counter() - began
+        images_seen += steps * budget.batch_size
+        scored = budget.eval_every_epoch or epoch + 1 == budget.epochs
+        top1, top5 = evaluate(model, test, budget, device, dist) if scored else (None, None)
+        history.append({"epoch": epoch + 1, "train_loss": loss_sum / steps, "top1": top1, "top5": top5})
+        if last is not None and dist.is_main:
+            _save(last, {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                         "scheduler": scheduler.state_dict(), "epoch": epoch, "history": json.dumps(history),
+                         "train_seconds": train_seconds, "images_seen": images_seen})
+        dist.barrier()
+    final = history[-1]
+    result = TrainResult(final["top1"], final["top5"], final["train_loss"], budget.epochs, train_seconds,
+                         images_seen / train_seconds if train_seconds else 0.0, history)
+    if checkpoint_dir is not None and dist.is_main:
+        from bench.atomic import atomic_write
+
+        atomic_write(checkpoint_dir / "result.json", lambda tmp: tmp.write_text(json.dumps(asdict(result))))
+    return result
