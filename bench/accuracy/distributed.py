@@ -1,7 +1,9 @@
 """The process group of a ``torchrun`` launch, or a single process when there is none.
 
-``torchrun --nproc_per_node=N -m bench train ...`` sets RANK / WORLD_SIZE / LOCAL_RANK; the
-group uses gloo on CPU and nccl on CUDA. A single process needs no group: every method
+``torchrun --nproc_per_node=N -m bench run SUITE`` sets RANK / WORLD_SIZE / LOCAL_RANK; the
+group uses gloo on CPU and nccl on CUDA. Each process takes every N-th image of each batch,
+so the global batch, the steps and the schedule are those of one process; rank 0 alone
+writes checkpoints and result rows. A single process needs no group: every method
 then does the single-process thing, so the training loop has one code path.
 """
 
@@ -20,6 +22,7 @@ class DistContext:
     rank: int = 0
     world_size: int = 1
     local_rank: int = 0
+    device_type: str = "cpu"
 
     @classmethod
     def from_env(cls, device_type: str = "cpu") -> DistContext:
@@ -29,7 +32,8 @@ class DistContext:
             return cls()
         if not torch_dist.is_initialized():
             torch_dist.init_process_group(backend="nccl" if device_type == "cuda" else "gloo")
-        return cls(torch_dist.get_rank(), torch_dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")))
+        local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+        return cls(torch_dist.get_rank(), torch_dist.get_world_size(), local_rank, device_type)
 
     @property
     def is_main(self) -> bool:
@@ -46,7 +50,8 @@ class DistContext:
         """Element-wise sum over all processes."""
         if self.world_size == 1:
             return list(values)
-        tensor = torch.tensor(values, dtype=torch.float64)
+        device = torch.device("cuda", self.local_rank) if self.device_type == "cuda" else torch.device("cpu")
+        tensor = torch.tensor(values, dtype=torch.float64, device=device)  # nccl reduces CUDA tensors only
         torch_dist.all_reduce(tensor)
         return tensor.tolist()
 

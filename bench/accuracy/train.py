@@ -235,6 +235,7 @@ def _train(spec, budget, seed, device, checkpoint_dir, dist, data_cache, progres
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
+        torch.set_rng_state(state["rng"])  # dropout draws continue as if the run had not stopped
         start, history = state["epoch"] + 1, json.loads(state["history"])
         train_seconds, images_seen = state["train_seconds"], state["images_seen"]
     runner = dist.wrap(model, device)
@@ -265,7 +266,7 @@ def _train(spec, budget, seed, device, checkpoint_dir, dist, data_cache, progres
         if last is not None and dist.is_main:
             _save(last, {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                          "scheduler": scheduler.state_dict(), "epoch": epoch, "history": json.dumps(history),
-                         "train_seconds": train_seconds, "images_seen": images_seen})
+                         "train_seconds": train_seconds, "images_seen": images_seen, "rng": torch.get_rng_state()})
         dist.barrier()
     final = history[-1]
     result = TrainResult(final["top1"], final["top5"], final["train_loss"], budget.epochs, train_seconds,

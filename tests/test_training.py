@@ -1,0 +1,172 @@
+"""Proxy training: datasets, resolution, the fast depthwise gradient, budgets, resume, rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from bench.accuracy import data as datasets
+from bench.accuracy.fastconv import depthwise_weight_grad, use_fast_depthwise
+from bench.accuracy.train import TrainBudget, augment, train_model
+from bench.models import build_model, make_spec
+from bench.run import accuracy_columns
+from bench.specs import InputSpec
+from tests.conftest import write_idx
+
+GREY_10 = InputSpec(28, resolution_divisor=1, in_chans=1, num_classes=10)
+
+
+def test_idx_files_round_trip_and_bad_files_are_refused(tmp_path: Path) -> None:
+    array = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
+    write_idx(tmp_path / "a.gz", array)
+    assert np.array_equal(datasets.read_idx(tmp_path / "a.gz"), array)
+    (tmp_path / "bad").write_bytes(b"\x00\x00\x0d\x01\x00\x00\x00\x02ab")  # float idx
+    with pytest.raises(ValueError, match="not an unsigned-byte idx"):
+        datasets.read_idx(tmp_path / "bad")
+
+
+def test_fashion_mnist_layout_and_missing_message(fashion_mnist: Path, tmp_path: Path) -> None:
+    train = datasets.load_fashion_mnist("train", fashion_mnist)
+    assert train.images.shape == (2048, 1, 28, 28) and train.images.dtype == torch.uint8
+    assert train.num_classes == 10 and train.in_chans == 1
+    with pytest.raises(datasets.DatasetMissingError, match="apt-get install dataset-fashion-mnist"):
+        datasets.load_fashion_mnist("train", tmp_path / "nowhere")
+
+
+@pytest.mark.skipif(not (datasets.FASHION_MNIST_DIR / "t10k-images-idx3-ubyte.gz").exists(),
+                    reason="the Debian package dataset-fashion-mnist is not installed")
+def test_the_real_fashion_mnist() -> None:
+    test = datasets.load_fashion_mnist("test")
+    assert test.images.shape == (10000, 1, 28, 28)
+    assert torch.bincount(test.labels).tolist() == [1000] * 10
+    assert abs(test.images.float().mean().item() / 255 - test.mean[0]) < 0.01
+
+
+def test_resolution_scaling_changes_the_training_input(fashion_mnist: Path) -> None:
+    train = datasets.load_fashion_mnist("train", fashion_mnist).subset(100, seed=0)
+    big = train.resized(36)
+    assert big.images.shape == (100, 1, 36, 36) and torch.equal(big.labels, train.labels)
+    assert train.resized(28) is train
+    spec = make_spec("efficientnet_b0", resolution=1.3, inputs=GREY_10)
+    assert spec.input_size == 36 and spec.input_shape == (1, 36, 36)
+    # a fixed subset: the same images for every model and seed
+    again = datasets.load_fashion_mnist("train", fashion_mnist).subset(100, seed=0)
+    assert torch.equal(again.images, train.images)
+
+
+def test_one_channel_models_have_a_one_channel_stem() -> None:
+    model = build_model(make_spec("efficientnet_b0", inputs=GREY_10))
+    assert model.conv_stem.in_channels == 1 and model.classifier.out_features == 10
+    assert model(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
+
+
+def test_image_folder_dataset(tmp_path: Path) -> None:
+    for split in ("train", "val"):
+        for index, name in enumerate(("a", "b")):
+            (tmp_path / split / name).mkdir(parents=True)
+            for i in range(3):
+                Image.fromarray(np.full((20, 30, 3), 60 * index + i, np.uint8)).save(tmp_path / split / name / f"{i}.png")
+    train = datasets.load_dataset(f"folder:{tmp_path}", "train", size=16)
+    test = datasets.load_dataset(f"folder:{tmp_path}", "test", size=16)  # falls back to val/
+    assert train.images.shape == (6, 3, 16, 16) and test.labels.tolist() == [0, 0, 0, 1, 1, 1]
+    assert datasets.dataset_shape(f"folder:{tmp_path}") == (3, 2)
+    with pytest.raises(ValueError, match="unknown dataset"):
+        datasets.load_dataset("imagenet21k", "train")
+
+
+def test_augmentation_keeps_shape_and_content_statistics() -> None:
+    images = torch.randint(0, 255, (8, 1, 28, 28), dtype=torch.uint8)
+    out = augment(images, torch.Generator().manual_seed(0))
+    assert out.shape == images.shape and out.dtype == torch.uint8
+    again = augment(images, torch.Generator().manual_seed(0))
+    assert torch.equal(out, again)
+
+
+@pytest.mark.parametrize("size,stride,kernel", [(4, 1, 3), (4, 2, 5), (2, 1, 5), (1, 1, 3), (3, 2, 3)])
+def test_tapwise_depthwise_weight_grad_equals_aten(size: int, stride: int, kernel: int) -> None:
+    torch.manual_seed(0)
+    channels, padding = 6, kernel // 2
+    x = torch.randn(5, channels, size, size, requires_grad=True)
+    weight = torch.randn(channels, 1, kernel, kernel, requires_grad=True)
+    out = F.conv2d(x, weight, stride=stride, padding=padding, groups=channels)
+    grad_out = torch.randn_like(out)
+    out.backward(grad_out)
+    ours = depthwise_weight_grad(x.detach(), grad_out, kernel, stride, padding)
+    assert torch.allclose(ours, weight.grad, rtol=1e-4, atol=1e-5)
+
+
+def test_fast_depthwise_model_has_the_same_forward_and_gradients() -> None:
+    spec = make_spec("efficientnet_b0", inputs=GREY_10)
+    torch.manual_seed(0)
+    plain = build_model(spec).train()
+    fast = build_model(spec).train()
+    fast.load_state_dict(plain.state_dict())
+    x = torch.randn(4, 1, 28, 28)
+    assert use_fast_depthwise(fast, x) > 0
+    for model in (plain, fast):
+        model(x).square().mean().backward()
+    for (name, a), b in zip(plain.named_parameters(), fast.parameters()):
+        # float sums in another order: equal to a millionth-ish of the gradient's scale
+        assert (a.grad - b.grad).abs().max() <= 1e-4 * a.grad.abs().max(), name
+
+
+def test_budget_validation_and_description() -> None:
+    with pytest.raises(ValueError, match="optimizer"):
+        TrainBudget(optimizer="lamb")
+    with pytest.raises(ValueError, match="device"):
+        TrainBudget(device="tpu")
+    budget = TrainBudget(epochs=2, data_root="/somewhere", threads=1)
+    assert '"epochs": 2' in budget.describe() and "somewhere" not in budget.describe()
+
+
+def _tiny_budget(root: Path, **overrides) -> TrainBudget:
+    settings = dict(data_root=str(root), base_resolution=28, train_images=512, test_images=256, epochs=2,
+                    batch_size=64, optimizer="adamw", lr=1e-2, weight_decay=0.05,
+                    augment=False)  # a flip turns one synthetic grating class into another
+    return TrainBudget(**{**settings, **overrides})
+
+
+def test_a_killed_run_resumes_to_the_same_result(fashion_mnist: Path, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench.accuracy import train as train_module
+
+    spec = make_spec("mobilenetv2_100", width=0.5, inputs=GREY_10)
+    budget = _tiny_budget(fashion_mnist)
+    whole = train_model(spec, budget, seed=3)
+
+    saves = []
+    real_save = train_module._save
+
+    def save_then_die(path: Path, payload: dict) -> None:
+        real_save(path, payload)
+        saves.append(payload["epoch"])
+        raise KeyboardInterrupt  # the machine goes away right after the first epoch's checkpoint
+
+    monkeypatch.setattr(train_module, "_save", save_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        train_model(spec, budget, seed=3, checkpoint_dir=tmp_path)
+    assert saves == [0] and (tmp_path / "last.pt").exists() and not (tmp_path / "result.json").exists()
+    monkeypatch.setattr(train_module, "_save", real_save)
+    resumed = train_model(spec, budget, seed=3, checkpoint_dir=tmp_path)
+    assert resumed.top1 == pytest.approx(whole.top1, abs=0.5)
+    assert resumed.history[0]["train_loss"] == pytest.approx(whole.history[0]["train_loss"], rel=1e-5)
+    assert resumed.history[1]["train_loss"] == pytest.approx(whole.history[1]["train_loss"], rel=1e-3)
+    # finished: a third call reads result.json and trains nothing
+    assert train_model(spec, budget, seed=3, checkpoint_dir=tmp_path) == resumed
+
+
+def test_learning_happens_and_rows_summarise_seeds(fashion_mnist: Path) -> None:
+    spec = make_spec("mobilenetv2_100", width=0.5, inputs=GREY_10)
+    budget = _tiny_budget(fashion_mnist, train_images=1024, epochs=3)
+    results = [train_model(spec, budget, seed=s) for s in (0, 1)]
+    assert all(r.top1 > 40 for r in results)  # chance is 10%
+    row = accuracy_columns(budget, (0, 1), results)
+    assert row["accuracy_source"] == "measured" and row["n_seeds"] == 2 and row["seeds"] == "0 1"
+    assert row["top1"] == pytest.approx(np.mean([r.top1 for r in results]))
+    assert row["top1_std"] == pytest.approx(np.std([r.top1 for r in results], ddof=1))
+    assert row["budget"] == budget.describe()
