@@ -1,0 +1,1 @@
+"""The report: pure functions from a results table to figures, tables, claims and a static page."""

@@ -1,0 +1,81 @@
+"""``python -m bench.report``: measure what is missing and cheap, then write the report.
+
+Default run (fresh checkout, a few minutes on 2 cores): exact counts of the paper suites,
+batch-1 CPU latency of the Table 2 and Table 4 models, the paper's reported accuracies, and
+any measured / pretrained-eval rows already in the results store. Proxy training is never
+started here (it takes hours): run its suites with ``python -m bench run``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Sequence
+
+from bench.results import DEFAULT_RESULTS
+
+#: Cheap suites measured by default: counts for all paper suites, CPU latency for Tables 2 and 4.
+DEFAULT_SUITES = ("paper_table2", "paper_table3", "paper_table4", "paper_table7", "fig3_single_dim",
+                  "fig8_compound_vs_single")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench.report", description=__doc__.splitlines()[0])
+    parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help=f"results file (default {DEFAULT_RESULTS})")
+    parser.add_argument("--out", type=Path, default=Path("reports"), help="output folder (default reports/)")
+    parser.add_argument("--suites", nargs="+", default=list(DEFAULT_SUITES), metavar="NAME",
+                        help="suites to measure first, by name in suites/ or path (default: the paper suites)")
+    parser.add_argument("--no-measure", action="store_true", help="only plot and tabulate the rows already stored")
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
+    return parser
+
+
+def _suite_path(name: str) -> Path:
+    path = Path(name)
+    return path if path.suffix in (".yaml", ".yml", ".toml") else Path("suites") / f"{name}.yaml"
+
+
+def measure(suite_names: Sequence[str], results: Path, progress: bool) -> None:
+    """Run each suite (rows already stored are skipped)."""
+    from bench.cache import ComplexityCache
+    from bench.run import run_suite
+    from bench.suites import load_suite
+
+    suites = [load_suite(_suite_path(name)) for name in suite_names]
+    cache = ComplexityCache(results.parent / "complexity-cache.json")
+    for suite in suites:
+        start = time.perf_counter()
+        summary = run_suite(suite, results, cache, progress=progress)
+        if progress:
+            print(f"measured {suite.name}: {summary.written} rows new, {summary.skipped} stored "
+                  f"({time.perf_counter() - start:.1f} s)", file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from bench.environment import environment
+    from bench.report.build import build_report
+    from bench.results import ResultsFormatError, read_results
+    from bench.suites import SuiteError
+
+    start = time.perf_counter()
+    try:
+        read_results(args.results)  # a bad results path fails before any work
+        if not args.no_measure:
+            measure(args.suites, args.results, progress=not args.quiet)
+    except (SuiteError, ResultsFormatError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    report = build_report(read_results(args.results), args.out, environment())
+    if not args.quiet:
+        print(f"report: {args.out / 'index.html'} ({len(report.figures)} figures, {len(report.tables)} tables, "
+              f"{time.perf_counter() - start:.1f} s)")
+        for item in report.missing:
+            print(f"  missing: {item}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""Assemble the report from a results table: figures, tables, claims, the page. No measuring here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from bench.report import claims, figures, frames, tables
+from bench.report.html import FigureEntry, page
+
+TITLE = "effbench: EfficientNet (Tan & Le, 2019) comparisons, measured here"
+INTRO = ("Counts (params, MACs) are exact, from FlopCounterMode on the meta device; MACs are multiply-adds, the "
+         "paper's 'FLOPS' (FLOPs = 2 x MACs). Accuracy sources: 'reported' = the paper's ImageNet numbers; "
+         "'measured' = trained from scratch here on a small proxy task (Fashion-MNIST), comparable only within "
+         "a suite; 'pretrained-eval' = a checkpoint scored here on an image folder. Latency is measured on this machine.")
+
+
+@dataclass(frozen=True)
+class Report:
+    """What a report run wrote: file names and what was missing."""
+
+    out: Path
+    figures: list[FigureEntry]
+    tables: list[tables.Table]
+    missing: list[str]
+
+
+def _write_table(table: tables.Table, out: Path) -> None:
+    table.frame.to_csv(out / f"{table.name}.csv", index=False)
+    (out / f"{table.name}.md").write_text(tables.markdown(table))
+
+
+def _latency_points(results: pd.DataFrame, comparison: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    timed = frames.latency(results, "paper_table2")
+    if timed.empty:
+        return timed, ""
+    points = figures.table2_points(comparison).merge(timed[["entry", "latency_ms_p50"]], on="entry")
+    points = points.rename(columns={"latency_ms_p50": "latency_ms"})
+    r = timed.iloc[0]
+    return points, f"CPU batch {int(r['batch_size'])}, {int(r['threads'])} thread(s), {r['cpu']}"
+
+
+def build_report(results: pd.DataFrame, out: Path, environment: dict) -> Report:
+    """Write every figure (PNG + SVG), every table (CSV + MD) and index.html into ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    results = frames.latest(results)
+    figure_entries: list[FigureEntry] = []
+    missing: list[str] = []
+
+    def add_figure(fig, stem: str, title: str, caption: str) -> None:
+        figures.save(fig, out / stem)
+        figure_entries.append(FigureEntry(stem, title, caption))
+
+    comparison = frames.paper_comparison(results, "table2", "paper_table2")
+    points = figures.table2_points(comparison)
+    if comparison["macs_b_ours"].notna().any():
+        add_figure(figures.accuracy_vs_cost(points, "params_m", "parameters (millions), log scale",
+                                            "Figure 1 analogue: accuracy vs params"), "fig1_accuracy_vs_params",
+                   "Figure 1 analogue: ImageNet top-1 vs parameters",
+                   "EfficientNet B0-B7 against the Table 2 comparison ConvNets. x: parameters counted here (squares: "
+                   "models timm lacks, the paper's count); y: the paper's reported top-1 (hollow markers). Lines: "
+                   "Pareto frontier of each family.")
+        add_figure(figures.accuracy_vs_cost(points, "macs_b", "MACs (billions, multiply-adds), log scale",
+                                            "Figure 5 analogue: accuracy vs MACs"), "fig5_accuracy_vs_macs",
+                   "Figure 5 analogue: ImageNet top-1 vs MACs",
+                   "As Figure 1 with MACs counted here on the x axis (the paper's FLOPS are multiply-adds).")
+    else:
+        missing.append("Table 2 counts (Figures 1 and 5): python -m bench run suites/paper_table2.yaml")
+    latency_points, conditions = _latency_points(results, comparison)
+    if not latency_points.empty:
+        add_figure(figures.accuracy_vs_latency(latency_points, conditions), "fig_accuracy_vs_cpu_latency",
+                   "New: ImageNet top-1 vs CPU latency on this machine",
+                   f"x: median latency measured here ({conditions}); y: the paper's reported top-1. Which model is "
+                   "best for a latency budget on this machine.")
+    else:
+        missing.append("CPU latency of the Table 2 models: python -m bench run suites/paper_table2.yaml")
+    gpu = frames.rows_of(results, "throughput_gpu", "throughput")
+    if gpu.empty:
+        missing.append("GPU throughput: no GPU rows (run a throughput suite with device: cuda on a GPU machine)")
+
+    fig3 = frames.measured_accuracy(results, "proxy_fig3_single_dim")
+    if not fig3.empty:
+        budget = frames.budget_summary(fig3["budget"].iloc[0])
+        add_figure(figures.single_dimension_panels(fig3, budget), "fig3_proxy_single_dimension",
+                   "Figure 3 analogue: single-dimension scaling of B0 (proxy task)",
+                   "Top-1 trained from scratch here (filled markers, mean +- std over seeds) against MACs at the proxy "
+                   f"resolution, for width, depth and resolution scaling alone. Budget: {budget}.")
+    else:
+        missing.append("Figure 3 (proxy): python -m bench run suites/proxy_fig3_single_dim.yaml (about an hour)")
+    fig8 = frames.measured_accuracy(results, "proxy_fig8_table7")
+    if not fig8.empty:
+        budget = frames.budget_summary(fig8["budget"].iloc[0])
+        add_figure(figures.compound_vs_single(fig8), "fig8_proxy_compound_vs_single",
+                   "Figure 8 analogue: compound vs single-dimension scaling of B0 (proxy task)",
+                   "Top-1 trained from scratch here (mean +- std over seeds) against MACs: the Table 7 models and "
+                   f"width-, depth- and resolution-only variants solved to the compound model's MACs. Budget: {budget}.")
+    else:
+        missing.append("Figure 8 (proxy): python -m bench run suites/proxy_fig8_table7.yaml (about 45 minutes)")
+
+    claim_frame = claims.claims_table(results)
+    all_tables = [
+        tables.Table("claims", "Claims of the paper: verdicts", "Each testable claim, the evidence from our rows, and a "
+                     "verdict. Count ratios reproduce within 15%; proxy accuracy differences count only beyond two "
+                     "standard errors over seeds.", claim_frame),
+        tables.comparison_table(results, "table2", "paper_table2", "Table 2: params and MACs, paper vs ours"),
+        tables.comparison_table(results, "table3", "paper_table3", "Table 3: scaling MobileNets and ResNet-50, paper vs ours"),
+        tables.comparison_table(results, "table7", "paper_table7", "Table 7: scaling B0 four ways, paper vs ours"),
+        tables.latency_ratio_table(results),
+        tables.proxy_table(results, "proxy_fig8_table7", "Proxy: B0 compound vs single dimension (Fig. 8 / Table 7)"),
+        tables.proxy_table(results, "proxy_table3", "Proxy: MobileNetV1/V2, ResNet-18 compound vs single (Table 3)"),
+        tables.proxy_table(results, "proxy_fig3_single_dim", "Proxy: B0 single-dimension scaling (Fig. 3)"),
+        tables.proxy_table(results, "proxy_grid_search", "Proxy: alpha, beta, gamma grid search at phi = 1"),
+        tables.pretrained_table(results),
+    ]
+    missing += [f"{t.title}: {t.caption}" for t in all_tables if t.frame.empty]
+    conditions_table = tables.conditions_table(results, environment)
+    for table in all_tables + [conditions_table]:
+        _write_table(table, out)
+    (out / "index.html").write_text(page(TITLE, INTRO, missing, figure_entries, all_tables, conditions_table))
+    return Report(out, figure_entries, all_tables, missing)

@@ -1,0 +1,198 @@
+"""Each testable claim of the paper as one row: claim, our evidence, verdict, numbers.
+
+Verdicts: ``reproduced``, ``refuted`` or ``inconclusive``. Count and latency claims compare
+our ratio with the paper's; accuracy claims on the proxy task compare means over seeds and
+call a difference real only beyond two standard errors.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from bench.report import frames
+
+REPRODUCED, REFUTED, INCONCLUSIVE = "reproduced", "refuted", "inconclusive"
+#: A counted ratio within this fraction of the paper's reproduces it.
+RATIO_TOLERANCE = 0.15
+
+
+def _claim(number: str, claim: str, evidence: str, verdict: str, source: str) -> dict:
+    return {"claim": number, "statement": claim, "evidence": evidence, "verdict": verdict, "source": source}
+
+
+def _ratio_verdict(ours: float, paper: float, at_least: bool = False) -> str:
+    if ours != ours:
+        return INCONCLUSIVE
+    if at_least:
+        return REPRODUCED if ours >= paper * (1 - RATIO_TOLERANCE) else REFUTED
+    return REPRODUCED if abs(ours / paper - 1) <= RATIO_TOLERANCE else REFUTED
+
+
+def compare_means(a_mean: float, a_std: float, a_n: int, b_mean: float, b_std: float, b_n: int) -> tuple[float, float, str]:
+    """(difference a - b, its standard error, verdict that a beats b) over seeds."""
+    diff = a_mean - b_mean
+    variance = sum((s * s) / n for s, n in ((a_std, a_n), (b_std, b_n)) if n >= 2 and s == s)
+    se = math.sqrt(variance) if variance > 0 else float("nan")
+    if se != se or min(a_n, b_n) < 2:
+        return diff, se, INCONCLUSIVE
+    if diff > 2 * se:
+        return diff, se, REPRODUCED
+    if diff < -2 * se:
+        return diff, se, REFUTED
+    return diff, se, INCONCLUSIVE
+
+
+def _counts(results: pd.DataFrame, suite: str) -> dict[str, dict]:
+    rows = frames.rows_of(results, suite, "complexity")
+    return {r["paper_ref"]: r for r in rows.to_dict("records") if isinstance(r.get("paper_ref"), str)}
+
+
+def scaling_law_claim(results: pd.DataFrame) -> dict:
+    counts = _counts(results, "paper_table7")
+    base = counts.get("table7/baseline")
+    parts, ok = [], True
+    for ref, label in (("table7/depth", "d=4"), ("table7/width", "w=2"), ("table7/resolution", "r=2")):
+        row = counts.get(ref)
+        if base is None or row is None:
+            return _claim("3", "FLOPs grow as d * w^2 * r^2 (d=4, w=2 and r=2 each ~4x B0)",
+                          "missing: python -m bench run suites/paper_table7.yaml", INCONCLUSIVE, "counted")
+        ratio = row["macs"] / base["macs"]
+        ok &= abs(ratio / 4 - 1) <= RATIO_TOLERANCE
+        parts.append(f"{label}: {ratio:.2f}x")
+    return _claim("3", "FLOPs grow as d * w^2 * r^2 (d=4, w=2 and r=2 each ~4x B0)",
+                  "; ".join(parts) + " (channel and repeat rounding move them off 4x)",
+                  REPRODUCED if ok else REFUTED, "counted")
+
+
+def efficiency_claims(results: pd.DataFrame) -> list[dict]:
+    """Claims 7, 8 and 9: params / MACs ratios against the comparison models, and the latency ratio."""
+    counts = _counts(results, "paper_table2")
+    latency = {r["model"]: r["latency_ms_p50"] for r in frames.latency(results, "paper_table4").to_dict("records")}
+    claims = []
+    for number, small, big, paper_params, paper_macs, text in (
+            ("7", "efficientnet-b0", "resnet-50", 4.9, 11.0, "B0 matches ResNet-50 with 4.9x fewer params and 11x fewer FLOPs"),
+            ("8", "efficientnet-b1", "resnet-152", 7.6, 16.0, "B1 matches ResNet-152 with 7.6x fewer params, 16x fewer FLOPs, 5.7x lower CPU latency"),
+            ("9", "efficientnet-b3", "resnext-101", None, 18.0, "B3 beats ResNeXt-101 with 18x fewer FLOPs")):
+        a, b = counts.get(f"table2/{small}"), counts.get(f"table2/{big}")
+        if a is None or b is None:
+            claims.append(_claim(number, text, "missing: python -m bench run suites/paper_table2.yaml", INCONCLUSIVE, "counted"))
+            continue
+        params, macs = b["params"] / a["params"], b["macs"] / a["macs"]
+        verdicts = [_ratio_verdict(macs, paper_macs)]
+        evidence = [f"MACs {macs:.1f}x (paper {paper_macs:g}x)"]
+        if paper_params:
+            verdicts.append(_ratio_verdict(params, paper_params))
+            evidence.insert(0, f"params {params:.1f}x (paper {paper_params:g}x)")
+        if number == "8":
+            fast, slow = latency.get("efficientnet_b1"), latency.get("resnet152")
+            if fast and slow:
+                verdicts.append(_ratio_verdict(slow / fast, 5.7, at_least=True))
+                evidence.append(f"CPU bs1 latency {slow / fast:.2f}x (paper 5.7x; {fast:.0f} vs {slow:.0f} ms)")
+            else:
+                evidence.append("latency missing: python -m bench run suites/paper_table4.yaml")
+                verdicts.append(INCONCLUSIVE)
+        verdict = REFUTED if REFUTED in verdicts else INCONCLUSIVE if INCONCLUSIVE in verdicts else REPRODUCED
+        claims.append(_claim(number, text, "; ".join(evidence) + "; top-1 from the paper", verdict, "counted + reported"))
+    claims.append(gpipe_claim(results, counts))
+    return claims
+
+
+def gpipe_claim(results: pd.DataFrame, counts: dict[str, dict]) -> dict:
+    """Claim 11: B7 vs GPipe. GPipe is not in timm: params against the paper's 557M; latency untestable."""
+    text = "B7 matches GPipe with 8.4x fewer params and 6.1x lower CPU latency"
+    b7 = counts.get("table2/efficientnet-b7")
+    if b7 is None:
+        return _claim("11", text, "missing: python -m bench run suites/paper_table2.yaml", INCONCLUSIVE, "counted + reported")
+    ratio = 557e6 / b7["params"]
+    evidence = f"params: GPipe's reported 557M / our B7 count {b7['params'] / 1e6:.1f}M = {ratio:.1f}x (paper 8.4x)"
+    timed = {r["model"]: r for r in frames.latency(results, "paper_table4").to_dict("records")}
+    others = [r for m, r in timed.items() if not str(m).startswith("efficientnet")]
+    if "efficientnet_b7" in timed and others:
+        largest = max(others, key=lambda r: r["macs"])
+        speed = largest["latency_ms_p50"] / timed["efficientnet_b7"]["latency_ms_p50"]
+        evidence += (f"; latency: GPipe cannot be timed here; against the largest comparison model timed "
+                     f"({largest['entry']}) B7 is {speed:.2f}x as fast")
+    return _claim("11", text, evidence, INCONCLUSIVE, "counted + reported")
+
+
+def _best_single_vs_compound(rows: pd.DataFrame, compound_name: str) -> tuple[str, str]:
+    compound = rows[rows["entry"] == compound_name]
+    singles = rows[(rows["match_of"] == compound_name) & rows["method"].isin(["width", "depth", "resolution"])]
+    if compound.empty or singles.empty:
+        return "", INCONCLUSIVE
+    c = compound.iloc[0]
+    best = singles.sort_values("top1").iloc[-1]
+    diff, se, verdict = compare_means(c["top1"], c["top1_std"], int(c["n_seeds"]), best["top1"], best["top1_std"],
+                                      int(best["n_seeds"]))
+    evidence = (f"{compound_name} {c['top1']:.1f}+-{c['top1_std']:.1f} vs best single ({best['method']}) "
+                f"{best['top1']:.1f}+-{best['top1_std']:.1f}: {diff:+.1f} pt (s.e. {se:.1f}) at "
+                f"{c['macs'] / 1e6:.0f}M MACs")
+    return evidence, verdict
+
+
+def proxy_compound_claims(results: pd.DataFrame) -> list[dict]:
+    """Claims 5 and 6 on the proxy task."""
+    claims = []
+    rows = frames.measured_accuracy(results, "proxy_table3")
+    for family, name in (("MobileNetV1", "mobilenetv1-compound"), ("MobileNetV2", "mobilenetv2-compound"),
+                         ("ResNet-18 (for ResNet-50)", "resnet18-compound")):
+        evidence, verdict = _best_single_vs_compound(rows, name) if not rows.empty else ("", INCONCLUSIVE)
+        claims.append(_claim("5", f"{family}: compound beats the best single dimension at equal MACs (Table 3)",
+                             evidence or "missing: python -m bench run suites/proxy_table3.yaml", verdict, "measured (proxy)"))
+    rows = frames.measured_accuracy(results, "proxy_fig8_table7")
+    evidence, verdict = _best_single_vs_compound(rows, "b0-compound") if not rows.empty else ("", INCONCLUSIVE)
+    claims.append(_claim("6", "B0: compound beats width-, depth- and resolution-only scaling at equal MACs (Fig. 8, Table 7)",
+                         evidence or "missing: python -m bench run suites/proxy_fig8_table7.yaml", verdict, "measured (proxy)"))
+    return claims
+
+
+def saturation_claim(results: pd.DataFrame) -> dict:
+    """Claim 1: single-dimension gains shrink as the coefficient grows (Fig. 3)."""
+    rows = frames.measured_accuracy(results, "proxy_fig3_single_dim")
+    text = "Single-dimension scaling of B0 gains less and less (Fig. 3)"
+    if rows.empty:
+        return _claim("1", text, "missing: python -m bench run suites/proxy_fig3_single_dim.yaml", INCONCLUSIVE, "measured (proxy)")
+    parts, verdicts = [], []
+    base = rows[rows["method"] == "baseline"]
+    for method in ("width", "depth", "resolution"):
+        curve = pd.concat([base, rows[rows["method"] == method]]).sort_values("macs").drop_duplicates("entry")
+        if len(curve) < 3:
+            continue
+        half = len(curve) // 2
+        first = curve["top1"].iloc[half] - curve["top1"].iloc[0]
+        second = curve["top1"].iloc[-1] - curve["top1"].iloc[half]
+        parts.append(f"{method}: {first:+.1f} pt then {second:+.1f} pt")
+        verdicts.append(second < first)
+    if not verdicts:
+        return _claim("1", text, "too few points", INCONCLUSIVE, "measured (proxy)")
+    verdict = REPRODUCED if all(verdicts) else REFUTED if not any(verdicts) else INCONCLUSIVE
+    return _claim("1", text, "gain over the first half of each range, then the second: " + "; ".join(parts),
+                  verdict, "measured (proxy)")
+
+
+def grid_search_claim(results: pd.DataFrame) -> dict:
+    """The alpha, beta, gamma search: does the proxy pick the paper's (1.2, 1.1, 1.15)?"""
+    rows = frames.measured_accuracy(results, "proxy_grid_search")
+    text = "The grid search at phi=1 picks alpha=1.2, beta=1.1, gamma=1.15 (Sec. 3.3)"
+    if rows.empty:
+        return _claim("4b", text, "missing: python -m bench run suites/proxy_grid_search.yaml", INCONCLUSIVE, "measured (proxy)")
+    best = rows.sort_values("top1").iloc[-1]
+    paper = rows[rows["entry"] == "grid-paper"]
+    if paper.empty:
+        return _claim("4b", text, f"best {best['entry']} {best['top1']:.1f}; the paper's point was not trained",
+                      INCONCLUSIVE, "measured (proxy)")
+    p = paper.iloc[0]
+    diff, se, beats = compare_means(best["top1"], best["top1_std"], int(best["n_seeds"]), p["top1"], p["top1_std"],
+                                    int(p["n_seeds"]))
+    verdict = REPRODUCED if best["entry"] == "grid-paper" or beats == INCONCLUSIVE else REFUTED
+    return _claim("4b", text, f"best {best['entry']} {best['top1']:.1f}+-{best['top1_std']:.1f}; paper's point "
+                  f"{p['top1']:.1f}+-{p['top1_std']:.1f} ({diff:+.1f} pt, s.e. {se:.1f}); {len(rows)} points",
+                  verdict, "measured (proxy)")
+
+
+def claims_table(results: pd.DataFrame) -> pd.DataFrame:
+    rows = [saturation_claim(results), scaling_law_claim(results), grid_search_claim(results),
+            *proxy_compound_claims(results), *efficiency_claims(results)]
+    return pd.DataFrame(rows)

@@ -1,0 +1,132 @@
+"""The report's figures (matplotlib, Agg). Each function takes tidy frames and returns a Figure.
+
+Marker fill shows the accuracy's source: filled = measured here, hollow = reported by the
+paper. A figure never mixes sources without saying so in its legend.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from bench.report.pareto import frontier  # noqa: E402
+
+COLOURS = {"EfficientNet": "tab:red", "Comparison": "tab:blue", "width": "tab:blue", "depth": "tab:green",
+           "resolution": "tab:orange", "compound": "tab:red", "baseline": "black"}
+
+
+def table2_points(comparison: pd.DataFrame) -> pd.DataFrame:
+    """Fig. 1/5 points from the Table 2 comparison: our counts where we have them, else the paper's."""
+    points = comparison.copy()
+    points["family"] = points["model"].map(lambda m: "EfficientNet" if m.startswith("EfficientNet") else "Comparison")
+    points["params_m"] = points["params_m_ours"].fillna(points["params_m_paper"])
+    points["macs_b"] = points["macs_b_ours"].fillna(points["macs_b_paper"])
+    points["x_source"] = points["macs_b_ours"].map(lambda v: "paper" if v != v else "counted")
+    points["label"] = points["model"].str.replace("EfficientNet-", "", regex=False)
+    return points[points["top1_reported"].notna()]
+
+
+def accuracy_vs_cost(points: pd.DataFrame, x: str, xlabel: str, title: str) -> Figure:
+    """Reported top-1 against a cost column, log-x, one Pareto frontier per family, names annotated."""
+    fig, ax = plt.subplots(figsize=(8, 5.5), layout="constrained")
+    for family, group in points.groupby("family"):
+        colour = COLOURS[family]
+        for source, marker in (("counted", "o"), ("paper", "s")):
+            part = group[group["x_source"] == source]
+            if not part.empty:
+                ax.scatter(part[x], part["top1_reported"], s=42, marker=marker, facecolors="none", edgecolors=colour,
+                           label=f"{family}: top-1 reported, x {'counted here' if source == 'counted' else 'from the paper'}")
+        edge = frontier(group[x].tolist(), group["top1_reported"].tolist())
+        if len(edge) > 1:
+            ax.plot(*zip(*edge), color=colour, lw=1, alpha=0.6, drawstyle="steps-post")
+        for row in group.itertuples():
+            ax.annotate(row.label, (getattr(row, x), row.top1_reported), fontsize=7, xytext=(3, 3),
+                        textcoords="offset points")
+    ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("ImageNet top-1 (%), reported by the paper")
+    ax.set_title(title)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=7, loc="lower right", title="lines: Pareto frontier per family", title_fontsize=7)
+    return fig
+
+
+def accuracy_vs_latency(points: pd.DataFrame, conditions: str) -> Figure:
+    """Reported top-1 against latency measured on this machine (``latency_ms`` column)."""
+    fig, ax = plt.subplots(figsize=(8, 5.5), layout="constrained")
+    for family, group in points.groupby("family"):
+        colour = COLOURS[family]
+        ax.scatter(group["latency_ms"], group["top1_reported"], s=42, facecolors="none", edgecolors=colour,
+                   label=f"{family}: top-1 reported, latency measured here")
+        edge = frontier(group["latency_ms"].tolist(), group["top1_reported"].tolist())
+        if len(edge) > 1:
+            ax.plot(*zip(*edge), color=colour, lw=1, alpha=0.6, drawstyle="steps-post")
+        for row in group.itertuples():
+            ax.annotate(row.label, (row.latency_ms, row.top1_reported), fontsize=7, xytext=(3, 3), textcoords="offset points")
+    ax.set_xscale("log")
+    ax.set_xlabel(f"median latency (ms), {conditions}")
+    ax.set_ylabel("ImageNet top-1 (%), reported by the paper")
+    ax.set_title("Accuracy vs measured CPU latency on this machine")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=7, loc="lower right", title="lines: Pareto frontier per family", title_fontsize=7)
+    return fig
+
+
+def _errorbars(ax, rows: pd.DataFrame, colour: str, label: str, line: bool = True) -> None:
+    rows = rows.sort_values("macs")
+    ax.errorbar(rows["macs"] / 1e6, rows["top1"], yerr=rows["top1_std"].fillna(0), color=colour, marker="o",
+                ms=5, capsize=3, lw=1 if line else 0, elinewidth=1, label=label)
+
+
+def single_dimension_panels(rows: pd.DataFrame, budget: str) -> Figure:
+    """Fig. 3 analogue: proxy top-1 vs MACs for width, depth and resolution scaling, one panel each."""
+    fig, axes = plt.subplots(1, 3, figsize=(12, 4), sharey=True, layout="constrained")
+    base = rows[rows["method"] == "baseline"]
+    for ax, (method, coefficient) in zip(axes, (("width", "width"), ("depth", "depth"), ("resolution", "resolution"))):
+        curve = pd.concat([base, rows[rows["method"] == method]]).drop_duplicates("entry")
+        _errorbars(ax, curve, COLOURS[method], f"{method} only (measured, mean +- std over seeds)")
+        for row in curve.itertuples():
+            ax.annotate(f"{coefficient[0]}={getattr(row, coefficient):g}", (row.macs / 1e6, row.top1), fontsize=7,
+                        xytext=(3, -10), textcoords="offset points")
+        ax.set_xscale("log")
+        ax.set_xlabel("MACs (millions) at the proxy resolution")
+        ax.set_title(f"B0 scaled by {method}")
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=7, loc="lower right")
+    axes[0].set_ylabel("proxy top-1 (%), measured")
+    fig.suptitle(f"Single-dimension scaling on the proxy task. {budget}", fontsize=8)
+    return fig
+
+
+def compound_vs_single(rows: pd.DataFrame) -> Figure:
+    """Fig. 8 analogue: proxy top-1 vs MACs for each scaling method of B0."""
+    fig, ax = plt.subplots(figsize=(8, 5.5), layout="constrained")
+    for method in ("baseline", "width", "depth", "resolution", "compound"):
+        group = rows[rows["method"] == method]
+        if not group.empty:
+            _errorbars(ax, group, COLOURS[method], f"{method} (measured)", line=len(group) > 1)
+            for row in group.itertuples():
+                ax.annotate(row.entry.replace("efficientnet_b0", "b0"), (row.macs / 1e6, row.top1), fontsize=6,
+                            xytext=(3, 3), textcoords="offset points")
+    ax.set_xscale("log")
+    ax.set_xlabel("MACs (millions) at the proxy resolution")
+    ax.set_ylabel("proxy top-1 (%), measured, mean +- std over seeds")
+    ax.set_title("Scaling B0 four ways on the proxy task")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=7, loc="lower right")
+    return fig
+
+
+def save(fig: Figure, stem) -> list[str]:
+    """Write ``stem``.png and ``stem``.svg; return the file names."""
+    names = []
+    for suffix in (".png", ".svg"):
+        path = stem.with_suffix(suffix)
+        fig.savefig(path, dpi=130 if suffix == ".png" else None)
+        names.append(path.name)
+    plt.close(fig)
+    return names

@@ -1,0 +1,109 @@
+"""Pure functions from the results table (and the paper's reported numbers) to tidy frames.
+
+Every frame that carries an accuracy carries its source (``measured``, ``pretrained-eval``,
+``reported``) beside it.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from bench.reference import paper_rows
+from bench.results import IDENTITY_COLUMNS
+
+
+def latest(results: pd.DataFrame) -> pd.DataFrame:
+    """One row per identity (suite, entry, measurement, workload key): the most recent."""
+    if results.empty:
+        return results
+    ordered = results.sort_values("timestamp", kind="stable") if "timestamp" in results else results
+    return ordered.drop_duplicates(list(IDENTITY_COLUMNS), keep="last").reset_index(drop=True)
+
+
+def reported() -> pd.DataFrame:
+    """The paper's Tables 2, 3, 4 and 7 as numbers (source ``reported``)."""
+    frame = pd.DataFrame(list(paper_rows().values()))
+    for column in ("d", "w", "r", "input_size", "params_m", "macs_b", "top1", "top5", "latency_s"):
+        frame[column] = pd.to_numeric(frame[column], errors="coerce")
+    frame["accuracy_source"] = "reported"
+    return frame
+
+
+def rows_of(results: pd.DataFrame, suite: str, measurement: str) -> pd.DataFrame:
+    if results.empty:
+        return results
+    return results[(results["suite"] == suite) & (results["measurement"] == measurement)]
+
+
+def paper_comparison(results: pd.DataFrame, table: str, suite: str) -> pd.DataFrame:
+    """Paper vs ours for the refs of ``table`` (e.g. 'table2') counted by ``suite``: params, MACs, deltas.
+
+    Paper models we cannot build stay in the frame with empty 'ours' cells.
+    """
+    paper = reported()
+    paper = paper[paper["ref"].str.startswith(f"{table}/")]
+    ours = rows_of(results, suite, "complexity")
+    ours = ours[ours["paper_ref"].notna()] if not ours.empty else ours
+    merged = paper.merge(ours[["paper_ref", "entry", "input_size", "params", "macs"]] if not ours.empty else
+                         pd.DataFrame(columns=["paper_ref", "entry", "input_size", "params", "macs"]),
+                         how="left", left_on="ref", right_on="paper_ref", suffixes=("_paper", ""))
+    out = pd.DataFrame({
+        "model": merged["model"], "entry": merged["entry"],
+        "input_px": merged["input_size"].fillna(merged["input_size_paper"]),
+        "params_m_paper": merged["params_m"], "params_m_ours": pd.to_numeric(merged["params"]) / 1e6,
+        "macs_b_paper": merged["macs_b"], "macs_b_ours": pd.to_numeric(merged["macs"]) / 1e9,
+        "top1_reported": merged["top1"],
+    })
+    out["params_delta"] = out["params_m_ours"] / out["params_m_paper"] - 1
+    out["macs_delta"] = out["macs_b_ours"] / out["macs_b_paper"] - 1
+    return out[["model", "entry", "input_px", "params_m_paper", "params_m_ours", "params_delta",
+                "macs_b_paper", "macs_b_ours", "macs_delta", "top1_reported"]]
+
+
+def latency(results: pd.DataFrame, suite: str) -> pd.DataFrame:
+    """Median latency (ms) per entry of ``suite`` with its conditions."""
+    rows = rows_of(results, suite, "latency")
+    columns = ["entry", "model", "paper_ref", "params", "macs", "latency_ms_p50", "latency_cv", "device", "threads",
+               "batch_size", "input_size", "cpu"]
+    return rows[columns].reset_index(drop=True) if not rows.empty else pd.DataFrame(columns=columns)
+
+
+def measured_accuracy(results: pd.DataFrame, suite: str) -> pd.DataFrame:
+    """Proxy accuracy rows of ``suite`` (source ``measured``), from the suite's most recent budget only."""
+    rows = rows_of(results, suite, "accuracy")
+    columns = ["entry", "method", "width", "depth", "resolution", "phi", "input_size", "params", "macs", "top1",
+               "top1_std", "n_seeds", "seeds", "match_of", "paper_ref", "dataset", "epochs", "budget",
+               "train_seconds", "accuracy_source"]
+    if rows.empty:
+        return pd.DataFrame(columns=columns)
+    rows = rows[rows["accuracy_source"] == "measured"]
+    if rows.empty:
+        return pd.DataFrame(columns=columns)
+    newest_budget = rows.sort_values("timestamp")["budget"].iloc[-1]
+    return rows[rows["budget"] == newest_budget][columns].reset_index(drop=True)
+
+
+def pretrained(results: pd.DataFrame) -> pd.DataFrame:
+    """Rows of source ``pretrained-eval``."""
+    columns = ["entry", "dataset", "eval_images", "top1", "top5", "checkpoint", "params", "macs", "input_size"]
+    if results.empty or "accuracy_source" not in results:
+        return pd.DataFrame(columns=columns)
+    rows = results[results["accuracy_source"] == "pretrained-eval"]
+    return rows[columns].reset_index(drop=True)
+
+
+def budget_summary(budget_json: str) -> str:
+    """A one-line reading of a stored budget."""
+    b = json.loads(budget_json)
+    images = "all" if b.get("train_images") is None else f"{b['train_images']:,}"
+    return (f"{b['dataset']} at {b['base_resolution']} px x r, {images} training images x {b['epochs']} epochs, "
+            f"batch {b['batch_size']}, {b['optimizer']} lr {b['lr']:g}, label smoothing {b['label_smoothing']:g}, "
+            f"{'crop+flip' if b.get('augment') else 'no'} augmentation, {b['device']}")
+
+
+def std_error(std: float, n: float) -> float:
+    """Standard error of a mean from its sample std over n seeds (NaN when n < 2)."""
+    return float(std) / np.sqrt(n) if n and n >= 2 and std == std else float("nan")

@@ -1,0 +1,128 @@
+"""The report's tables: paper vs ours (Tables 2, 3, 7), latency ratios (Table 4), proxy
+accuracy, pretrained evaluation, claims and conditions. Pure functions over frames."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from bench.report import frames
+
+#: Table 4 of the paper: (faster model, slower model, paper's speed-up).
+TABLE4_PAIRS = (("efficientnet_b1", "resnet152", 5.7, "ResNet-152"), ("efficientnet_b7", None, 6.1, "GPipe"))
+
+
+@dataclass(frozen=True)
+class Table:
+    """A titled table with a caption that says where its numbers come from."""
+
+    name: str
+    title: str
+    caption: str
+    frame: pd.DataFrame
+
+
+def _pct(value: float) -> str:
+    return "" if value != value else f"{value:+.1%}"
+
+
+def comparison_table(results: pd.DataFrame, table: str, suite: str, title: str) -> Table:
+    frame = frames.paper_comparison(results, table, suite)
+    counted = frame["macs_b_ours"].notna().sum()
+    caption = (f"Paper ({table.replace('table', 'Table ')}) against our exact counts from suite '{suite}' "
+               f"({counted} of {len(frame)} models counted; blank: not buildable in timm). MACs = multiply-adds, "
+               f"the paper's 'FLOPS'; FLOPs = 2 x MACs. Top-1 is the paper's (source: reported).")
+    shown = frame.assign(params_delta=frame["params_delta"].map(_pct), macs_delta=frame["macs_delta"].map(_pct))
+    return Table(table, title, caption, shown.round({"params_m_ours": 2, "macs_b_ours": 3}))
+
+
+def latency_ratio_table(results: pd.DataFrame, suite: str = "paper_table4") -> Table:
+    """Measured batch-1 CPU latency ratios next to the paper's (Table 4)."""
+    rows = frames.latency(results, suite)
+    by_model = {r["model"]: r for r in rows.to_dict("records")}
+    out = []
+    for fast, slow, paper_ratio, paper_slow in TABLE4_PAIRS:
+        if slow is None:  # GPipe is not in timm: the largest comparison model we timed stands in
+            others = [r for r in rows.to_dict("records") if not str(r["model"]).startswith("efficientnet")]
+            slow = max(others, key=lambda r: r["macs"])["model"] if others else None
+        a, b = by_model.get(fast), by_model.get(slow)
+        ratio = b["latency_ms_p50"] / a["latency_ms_p50"] if a and b else float("nan")
+        out.append({"faster": fast, "slower": slow or "(not timed)", "paper_slower": paper_slow,
+                    "faster_ms": a["latency_ms_p50"] if a else np.nan, "slower_ms": b["latency_ms_p50"] if b else np.nan,
+                    "speedup_ours": round(ratio, 2) if ratio == ratio else np.nan, "speedup_paper": paper_ratio})
+    conditions = ""
+    if not rows.empty:
+        r = rows.iloc[0]
+        conditions = f" Measured on {r['cpu']}, {int(r['threads'])} thread(s), batch {int(r['batch_size'])}."
+    caption = ("Median batch-1 CPU latency, ours vs the paper's speed-up (Table 4). GPipe is not in timm; the "
+               "largest comparison model we timed stands in for it, so that row is not the paper's comparison."
+               + conditions)
+    return Table("table4", "Table 4 analogue: CPU latency", caption, pd.DataFrame(out))
+
+
+def proxy_table(results: pd.DataFrame, suite: str, title: str) -> Table:
+    rows = frames.measured_accuracy(results, suite)
+    if rows.empty:
+        caption = f"No measured rows yet. Produce them with: python -m bench run suites/{suite}.yaml"
+        return Table(suite, title, caption, rows)
+    shown = rows[["entry", "method", "width", "depth", "resolution", "input_size", "macs", "top1", "top1_std",
+                  "n_seeds", "match_of", "paper_ref"]].copy()
+    shown["macs"] = (shown["macs"] / 1e6).round(1)
+    shown = shown.rename(columns={"macs": "macs_m"}).sort_values("macs_m").round({"top1": 2, "top1_std": 2})
+    caption = (f"Top-1 (%) trained from scratch here (source: measured), mean and std over seeds. Budget: "
+               f"{frames.budget_summary(rows['budget'].iloc[0])}. Proxy-task accuracy is not ImageNet accuracy.")
+    return Table(suite, title, caption, shown.reset_index(drop=True))
+
+
+def pretrained_table(results: pd.DataFrame) -> Table:
+    rows = frames.pretrained(results)
+    caption = ("Checkpoints evaluated here on an image folder (source: pretrained-eval). "
+               + ("None yet: python -m bench eval efficientnet_lite0 FOLDER --checkpoint lite0" if rows.empty else
+                  "A handful of photographs is a smoke check of the weights, not an ImageNet accuracy."))
+    return Table("pretrained", "Pretrained evaluation", caption, rows)
+
+
+def conditions_table(results: pd.DataFrame, environment: dict) -> Table:
+    """Machine, versions, threads, date and commit: of this report, and of the stored rows."""
+    items = [("report generated", environment.get("timestamp")), ("git commit", environment.get("git_commit")),
+             ("cpu", environment.get("cpu")), ("cpu count", environment.get("cpu_count")),
+             ("gpu", environment.get("gpu") or "none"), ("torch threads", environment.get("torch_threads")),
+             ("python", environment.get("python")), ("torch", environment.get("torch")),
+             ("timm", environment.get("timm")), ("platform", environment.get("platform"))]
+    if not results.empty:
+        items.append(("rows in the results store", len(results)))
+        items.append(("rows measured on", ", ".join(sorted(results["cpu"].dropna().astype(str).unique()))))
+        stamps = results["timestamp"].dropna().astype(str)
+        if len(stamps):
+            items.append(("rows dated", f"{stamps.min()} .. {stamps.max()}"))
+    return Table("conditions", "Conditions", "Where and with what these numbers were produced.",
+                 pd.DataFrame(items, columns=["item", "value"]))
+
+
+def cell(value: object) -> str:
+    """A table cell as text: blanks for missing values, 4 significant digits for floats."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def markdown(table: Table) -> str:
+    """The table as Markdown with its title and caption."""
+    if table.frame.empty:
+        body = "_(no rows)_"
+    else:
+        columns = list(table.frame.columns)
+        lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+        lines += ["| " + " | ".join(cell(v).replace("|", "/") for v in row) + " |"
+                  for row in table.frame.itertuples(index=False)]
+        body = "\n".join(lines)
+    return f"## {table.title}\n\n{table.caption}\n\n{body}\n"
+
+
+def finite(value: float) -> bool:
+    return value is not None and not (isinstance(value, float) and math.isnan(value))

@@ -1,0 +1,157 @@
+"""The report: Pareto frontier, claim verdicts, frames, and whole reports from hand-made tables."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from bench.report import claims, frames
+from bench.report.__main__ import main as report_main
+from bench.report.build import build_report
+from bench.report.pareto import frontier, pareto_mask
+from bench.results import COLUMNS, append_rows
+
+ENV = {"timestamp": "2026-11-24T00:00:00", "git_commit": "abc", "cpu": "test cpu", "cpu_count": 2, "gpu": None,
+       "torch_threads": 2, "python": "3.11", "torch": "2.14.1", "timm": "1.0.31", "platform": "linux"}
+
+
+def test_pareto_mask_on_hand_made_points() -> None:
+    costs = [1, 2, 2, 3, 4, 4, 5, float("nan")]
+    accs = [70, 75, 74, 75, 80, 80, 79, 99]
+    #        on  on  dominated by (2,75)  dominated by (2,75): same acc, costs more
+    #        (4,80) twice: identical points do not dominate each other; (5,79) dominated; NaN never
+    assert pareto_mask(costs, accs) == [True, True, False, False, True, True, False, False]
+    assert frontier(costs, accs) == [(1.0, 70.0), (2.0, 75.0), (4.0, 80.0)]
+
+
+def test_pareto_edge_cases() -> None:
+    assert pareto_mask([], []) == []
+    assert pareto_mask([3], [50]) == [True]
+    assert pareto_mask([1, 1], [60, 70]) == [False, True]  # same cost: the more accurate wins
+    with pytest.raises(ValueError):
+        pareto_mask([1, 2], [1])
+
+
+def test_mean_comparison_verdicts() -> None:
+    assert claims.compare_means(80, 0.5, 3, 75, 0.5, 3)[2] == claims.REPRODUCED
+    assert claims.compare_means(75, 0.5, 3, 80, 0.5, 3)[2] == claims.REFUTED
+    assert claims.compare_means(80, 3.0, 3, 79, 3.0, 3)[2] == claims.INCONCLUSIVE
+    assert claims.compare_means(80, 0.0, 1, 70, 0.0, 1)[2] == claims.INCONCLUSIVE  # one seed: no spread known
+
+
+def _row(**values) -> dict:
+    base = {"suite": "s", "entry": "e", "measurement": "complexity", "workload_key": values.get("entry", "e"),
+            "timestamp": "2026-11-24T00:00:00", "cpu": "test cpu"}
+    return {**base, **values}
+
+
+def _budget(images: int) -> str:
+    return json.dumps({"dataset": "fashion_mnist", "base_resolution": 28, "train_images": images, "epochs": 2,
+                       "batch_size": 128, "optimizer": "adamw", "lr": 0.003, "label_smoothing": 0.1, "augment": True,
+                       "device": "cpu"})
+
+
+def _accuracy(suite: str, entry: str, method: str, macs: float, top1: float, std: float, match_of: str | None = None,
+              budget: str = _budget(8000), **spec) -> dict:
+    return _row(suite=suite, entry=entry, measurement="accuracy", workload_key=f"{entry}-{budget[-30:]}", method=method,
+                macs=macs, params=1e6, top1=top1, top1_std=std, n_seeds=3, seeds="0 1 2", match_of=match_of,
+                accuracy_source="measured", budget=budget, dataset="fashion_mnist", epochs=2, **spec)
+
+
+def _hand_made_results() -> pd.DataFrame:
+    rows = [
+        _row(suite="paper_table2", entry="efficientnet_b0", model="efficientnet_b0", paper_ref="table2/efficientnet-b0",
+             params=5.29e6, macs=0.386e9, input_size=224),
+        _row(suite="paper_table2", entry="resnet50", model="resnet50", paper_ref="table2/resnet-50",
+             params=25.6e6, macs=4.09e9, input_size=224),
+        _row(suite="paper_table2", entry="efficientnet_b0", model="efficientnet_b0", measurement="latency",
+             workload_key="lat-b0", paper_ref="table2/efficientnet-b0", params=5.29e6, macs=0.386e9,
+             latency_ms_p50=50.0, threads=1, batch_size=1, device="cpu", input_size=224),
+        _row(suite="paper_table2", entry="resnet50", model="resnet50", measurement="latency", workload_key="lat-r50",
+             paper_ref="table2/resnet-50", params=25.6e6, macs=4.09e9, latency_ms_p50=200.0, threads=1,
+             batch_size=1, device="cpu", input_size=224),
+        # Fig. 8 proxy: compound clearly ahead of every single dimension
+        _accuracy("proxy_fig8_table7", "efficientnet_b0", "baseline", 8e6, 70.0, 0.5, width=1, depth=1, resolution=1),
+        _accuracy("proxy_fig8_table7", "b0-compound", "compound", 52e6, 80.0, 0.4, width=1.2, depth=1.4, resolution=1.3),
+        _accuracy("proxy_fig8_table7", "b0-w", "width", 52e6, 76.0, 0.4, "b0-compound", width=2.2, depth=1, resolution=1),
+        _accuracy("proxy_fig8_table7", "b0-d", "depth", 51e6, 75.0, 0.4, "b0-compound", width=1, depth=6, resolution=1),
+        # an older, different budget of the same suite must not be mixed in
+        _accuracy("proxy_fig8_table7", "b0-r", "resolution", 52e6, 99.0, 0.1, "b0-compound", budget=_budget(2200),
+                  width=1, depth=1, resolution=2.4, timestamp="2026-01-01T00:00:00"),
+        # Table 3 proxy: a single dimension clearly ahead of compound for MobileNetV1
+        _accuracy("proxy_table3", "mobilenetv1-compound", "compound", 96e6, 70.0, 0.3),
+        _accuracy("proxy_table3", "mnv1-w", "width", 96e6, 75.0, 0.3, "mobilenetv1-compound"),
+    ]
+    return pd.DataFrame(rows).reindex(columns=list(COLUMNS))
+
+
+def test_frames_keep_the_newest_budget_and_latest_rows() -> None:
+    results = _hand_made_results()
+    fig8 = frames.measured_accuracy(results, "proxy_fig8_table7")
+    assert set(fig8["entry"]) == {"efficientnet_b0", "b0-compound", "b0-w", "b0-d"}
+    doubled = pd.concat([results, results.iloc[[0]].assign(params=1.0, timestamp="2027-01-01")])
+    assert frames.latest(doubled).query("entry == 'efficientnet_b0' and measurement == 'complexity'")["params"].tolist() == [1.0]
+
+
+def test_claims_from_hand_made_rows() -> None:
+    table = claims.claims_table(_hand_made_results()).set_index("statement")
+    verdicts = dict(zip(table.index, table["verdict"]))
+    fig8 = next(v for k, v in verdicts.items() if k.startswith("B0: compound"))
+    mnv1 = next(v for k, v in verdicts.items() if k.startswith("MobileNetV1"))
+    mnv2 = next(v for k, v in verdicts.items() if k.startswith("MobileNetV2"))
+    b0_r50 = next(k for k in verdicts if k.startswith("B0 matches ResNet-50"))
+    assert (fig8, mnv1, mnv2) == (claims.REPRODUCED, claims.REFUTED, claims.INCONCLUSIVE)
+    assert verdicts[b0_r50] == claims.REPRODUCED and "params 4.8x" in table.loc[b0_r50, "evidence"]
+    assert "paper_table7" in table.loc[next(k for k in verdicts if k.startswith("FLOPs grow")), "evidence"]
+
+
+def test_report_from_partial_rows_writes_every_artifact(tmp_path: Path) -> None:
+    report = build_report(_hand_made_results(), tmp_path, ENV)
+    stems = [f.stem for f in report.figures]
+    assert stems == ["fig1_accuracy_vs_params", "fig5_accuracy_vs_macs", "fig_accuracy_vs_cpu_latency",
+                     "fig8_proxy_compound_vs_single"]
+    for stem in stems:
+        assert (tmp_path / f"{stem}.png").stat().st_size > 10_000 and (tmp_path / f"{stem}.svg").exists()
+    for table in report.tables:
+        assert (tmp_path / f"{table.name}.csv").exists() and (tmp_path / f"{table.name}.md").exists()
+    page = (tmp_path / "index.html").read_text()
+    assert all(f'src="{stem}.png"' in page for stem in stems)
+    assert "http" not in page  # opens from disk: no network
+    assert "python -m bench run suites/proxy_fig3_single_dim.yaml" in page  # says what is missing and how
+    table2 = pd.read_csv(tmp_path / "table2.csv")
+    b0 = table2[table2["model"] == "EfficientNet-B0"].iloc[0]
+    assert b0["macs_delta"] == "-1.0%" and b0["top1_reported"] == 77.1
+
+
+def test_empty_results_give_a_report_that_says_what_is_missing(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    code = report_main(["--no-measure", "--results", str(tmp_path / "none.csv"), "--out", str(tmp_path / "out")])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "missing: Table 2 counts" in out and "python -m bench run suites/paper_table2.yaml" in out
+    page = (tmp_path / "out" / "index.html").read_text()
+    assert "Not in this report yet" in page and "<img" not in page
+    claims_csv = pd.read_csv(tmp_path / "out" / "claims.csv")
+    assert set(claims_csv["verdict"]) == {claims.INCONCLUSIVE}
+
+
+def test_report_measures_a_chosen_suite_first(tmp_path: Path) -> None:
+    results = tmp_path / "results.csv"
+    assert report_main(["--suites", "smoke", "--results", str(results), "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    stored = pd.read_csv(results)
+    assert set(stored["suite"]) == {"smoke"} and (tmp_path / "out" / "index.html").exists()
+
+
+def test_report_input_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert report_main(["--suites", "no_such_suite", "--results", str(tmp_path / "r.csv")]) == 2
+    assert capsys.readouterr().err.startswith("error:")
+    assert report_main(["--no-measure", "--results", str(tmp_path / "r.xlsx")]) == 2
+
+
+def test_appended_rows_round_trip_into_a_report(tmp_path: Path) -> None:
+    results = tmp_path / "results.csv"
+    append_rows(results, _hand_made_results().to_dict("records"))
+    assert report_main(["--no-measure", "--results", str(results), "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    assert (tmp_path / "out" / "fig8_proxy_compound_vs_single.png").exists()
