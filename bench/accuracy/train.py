@@ -195,7 +195,8 @@ def train_model(spec: ModelSpec, budget: TrainBudget, seed: int, *, checkpoint_d
         torch.set_num_threads(threads)
 
 
-def _prepare(spec: ModelSpec, budget: TrainBudget, seed: int, device: torch.device, example: torch.Tensor):
+def prepare(spec: ModelSpec, budget: TrainBudget, seed: int, device: torch.device, example: torch.Tensor):
+    """The model (initialised from ``seed``, channels_last / fast depthwise per budget) and its optimizer."""
     seed_everything(seed)
     model = build_model(spec, drop_rate=budget.dropout, drop_path_rate=budget.drop_path).to(device)
     classifier = model.get_classifier()
@@ -215,6 +216,19 @@ def _prepare(spec: ModelSpec, budget: TrainBudget, seed: int, device: torch.devi
     return model.train(), optimizer
 
 
+def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, scheduler, loss_fn: nn.Module,
+               x: torch.Tensor, labels: torch.Tensor) -> float:
+    """One optimisation step (bf16 autocast on CUDA); returns the loss."""
+    with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=x.device.type == "cuda"):
+        loss = loss_fn(model(x), labels)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    if scheduler is not None:
+        scheduler.step()
+    return loss.item()
+
+
 def _train(spec, budget, seed, device, checkpoint_dir, dist, data_cache, progress) -> TrainResult:
     from tqdm import tqdm
 
@@ -223,7 +237,7 @@ def _train(spec, budget, seed, device, checkpoint_dir, dist, data_cache, progres
     if (train.in_chans, train.num_classes) != (spec.in_chans, spec.num_classes):
         raise ValueError(f"{spec.name} is built for {spec.in_chans} channels / {spec.num_classes} classes; "
                          f"{budget.dataset} has {train.in_chans} / {train.num_classes}")
-    model, optimizer = _prepare(spec, budget, seed, device, _normalize(train.images[:2], train, False))
+    model, optimizer = prepare(spec, budget, seed, device, _normalize(train.images[:2], train, False))
     steps = len(train.labels) // budget.batch_size
     if steps == 0:
         raise ValueError(f"batch size {budget.batch_size} exceeds the {len(train.labels)} training images")
@@ -251,13 +265,7 @@ def _train(spec, budget, seed, device, checkpoint_dir, dist, data_cache, progres
             index = order[step * budget.batch_size:(step + 1) * budget.batch_size][dist.rank::dist.world_size]
             images = augment(train.images[index], augment_rng) if budget.augment else train.images[index]
             x = _normalize(images.to(device), train, budget.channels_last)
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
-                loss = loss_fn(runner(x), train.labels[index].to(device))
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
-            loss_sum += loss.item()
+            loss_sum += train_step(runner, optimizer, scheduler, loss_fn, x, train.labels[index].to(device))
         train_seconds += time.perf_counter() - began
         images_seen += steps * budget.batch_size
         scored = budget.eval_every_epoch or epoch + 1 == budget.epochs
