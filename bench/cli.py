@@ -98,6 +98,15 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--no-store", action="store_true", help="print only, write no row")
     evaluate.add_argument("--show", type=int, default=0, metavar="N", help="print the top-5 of the first N images")
 
+    export = commands.add_parser(
+        "export", help="copy stored rows (e.g. a proxy suite's accuracies) to another results file",
+        description="Copy the rows of some suites / measurements, every column kept, into another results file "
+                    "(e.g. reports/measured/NAME.csv, which the report reads and git keeps).")
+    export.add_argument("target", type=Path, help="results file to append to (.csv or .parquet)")
+    export.add_argument("--suite", nargs="+", required=True, help="suite names to copy")
+    export.add_argument("--measurement", nargs="+", default=["accuracy"], help="measurements to copy (default accuracy)")
+    export.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help=f"source (default {DEFAULT_RESULTS})")
+
     commands.add_parser("models", help="list scalable bases and presets",
                         description="List the scalable families, their bases, and the EfficientNet presets.")
     return parser
@@ -111,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bench.suites import SuiteError
 
     handlers = {"run": _run, "validate": _validate, "count": _count, "solve": _solve, "gate": _gate, "models": _models,
-                "eval": _eval}
+                "eval": _eval, "export": _export}
     try:
         return handlers[args.command](args)
     except (SuiteError, UnknownModelError, ResultsFormatError, SolverError, ValueError, FileNotFoundError) as error:
@@ -267,6 +276,18 @@ def _eval(args: argparse.Namespace) -> int:
     if not args.no_store:
         append_rows(args.results, [pretrained_eval_row(args.model, checkpoint, args.folder, result, environment())])
         print(f"stored a pretrained-eval row in {args.results}")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from bench.results import append_rows, read_results
+
+    rows = read_results(args.results)
+    chosen = rows[rows["suite"].isin(args.suite) & rows["measurement"].isin(args.measurement)]
+    if chosen.empty:
+        raise ValueError(f"no {'/'.join(args.measurement)} rows of {', '.join(args.suite)} in {args.results}")
+    append_rows(args.target, chosen.to_dict("records"))
+    print(f"{len(chosen)} rows -> {args.target}")
     return 0
 
 

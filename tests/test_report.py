@@ -127,7 +127,8 @@ def test_report_from_partial_rows_writes_every_artifact(tmp_path: Path) -> None:
 
 
 def test_empty_results_give_a_report_that_says_what_is_missing(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    code = report_main(["--no-measure", "--results", str(tmp_path / "none.csv"), "--out", str(tmp_path / "out")])
+    code = report_main(["--no-measure", "--include", "--results", str(tmp_path / "none.csv"),
+                        "--out", str(tmp_path / "out")])
     assert code == 0
     out = capsys.readouterr().out
     assert "missing: Table 2 counts" in out and "python -m bench run suites/paper_table2.yaml" in out
@@ -139,7 +140,8 @@ def test_empty_results_give_a_report_that_says_what_is_missing(tmp_path: Path, c
 
 def test_report_measures_a_chosen_suite_first(tmp_path: Path) -> None:
     results = tmp_path / "results.csv"
-    assert report_main(["--suites", "smoke", "--results", str(results), "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    assert report_main(["--suites", "smoke", "--include", "--results", str(results), "--out", str(tmp_path / "out"),
+                        "--quiet"]) == 0
     stored = pd.read_csv(results)
     assert set(stored["suite"]) == {"smoke"} and (tmp_path / "out" / "index.html").exists()
 
@@ -153,5 +155,20 @@ def test_report_input_errors_are_one_line(tmp_path: Path, capsys: pytest.Capture
 def test_appended_rows_round_trip_into_a_report(tmp_path: Path) -> None:
     results = tmp_path / "results.csv"
     append_rows(results, _hand_made_results().to_dict("records"))
-    assert report_main(["--no-measure", "--results", str(results), "--out", str(tmp_path / "out"), "--quiet"]) == 0
-    assert (tmp_path / "out" / "fig8_proxy_compound_vs_single.png").exists()
+    assert report_main(["--no-measure", "--include", "--results", str(tmp_path / "none.csv"), "--include", str(results),
+                        "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    assert (tmp_path / "out" / "fig8_proxy_compound_vs_single.png").exists()  # rows read from --include
+
+
+def test_export_copies_rows_with_every_column(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from bench.cli import main as bench_main
+    from bench.results import read_results
+
+    source = tmp_path / "results.csv"
+    append_rows(source, _hand_made_results().to_dict("records"))
+    target = tmp_path / "measured" / "proxy.csv"
+    assert bench_main(["export", str(target), "--suite", "proxy_fig8_table7", "--results", str(source)]) == 0
+    copied = read_results(target)
+    assert len(copied) == 5 and set(copied["accuracy_source"]) == {"measured"}
+    assert list(copied.columns) == list(read_results(source).columns)
+    assert bench_main(["export", str(target), "--suite", "no_such_suite", "--results", str(source)]) == 2

@@ -16,6 +16,10 @@ from typing import Sequence
 
 from bench.results import DEFAULT_RESULTS
 
+#: Rows that took hours to measure (proxy training, pretrained evaluation), checked in so that a
+#: fresh checkout's report shows them; each row keeps the machine, commit and date it came from.
+MEASURED_DIR = Path("reports") / "measured"
+
 #: Cheap suites measured by default: counts for all paper suites, CPU latency for Tables 2 and 4.
 DEFAULT_SUITES = ("paper_table2", "paper_table3", "paper_table4", "paper_table7", "fig3_single_dim",
                   "fig8_compound_vs_single")
@@ -27,6 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, default=Path("reports"), help="output folder (default reports/)")
     parser.add_argument("--suites", nargs="+", default=list(DEFAULT_SUITES), metavar="NAME",
                         help="suites to measure first, by name in suites/ or path (default: the paper suites)")
+    parser.add_argument("--include", nargs="*", type=Path, default=None, metavar="FILE",
+                        help="more results files to report beside --results (default: the measured rows checked in "
+                             f"under {MEASURED_DIR}/)")
     parser.add_argument("--no-measure", action="store_true", help="only plot and tabulate the rows already stored")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     return parser
@@ -68,10 +75,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (SuiteError, ResultsFormatError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    report = build_report(read_results(args.results), args.out, environment())
+    import pandas as pd
+
+    included = sorted(MEASURED_DIR.glob("*.csv")) if args.include is None else args.include
+    tables = [read_results(args.results)] + [read_results(path) for path in included]
+    results = pd.concat([t for t in tables if not t.empty], ignore_index=True) if any(not t.empty for t in tables) \
+        else tables[0]
+    report = build_report(results, args.out, environment())
     if not args.quiet:
         print(f"report: {args.out / 'index.html'} ({len(report.figures)} figures, {len(report.tables)} tables, "
-              f"{time.perf_counter() - start:.1f} s)")
+              f"{time.perf_counter() - start:.1f} s; rows from {args.results}"
+              f"{''.join(', ' + str(p) for p in included)})")
         for item in report.missing:
             print(f"  missing: {item}")
     return 0
