@@ -12,7 +12,7 @@ from PIL import Image
 
 from bench.accuracy import data as datasets
 from bench.accuracy.fastconv import depthwise_weight_grad, use_fast_depthwise
-from bench.accuracy.train import TrainBudget, augment, train_model
+from bench.accuracy.train import TrainBudget, augment, train_model, zero_init_residual_branches
 from bench.models import build_model, make_spec
 from bench.run import accuracy_columns
 from bench.specs import InputSpec
@@ -113,6 +113,19 @@ def test_fast_depthwise_model_has_the_same_forward_and_gradients() -> None:
     for (name, a), b in zip(plain.named_parameters(), fast.parameters()):
         # float sums in another order: equal to a millionth-ish of the gradient's scale
         assert (a.grad - b.grad).abs().max() <= 1e-4 * a.grad.abs().max(), name
+
+
+@pytest.mark.parametrize("model, blocks", [("efficientnet_b0", 9), ("mobilenetv2_100", 10)])
+def test_zero_init_residual_makes_every_residual_block_the_identity(model: str, blocks: int) -> None:
+    net = build_model(make_spec(model, inputs=GREY_10)).eval()
+    residual = [m for m in net.modules() if getattr(m, "has_skip", False)]
+    channels = [next(m for m in b.modules() if isinstance(m, torch.nn.Conv2d)).in_channels for b in residual]
+    x = torch.randn(2, channels[0], 8, 8)
+    assert not torch.allclose(residual[0](x), x)  # timm's own init: the branch adds to the input
+    assert zero_init_residual_branches(net) == blocks == len(residual)
+    for block, width in zip(residual, channels):
+        x = torch.randn(2, width, 8, 8)
+        torch.testing.assert_close(block(x), x)
 
 
 def test_budget_validation_and_description() -> None:
