@@ -13,6 +13,7 @@ from bench.report.__main__ import main as report_main
 from bench.report.build import build_report
 from bench.report.pareto import frontier, pareto_mask
 from bench.results import COLUMNS, append_rows
+from bench.suites import MatchTarget
 
 ENV = {"timestamp": "2026-11-24T00:00:00", "git_commit": "abc", "cpu": "test cpu", "cpu_count": 2, "gpu": None,
        "torch_threads": 2, "python": "3.11", "torch": "2.14.1", "timm": "1.0.31", "platform": "linux"}
@@ -57,7 +58,8 @@ def _budget(images: int) -> str:
 def _accuracy(suite: str, entry: str, method: str, macs: float, top1: float, std: float, match_of: str | None = None,
               budget: str = _budget(8000), **spec) -> dict:
     return _row(suite=suite, entry=entry, measurement="accuracy", workload_key=f"{entry}-{budget[-30:]}", method=method,
-                macs=macs, params=1e6, top1=top1, top1_std=std, n_seeds=3, seeds="0 1 2", match_of=match_of,
+                macs=macs, params=1e6, top1=top1, top1_std=std, n_seeds=3, seeds="0 1 2",
+                match_of=MatchTarget(method, entry=match_of).describe() if match_of else None,
                 accuracy_source="measured", budget=budget, dataset="fashion_mnist", epochs=2, **spec)
 
 

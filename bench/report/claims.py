@@ -12,6 +12,7 @@ import math
 import pandas as pd
 
 from bench.report import frames
+from bench.suites import MatchTarget
 
 REPRODUCED, REFUTED, INCONCLUSIVE = "reproduced", "refuted", "inconclusive"
 #: A counted ratio within this fraction of the paper's reproduces it.
@@ -119,7 +120,8 @@ def gpipe_claim(results: pd.DataFrame, counts: dict[str, dict]) -> dict:
 
 def _best_single_vs_compound(rows: pd.DataFrame, compound_name: str) -> tuple[str, str]:
     compound = rows[rows["entry"] == compound_name]
-    singles = rows[(rows["match_of"] == compound_name) & rows["method"].isin(["width", "depth", "resolution"])]
+    matched = MatchTarget("compound", entry=compound_name).describe()  # how solved rows name their target
+    singles = rows[(rows["match_of"] == matched) & rows["method"].isin(["width", "depth", "resolution"])]
     if compound.empty or singles.empty:
         return "", INCONCLUSIVE
     c = compound.iloc[0]
