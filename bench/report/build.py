@@ -32,11 +32,11 @@ def _write_table(table: tables.Table, out: Path) -> None:
     (out / f"{table.name}.md").write_text(tables.markdown(table))
 
 
-def _latency_points(results: pd.DataFrame, comparison: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+def _latency_points(results: pd.DataFrame, table2_points: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     timed = frames.latency(results, "paper_table2")
     if timed.empty:
         return timed, ""
-    points = figures.table2_points(comparison).merge(timed[["entry", "latency_ms_p50"]], on="entry")
+    points = table2_points.merge(timed[["entry", "latency_ms_p50"]], on="entry")
     points = points.rename(columns={"latency_ms_p50": "latency_ms"})
     r = timed.iloc[0]
     return points, f"CPU batch {int(r['batch_size'])}, {int(r['threads'])} thread(s), {r['cpu']}"
@@ -68,7 +68,7 @@ def build_report(results: pd.DataFrame, out: Path, environment: dict) -> Report:
                    "As Figure 1 with MACs counted here on the x axis (the paper's FLOPS are multiply-adds).")
     else:
         missing.append("Table 2 counts (Figures 1 and 5): python -m bench run suites/paper_table2.yaml")
-    latency_points, conditions = _latency_points(results, comparison)
+    latency_points, conditions = _latency_points(results, points)
     if not latency_points.empty:
         add_figure(figures.accuracy_vs_latency(latency_points, conditions), "fig_accuracy_vs_cpu_latency",
                    "New: ImageNet top-1 vs CPU latency on this machine",
@@ -88,7 +88,7 @@ def build_report(results: pd.DataFrame, out: Path, environment: dict) -> Report:
                    "Top-1 trained from scratch here (filled markers, mean +- std over seeds) against MACs at the proxy "
                    f"resolution, for width, depth and resolution scaling alone. Budget: {budget}.")
     else:
-        missing.append("Figure 3 (proxy): python -m bench run suites/proxy_fig3_single_dim.yaml (about an hour)")
+        missing.append("Figure 3 (proxy): python -m bench run suites/proxy_fig3_single_dim.yaml")
     fig8 = frames.measured_accuracy(results, "proxy_fig8_table7")
     if not fig8.empty:
         budget = frames.budget_summary(fig8["budget"].iloc[0])
@@ -97,7 +97,7 @@ def build_report(results: pd.DataFrame, out: Path, environment: dict) -> Report:
                    "Top-1 trained from scratch here (mean +- std over seeds) against MACs: the Table 7 models and "
                    f"width-, depth- and resolution-only variants solved to the compound model's MACs. Budget: {budget}.")
     else:
-        missing.append("Figure 8 (proxy): python -m bench run suites/proxy_fig8_table7.yaml (about 45 minutes)")
+        missing.append("Figure 8 (proxy): python -m bench run suites/proxy_fig8_table7.yaml")
 
     claim_frame = claims.claims_table(results)
     all_tables = [

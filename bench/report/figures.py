@@ -30,6 +30,25 @@ def table2_points(comparison: pd.DataFrame) -> pd.DataFrame:
     return points[points["top1_reported"].notna()]
 
 
+def _frontier_and_names(ax, group: pd.DataFrame, x: str, colour: str) -> None:
+    """The family's Pareto frontier of reported top-1 against ``x`` as a step line, and each model's name."""
+    edge = frontier(group[x].tolist(), group["top1_reported"].tolist())
+    if len(edge) > 1:
+        ax.plot(*zip(*edge), color=colour, lw=1, alpha=0.6, drawstyle="steps-post")
+    for row in group.itertuples():
+        ax.annotate(row.label, (getattr(row, x), row.top1_reported), fontsize=7, xytext=(3, 3),
+                    textcoords="offset points")
+
+
+def _reported_axes(ax, xlabel: str, title: str) -> None:
+    ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("ImageNet top-1 (%), reported by the paper")
+    ax.set_title(title)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=7, loc="lower right", title="lines: Pareto frontier per family", title_fontsize=7)
+
+
 def accuracy_vs_cost(points: pd.DataFrame, x: str, xlabel: str, title: str) -> Figure:
     """Reported top-1 against a cost column, log-x, one Pareto frontier per family, names annotated."""
     fig, ax = plt.subplots(figsize=(8, 5.5), layout="constrained")
@@ -40,18 +59,8 @@ def accuracy_vs_cost(points: pd.DataFrame, x: str, xlabel: str, title: str) -> F
             if not part.empty:
                 ax.scatter(part[x], part["top1_reported"], s=42, marker=marker, facecolors="none", edgecolors=colour,
                            label=f"{family}: top-1 reported, x {'counted here' if source == 'counted' else 'from the paper'}")
-        edge = frontier(group[x].tolist(), group["top1_reported"].tolist())
-        if len(edge) > 1:
-            ax.plot(*zip(*edge), color=colour, lw=1, alpha=0.6, drawstyle="steps-post")
-        for row in group.itertuples():
-            ax.annotate(row.label, (getattr(row, x), row.top1_reported), fontsize=7, xytext=(3, 3),
-                        textcoords="offset points")
-    ax.set_xscale("log")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("ImageNet top-1 (%), reported by the paper")
-    ax.set_title(title)
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=7, loc="lower right", title="lines: Pareto frontier per family", title_fontsize=7)
+        _frontier_and_names(ax, group, x, colour)
+    _reported_axes(ax, xlabel, title)
     return fig
 
 
@@ -62,17 +71,8 @@ def accuracy_vs_latency(points: pd.DataFrame, conditions: str) -> Figure:
         colour = COLOURS[family]
         ax.scatter(group["latency_ms"], group["top1_reported"], s=42, facecolors="none", edgecolors=colour,
                    label=f"{family}: top-1 reported, latency measured here")
-        edge = frontier(group["latency_ms"].tolist(), group["top1_reported"].tolist())
-        if len(edge) > 1:
-            ax.plot(*zip(*edge), color=colour, lw=1, alpha=0.6, drawstyle="steps-post")
-        for row in group.itertuples():
-            ax.annotate(row.label, (row.latency_ms, row.top1_reported), fontsize=7, xytext=(3, 3), textcoords="offset points")
-    ax.set_xscale("log")
-    ax.set_xlabel(f"median latency (ms), {conditions}")
-    ax.set_ylabel("ImageNet top-1 (%), reported by the paper")
-    ax.set_title("Accuracy vs measured CPU latency on this machine")
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=7, loc="lower right", title="lines: Pareto frontier per family", title_fontsize=7)
+        _frontier_and_names(ax, group, "latency_ms", colour)
+    _reported_axes(ax, f"median latency (ms), {conditions}", "Accuracy vs measured CPU latency on this machine")
     return fig
 
 
@@ -86,11 +86,11 @@ def single_dimension_panels(rows: pd.DataFrame, budget: str) -> Figure:
     """Fig. 3 analogue: proxy top-1 vs MACs for width, depth and resolution scaling, one panel each."""
     fig, axes = plt.subplots(1, 3, figsize=(12, 4), sharey=True, layout="constrained")
     base = rows[rows["method"] == "baseline"]
-    for ax, (method, coefficient) in zip(axes, (("width", "width"), ("depth", "depth"), ("resolution", "resolution"))):
+    for ax, method in zip(axes, ("width", "depth", "resolution")):
         curve = pd.concat([base, rows[rows["method"] == method]]).drop_duplicates("entry")
         _errorbars(ax, curve, COLOURS[method], f"{method} only (measured, mean +- std over seeds)")
         for row in curve.itertuples():
-            ax.annotate(f"{coefficient[0]}={getattr(row, coefficient):g}", (row.macs / 1e6, row.top1), fontsize=7,
+            ax.annotate(f"{method[0]}={getattr(row, method):g}", (row.macs / 1e6, row.top1), fontsize=7,
                         xytext=(3, -10), textcoords="offset points")
         ax.set_xscale("log")
         ax.set_xlabel("MACs (millions) at the proxy resolution")

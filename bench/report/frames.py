@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pandas as pd
 
 from bench.reference import paper_rows
@@ -71,6 +70,12 @@ def latency(results: pd.DataFrame, suite: str) -> pd.DataFrame:
     return rows[columns].reset_index(drop=True) if not rows.empty else pd.DataFrame(columns=columns)
 
 
+def gpipe_stand_in(timed: pd.DataFrame) -> dict | None:
+    """GPipe is not in timm: the timed comparison model (not an EfficientNet) with the most MACs stands in."""
+    others = [r for r in timed.to_dict("records") if not str(r["model"]).startswith("efficientnet")]
+    return max(others, key=lambda r: r["macs"]) if others else None
+
+
 def measured_accuracy(results: pd.DataFrame, suite: str) -> pd.DataFrame:
     """Proxy accuracy rows of ``suite`` (source ``measured``), from the suite's most recent budget only."""
     rows = rows_of(results, suite, "accuracy")
@@ -103,7 +108,3 @@ def budget_summary(budget_json: str) -> str:
             f"batch {b['batch_size']}, {b['optimizer']} lr {b['lr']:g}, label smoothing {b['label_smoothing']:g}, "
             f"{'crop+flip' if b.get('augment') else 'no'} augmentation, {b['device']}")
 
-
-def std_error(std: float, n: float) -> float:
-    """Standard error of a mean from its sample std over n seeds (NaN when n < 2)."""
-    return float(std) / np.sqrt(n) if n and n >= 2 and std == std else float("nan")
