@@ -106,6 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--suite", nargs="+", required=True, help="suite names to copy")
     export.add_argument("--measurement", nargs="+", default=["accuracy"], help="measurements to copy (default accuracy)")
     export.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help=f"source (default {DEFAULT_RESULTS})")
+    export.add_argument("--all-budgets", action="store_true",
+                        help="also copy rows of superseded training budgets (default: each suite's newest budget only, "
+                             "as the report reads them)")
 
     commands.add_parser("models", help="list scalable bases and presets",
                         description="List the scalable families, their bases, and the EfficientNet presets.")
@@ -280,10 +283,12 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from bench.results import append_rows, read_results
+    from bench.results import append_rows, newest_budget, read_results
 
     rows = read_results(args.results)
     chosen = rows[rows["suite"].isin(args.suite) & rows["measurement"].isin(args.measurement)]
+    if not args.all_budgets:
+        chosen = newest_budget(chosen)
     if chosen.empty:
         raise ValueError(f"no {'/'.join(args.measurement)} rows of {', '.join(args.suite)} in {args.results}")
     append_rows(args.target, chosen.to_dict("records"))

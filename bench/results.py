@@ -120,6 +120,17 @@ def append_rows(path: Path, rows: Iterable[dict]) -> int:
     return len(new)
 
 
+def newest_budget(rows: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` less those of a superseded training budget: per suite, rows with a budget keep only the
+    budget of that suite's most recent such row; rows without a budget (counts, latency) all stay."""
+    if rows.empty or "budget" not in rows.columns:
+        return rows
+    trained = rows["budget"].notna()
+    newest = rows[trained].sort_values("timestamp").groupby("suite")["budget"].last()
+    keep = ~trained | (rows["budget"] == rows["suite"].map(newest))
+    return rows[keep]
+
+
 def spec_columns(spec) -> dict:
     """The SPEC_COLUMNS of a ModelSpec (``model`` is the variant's name)."""
     return {

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bench.results import COLUMNS, ResultsFormatError, append_rows, done_identities, read_results
+from bench.results import COLUMNS, ResultsFormatError, append_rows, done_identities, newest_budget, read_results
 
 
 def _row(entry: str, macs: int, suite: str = "s", key: str = "k") -> dict:
@@ -63,3 +63,13 @@ def test_concurrent_writers_lose_no_rows(tmp_path: Path) -> None:
         p.join(timeout=120)
         assert p.exitcode == 0
     assert len(read_results(path)) == 30
+
+
+def test_newest_budget_is_chosen_per_suite_and_unbudgeted_rows_stay() -> None:
+    rows = pd.DataFrame([
+        {"suite": "a", "entry": "x", "budget": "old", "timestamp": "2026-01-01"},
+        {"suite": "a", "entry": "y", "budget": "new", "timestamp": "2026-02-01"},
+        {"suite": "a", "entry": "z", "budget": None, "timestamp": "2025-01-01"},  # e.g. a MAC count
+        {"suite": "b", "entry": "x", "budget": "old", "timestamp": "2026-03-01"},  # b's newest is a's old
+    ])
+    assert newest_budget(rows)[["suite", "entry"]].values.tolist() == [["a", "y"], ["a", "z"], ["b", "x"]]

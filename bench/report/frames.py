@@ -11,7 +11,7 @@ import json
 import pandas as pd
 
 from bench.reference import paper_rows
-from bench.results import IDENTITY_COLUMNS
+from bench.results import IDENTITY_COLUMNS, newest_budget
 
 
 def latest(results: pd.DataFrame) -> pd.DataFrame:
@@ -87,8 +87,7 @@ def measured_accuracy(results: pd.DataFrame, suite: str) -> pd.DataFrame:
     rows = rows[rows["accuracy_source"] == "measured"]
     if rows.empty:
         return pd.DataFrame(columns=columns)
-    newest_budget = rows.sort_values("timestamp")["budget"].iloc[-1]
-    return rows[rows["budget"] == newest_budget][columns].reset_index(drop=True)
+    return newest_budget(rows)[columns].reset_index(drop=True)
 
 
 def pretrained(results: pd.DataFrame) -> pd.DataFrame:
