@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bench.report import claims, frames
+from bench.report import claims, frames, tables
 from bench.report.__main__ import main as report_main
 from bench.report.build import build_report
 from bench.report.pareto import frontier, pareto_mask
@@ -177,3 +177,14 @@ def test_export_copies_rows_with_every_column(tmp_path: Path, capsys: pytest.Cap
                        "--results", str(source)]) == 0
     assert len(read_results(target)) == 5
     assert bench_main(["export", str(target), "--suite", "no_such_suite", "--results", str(source)]) == 2
+
+
+def test_proxy_table_groups_rows_by_base_network() -> None:
+    rows = pd.DataFrame([
+        _accuracy("proxy_table3", "r18", "baseline", 33e6, 70.0, 0.3, base="resnet18"),
+        _accuracy("proxy_table3", "mnv2", "baseline", 6e6, 71.0, 0.3, base="mobilenetv2_100"),
+        _accuracy("proxy_table3", "r18-c", "compound", 78e6, 72.0, 0.3, base="resnet18"),
+        _accuracy("proxy_table3", "mnv2-c", "compound", 16e6, 73.0, 0.3, base="mobilenetv2_100"),
+    ]).reindex(columns=list(COLUMNS))
+    shown = tables.proxy_table(rows, "proxy_table3", "t").frame
+    assert shown["entry"].tolist() == ["mnv2", "mnv2-c", "r18", "r18-c"]

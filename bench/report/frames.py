@@ -79,7 +79,7 @@ def gpipe_stand_in(timed: pd.DataFrame) -> dict | None:
 def measured_accuracy(results: pd.DataFrame, suite: str) -> pd.DataFrame:
     """Proxy accuracy rows of ``suite`` (source ``measured``), from the suite's most recent budget only."""
     rows = rows_of(results, suite, "accuracy")
-    columns = ["entry", "method", "width", "depth", "resolution", "phi", "input_size", "params", "macs", "top1",
+    columns = ["entry", "base", "method", "width", "depth", "resolution", "phi", "input_size", "params", "macs", "top1",
                "top1_std", "n_seeds", "seeds", "match_of", "paper_ref", "dataset", "epochs", "budget",
                "train_seconds", "accuracy_source"]
     if rows.empty:

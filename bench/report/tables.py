@@ -68,10 +68,11 @@ def proxy_table(results: pd.DataFrame, suite: str, title: str) -> Table:
     if rows.empty:
         caption = f"No measured rows yet. Produce them with: python -m bench run suites/{suite}.yaml"
         return Table(suite, title, caption, rows)
-    shown = rows[["entry", "method", "width", "depth", "resolution", "input_size", "macs", "top1", "top1_std",
+    shown = rows[["entry", "base", "method", "width", "depth", "resolution", "input_size", "macs", "top1", "top1_std",
                   "n_seeds", "match_of", "paper_ref"]].copy()
     shown["macs"] = (shown["macs"] / 1e6).round(1)
-    shown = shown.rename(columns={"macs": "macs_m"}).sort_values("macs_m").round({"top1": 2, "top1_std": 2})
+    shown = (shown.rename(columns={"macs": "macs_m"}).sort_values(["base", "macs_m"], kind="stable")
+             .drop(columns="base").round({"top1": 2, "top1_std": 2}))
     caption = (f"Top-1 (%) trained from scratch here (source: measured), mean and std over seeds. Budget: "
                f"{frames.budget_summary(rows['budget'].iloc[0])}. Proxy-task accuracy is not ImageNet accuracy.")
     return Table(suite, title, caption, shown.reset_index(drop=True))
