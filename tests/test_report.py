@@ -188,3 +188,44 @@ def test_proxy_table_groups_rows_by_base_network() -> None:
     ]).reindex(columns=list(COLUMNS))
     shown = tables.proxy_table(rows, "proxy_table3", "t").frame
     assert shown["entry"].tolist() == ["mnv2", "mnv2-c", "r18", "r18-c"]
+
+
+def _fig3(top1_by_method: dict[str, list[float]], std: float = 0.3) -> pd.DataFrame:
+    """Figure 3 rows: a shared baseline at 8M MACs, then each method at 16, 32, 64 and 128M."""
+    rows = [_accuracy("proxy_fig3_single_dim", "b0", "baseline", 8e6, 70.0, std)]
+    for method, values in top1_by_method.items():
+        rows += [_accuracy("proxy_fig3_single_dim", f"{method}{i}", method, 8e6 * 2 ** (i + 1), v, std)
+                 for i, v in enumerate(values)]
+    return pd.DataFrame(rows).reindex(columns=list(COLUMNS))
+
+
+def test_curvature_recovers_a_quadratic_and_scales_its_error_with_the_noise() -> None:
+    x = [0.0, 1.0, 2.0, 3.0, 4.0]
+    c, se = claims.curvature(x, [70 + 3 * v - 0.5 * v * v for v in x], 0.01)
+    c4, se4 = claims.curvature(x, [70 + 3 * v - 0.5 * v * v for v in x], 0.04)
+    assert c == pytest.approx(-0.5) and c4 == pytest.approx(-0.5) and se4 == pytest.approx(2 * se) and se > 0
+
+
+def test_saturation_is_judged_per_doubling_of_macs() -> None:
+    saturating = [74.0, 76.5, 77.5, 77.8]  # gains 4, 2.5, 1, 0.3 per doubling
+    log_linear = [72.0, 74.0, 76.0, 78.0]  # 2 per doubling throughout: less per MAC, but no saturation
+    convex = [70.5, 71.5, 73.5, 77.0]
+    verdict = lambda curves: claims.saturation_claim(_fig3(curves))["verdict"]  # noqa: E731
+    assert verdict({"width": saturating, "depth": saturating, "resolution": saturating}) == claims.REPRODUCED
+    assert verdict({"width": saturating, "depth": log_linear, "resolution": saturating}) == claims.INCONCLUSIVE
+    assert verdict({"width": saturating, "depth": convex, "resolution": saturating}) == claims.REFUTED
+    noisy = claims.saturation_claim(_fig3({"width": saturating}, std=5.0))
+    assert noisy["verdict"] == claims.INCONCLUSIVE and "width +" in noisy["evidence"]
+
+
+def test_grid_search_ties_within_two_standard_errors() -> None:
+    def grid(paper_top1: float) -> pd.DataFrame:
+        rows = [_accuracy("proxy_grid_search", "grid-paper", "compound", 14.6e6, paper_top1, 0.3),
+                _accuracy("proxy_grid_search", "grid-a1.4-b1.1-28px", "custom", 15.9e6, 80.0, 0.3),
+                _accuracy("proxy_grid_search", "grid-a1-b1.44-28px", "custom", 15.8e6, 78.0, 0.3)]
+        return pd.DataFrame(rows).reindex(columns=list(COLUMNS))
+
+    tie, beaten = claims.grid_search_claim(grid(79.8)), claims.grid_search_claim(grid(77.0))
+    assert tie["verdict"] == claims.REPRODUCED and "best grid-a1.4-b1.1-28px 80.0" in tie["evidence"]
+    assert beaten["verdict"] == claims.REFUTED and "(14.6M)" in beaten["evidence"]
+    assert claims.grid_search_claim(grid(81.0))["verdict"] == claims.REPRODUCED  # the paper's point is the best
