@@ -111,7 +111,8 @@ def build_report(results: pd.DataFrame, out: Path, environment: dict) -> Report:
         tables.proxy_table(results, "proxy_fig8_table7", "Proxy: B0 compound vs single dimension (Fig. 8 / Table 7)"),
         tables.proxy_table(results, "proxy_table3", "Proxy: MobileNetV1/V2, ResNet-18 compound vs single (Table 3)"),
         tables.proxy_table(results, "proxy_fig3_single_dim", "Proxy: B0 single-dimension scaling (Fig. 3)"),
-        tables.proxy_table(results, "proxy_grid_search", "Proxy: alpha, beta, gamma grid search at phi = 1"),
+        tables.proxy_table(results, "proxy_grid_search",
+                           "Proxy: grid search at phi = 1, 2x B0's MACs split between depth, width and resolution"),
         tables.pretrained_table(results),
     ]
     missing += [f"{t.title}: {t.caption}" for t in all_tables if t.frame.empty]
