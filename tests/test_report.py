@@ -84,8 +84,8 @@ def _hand_made_results() -> pd.DataFrame:
         _accuracy("proxy_fig8_table7", "b0-r", "resolution", 52e6, 99.0, 0.1, "b0-compound", budget=_budget(2200),
                   width=1, depth=1, resolution=2.4, timestamp="2026-01-01T00:00:00"),
         # Table 3 proxy: a single dimension clearly ahead of compound for MobileNetV1
-        _accuracy("proxy_table3", "mobilenetv1-compound", "compound", 96e6, 70.0, 0.3),
-        _accuracy("proxy_table3", "mnv1-w", "width", 96e6, 75.0, 0.3, "mobilenetv1-compound"),
+        _accuracy("proxy_table3", "mobilenetv1-compound", "compound", 96e6, 70.0, 0.3, base="mobilenetv1_100"),
+        _accuracy("proxy_table3", "mnv1-w", "width", 96e6, 75.0, 0.3, "mobilenetv1-compound", base="mobilenetv1_100"),
     ]
     return pd.DataFrame(rows).reindex(columns=list(COLUMNS))
 
@@ -114,7 +114,7 @@ def test_report_from_partial_rows_writes_every_artifact(tmp_path: Path) -> None:
     report = build_report(_hand_made_results(), tmp_path, ENV)
     stems = [f.stem for f in report.figures]
     assert stems == ["fig1_accuracy_vs_params", "fig5_accuracy_vs_macs", "fig_accuracy_vs_cpu_latency",
-                     "fig8_proxy_compound_vs_single"]
+                     "fig8_proxy_compound_vs_single", "table3_proxy_networks"]
     for stem in stems:
         assert (tmp_path / f"{stem}.png").stat().st_size > 10_000 and (tmp_path / f"{stem}.svg").exists()
     for table in report.tables:
@@ -218,14 +218,21 @@ def test_saturation_is_judged_per_doubling_of_macs() -> None:
     assert noisy["verdict"] == claims.INCONCLUSIVE and "width +" in noisy["evidence"]
 
 
-def test_grid_search_ties_within_two_standard_errors() -> None:
+def test_grid_search_ties_within_two_standard_errors(tmp_path: Path) -> None:
     def grid(paper_top1: float) -> pd.DataFrame:
-        rows = [_accuracy("proxy_grid_search", "grid-paper", "compound", 14.6e6, paper_top1, 0.3),
-                _accuracy("proxy_grid_search", "grid-a1.4-b1.1-28px", "custom", 15.9e6, 80.0, 0.3),
-                _accuracy("proxy_grid_search", "grid-a1-b1.44-28px", "custom", 15.8e6, 78.0, 0.3)]
+        rows = [_accuracy("proxy_grid_search", "grid-paper", "compound", 14.6e6, paper_top1, 0.3, depth=1.2,
+                          width=1.1, input_size=32),
+                _accuracy("proxy_grid_search", "grid-a1.4-b1.1-28px", "custom", 15.9e6, 80.0, 0.3, depth=1.4,
+                          width=1.1, input_size=28),
+                _accuracy("proxy_grid_search", "grid-a1-b1.44-28px", "custom", 15.8e6, 78.0, 0.3, depth=1.0,
+                          width=1.44, input_size=28),
+                _accuracy("proxy_grid_search", "grid-a1-b1.4-32px", "custom", 16.2e6, 78.5, 0.3, depth=1.0,
+                          width=1.4, input_size=32)]
         return pd.DataFrame(rows).reindex(columns=list(COLUMNS))
 
     tie, beaten = claims.grid_search_claim(grid(79.8)), claims.grid_search_claim(grid(77.0))
+    figure = build_report(grid(79.8), tmp_path, ENV).figures
+    assert [f.stem for f in figure] == ["grid_search_proxy"] and (tmp_path / "grid_search_proxy.png").exists()
     assert tie["verdict"] == claims.REPRODUCED and "best grid-a1.4-b1.1-28px 80.0" in tie["evidence"]
     assert beaten["verdict"] == claims.REFUTED and "(14.6M)" in beaten["evidence"]
     assert claims.grid_search_claim(grid(81.0))["verdict"] == claims.REPRODUCED  # the paper's point is the best

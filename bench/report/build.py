@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+from matplotlib.figure import Figure
 
 from bench.report import claims, figures, frames, tables
 from bench.report.html import FigureEntry, page
@@ -25,6 +27,35 @@ class Report:
     figures: list[FigureEntry]
     tables: list[tables.Table]
     missing: list[str]
+
+
+@dataclass(frozen=True)
+class ProxyFigure:
+    """A figure over one proxy suite's measured accuracy rows."""
+
+    suite: str
+    stem: str
+    title: str
+    caption: str
+    draw: Callable[[pd.DataFrame, str], Figure]
+
+
+PROXY_FIGURES = (
+    ProxyFigure("proxy_fig3_single_dim", "fig3_proxy_single_dimension",
+                "Figure 3 analogue: single-dimension scaling of B0 (proxy task)",
+                "B0 scaled by width, depth and resolution alone.", figures.single_dimension_panels),
+    ProxyFigure("proxy_fig8_table7", "fig8_proxy_compound_vs_single",
+                "Figure 8 analogue: compound vs single-dimension scaling of B0 (proxy task)",
+                "the Table 7 models, and width-, depth- and resolution-only variants solved to the compound model's "
+                "MACs.", lambda rows, budget: figures.compound_vs_single(rows)),
+    ProxyFigure("proxy_table3", "table3_proxy_networks",
+                "Table 3 analogue: MobileNetV1/V2 and ResNet-18 scaled four ways (proxy task)",
+                "each network, its compound model, and width-, depth- and resolution-only variants solved to the "
+                "compound model's MACs.", lambda rows, budget: figures.networks_compound_vs_single(rows)),
+    ProxyFigure("proxy_grid_search", "grid_search_proxy", "Grid search at phi = 1 (proxy task)",
+                "B0 scaled to twice its MACs, split between depth (x axis) and width, at 28 and 32 px, and the "
+                "paper's alpha=1.2, beta=1.1, gamma=1.15 (star).", lambda rows, budget: figures.grid_search(rows)),
+)
 
 
 def _write_table(table: tables.Table, out: Path) -> None:
@@ -80,24 +111,15 @@ def build_report(results: pd.DataFrame, out: Path, environment: dict) -> Report:
     if gpu.empty:
         missing.append("GPU throughput: no GPU rows (run a throughput suite with device: cuda on a GPU machine)")
 
-    fig3 = frames.measured_accuracy(results, "proxy_fig3_single_dim")
-    if not fig3.empty:
-        budget = frames.budget_summary(fig3["budget"].iloc[0])
-        add_figure(figures.single_dimension_panels(fig3, budget), "fig3_proxy_single_dimension",
-                   "Figure 3 analogue: single-dimension scaling of B0 (proxy task)",
-                   "Top-1 trained from scratch here (filled markers, mean +- std over seeds) against MACs at the proxy "
-                   f"resolution, for width, depth and resolution scaling alone. Budget: {budget}.")
-    else:
-        missing.append("Figure 3 (proxy): python -m bench run suites/proxy_fig3_single_dim.yaml")
-    fig8 = frames.measured_accuracy(results, "proxy_fig8_table7")
-    if not fig8.empty:
-        budget = frames.budget_summary(fig8["budget"].iloc[0])
-        add_figure(figures.compound_vs_single(fig8), "fig8_proxy_compound_vs_single",
-                   "Figure 8 analogue: compound vs single-dimension scaling of B0 (proxy task)",
-                   "Top-1 trained from scratch here (mean +- std over seeds) against MACs: the Table 7 models and "
-                   f"width-, depth- and resolution-only variants solved to the compound model's MACs. Budget: {budget}.")
-    else:
-        missing.append("Figure 8 (proxy): python -m bench run suites/proxy_fig8_table7.yaml")
+    for figure in PROXY_FIGURES:
+        rows = frames.measured_accuracy(results, figure.suite)
+        if rows.empty:
+            missing.append(f"{figure.title}: python -m bench run suites/{figure.suite}.yaml")
+            continue
+        budget = frames.budget_summary(rows["budget"].iloc[0])
+        add_figure(figure.draw(rows, budget), figure.stem, figure.title,
+                   "Top-1 trained from scratch here (source: measured; mean +- std over seeds) against MACs at the "
+                   f"proxy resolution: {figure.caption} Budget: {budget}.")
 
     claim_frame = claims.claims_table(results)
     all_tables = [

@@ -102,22 +102,61 @@ def single_dimension_panels(rows: pd.DataFrame, budget: str) -> Figure:
     return fig
 
 
-def compound_vs_single(rows: pd.DataFrame) -> Figure:
-    """Fig. 8 analogue: proxy top-1 vs MACs for each scaling method of B0."""
-    fig, ax = plt.subplots(figsize=(8, 5.5), layout="constrained")
+def _methods(ax, rows: pd.DataFrame, short: tuple[str, str] = ("efficientnet_b0", "b0")) -> None:
+    """Each scaling method's rows as error bars on ``ax`` (log MACs), every point named."""
     for method in ("baseline", "width", "depth", "resolution", "compound"):
         group = rows[rows["method"] == method]
         if not group.empty:
             _errorbars(ax, group, COLOURS[method], f"{method} (measured)", line=len(group) > 1)
             for row in group.itertuples():
-                ax.annotate(row.entry.replace("efficientnet_b0", "b0"), (row.macs / 1e6, row.top1), fontsize=6,
+                ax.annotate(row.entry.replace(*short), (row.macs / 1e6, row.top1), fontsize=6,
                             xytext=(3, 3), textcoords="offset points")
     ax.set_xscale("log")
     ax.set_xlabel("MACs (millions) at the proxy resolution")
-    ax.set_ylabel("proxy top-1 (%), measured, mean +- std over seeds")
-    ax.set_title("Scaling B0 four ways on the proxy task")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=7, loc="lower right")
+
+
+def compound_vs_single(rows: pd.DataFrame) -> Figure:
+    """Fig. 8 analogue: proxy top-1 vs MACs for each scaling method of B0."""
+    fig, ax = plt.subplots(figsize=(8, 5.5), layout="constrained")
+    _methods(ax, rows)
+    ax.set_ylabel("proxy top-1 (%), measured, mean +- std over seeds")
+    ax.set_title("Scaling B0 four ways on the proxy task")
+    return fig
+
+
+def networks_compound_vs_single(rows: pd.DataFrame) -> Figure:
+    """Table 3 analogue: one panel per base network, proxy top-1 vs MACs for each scaling method."""
+    bases = sorted(rows["base"].dropna().unique())
+    fig, axes = plt.subplots(1, len(bases), figsize=(4.5 * len(bases), 4.5), layout="constrained", squeeze=False)
+    for ax, base in zip(axes[0], bases):
+        _methods(ax, rows[rows["base"] == base], short=(f"{base}-", ""))
+        ax.set_title(f"{base} scaled four ways", fontsize=9)
+    axes[0][0].set_ylabel("proxy top-1 (%), measured, mean +- std over seeds")
+    return fig
+
+
+def grid_search(rows: pd.DataFrame) -> Figure:
+    """The phi = 1 grid: proxy top-1 against the depth coefficient, one line per input size; the paper's
+    point (``method`` compound) marked apart."""
+    fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
+    grid = rows[rows["method"] != "compound"]
+    for (size, group), colour in zip(grid.groupby("input_size"), ("tab:blue", "tab:orange", "tab:green")):
+        group = group.sort_values("depth")
+        ax.errorbar(group["depth"], group["top1"], yerr=group["top1_std"].fillna(0), color=colour, marker="o",
+                    capsize=3, lw=1, label=f"{int(size)} px (measured)")
+        for row in group.itertuples():
+            ax.annotate(f"w={row.width:g}", (row.depth, row.top1), fontsize=6, xytext=(3, 3), textcoords="offset points")
+    for row in rows[rows["method"] == "compound"].itertuples():
+        ax.errorbar([row.depth], [row.top1], yerr=[0 if row.top1_std != row.top1_std else row.top1_std], color="tab:red",
+                    marker="*", ms=12, capsize=3, lw=0, elinewidth=1,
+                    label=f"paper's d={row.depth:g} w={row.width:g}, {int(row.input_size)} px (measured)")
+    ax.set_xlabel("depth coefficient alpha (width beta chosen so that MACs = 2x B0)")
+    ax.set_ylabel("proxy top-1 (%), mean +- std over seeds")
+    ax.set_title("Splitting 2x B0's MACs between depth and width (phi = 1)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="lower left")
     return fig
 
 
