@@ -44,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-cache", action="store_true", help="count everything afresh, keep no cache")
     run.add_argument("--force", action="store_true", help="redo rows already in the results (they are replaced)")
     run.add_argument("--jobs", type=int, default=2, help="worker processes for counting (default 2)")
+    run.add_argument("--train-jobs", type=int, default=1, metavar="N",
+                     help="proxy training runs (network x seed) at once on CPU, each with threads // N threads "
+                          "(default 1; 2 on a 2-core machine trains about 1.45x faster)")
     run.add_argument("--quiet", action="store_true", help="no progress bar or summary table")
 
     validate = commands.add_parser("validate", help="check suite files without running them",
@@ -144,7 +147,8 @@ def _run(args: argparse.Namespace) -> int:
     cache = ComplexityCache(cache_path)
     for suite in suites:
         start = time.perf_counter()
-        summary = run_suite(suite, args.results, cache, force=args.force, jobs=args.jobs, progress=not args.quiet)
+        summary = run_suite(suite, args.results, cache, force=args.force, jobs=args.jobs,
+                            train_jobs=args.train_jobs, progress=not args.quiet)
         elapsed = time.perf_counter() - start
         if not args.quiet:
             print(f"\n== {suite.name}: {summary.written} rows written, {summary.skipped} already done "

@@ -7,7 +7,9 @@ an input problem leaves the results untouched.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +20,8 @@ from bench.cache import ComplexityCache
 from bench.complexity import Complexity, count_many
 from bench.environment import environment
 from bench.accuracy.distributed import DistContext
-from bench.accuracy.train import TrainBudget, TrainResult, train_model
+from bench.accuracy.runs import SeedRun, train_runs
+from bench.accuracy.train import TrainBudget, TrainResult
 from bench.latency import LatencyConditions, LatencyResult, measure_latency
 from bench.models import build_model, workload_key
 from bench.plan import PlannedModel, plan_suite
@@ -137,13 +140,23 @@ def _measure_latency(task: Task) -> dict:
     return latency_columns(measure_latency(build_model(spec), spec.input_shape, task.conditions))
 
 
-def _measure_accuracy(task: Task, checkpoints: Path, dist: DistContext, data_cache: dict, progress: bool) -> dict:
-    """Train every seed (resuming from checkpoints) and summarise: mean and std over seeds."""
-    spec, budget = task.planned.spec, task.budget
-    run_key = workload_key(spec, measurement="accuracy", budget=budget.describe())
-    results = [train_model(spec, budget, seed, checkpoint_dir=checkpoints / f"{run_key}-s{seed}", dist=dist,
-                           data_cache=data_cache, progress=progress) for seed in task.seeds]
-    return accuracy_columns(budget, task.seeds, results)
+def _train_tasks(tasks: list[Task], checkpoints: Path, dist: DistContext, jobs: int, progress: bool,
+                 ) -> Iterator[tuple[Task, dict]]:
+    """(task, accuracy columns) as each task's seeds all finish (resuming from checkpoints);
+    ``jobs`` runs train at once on CPU (see bench.accuracy.runs)."""
+    runs, owner = [], []
+    for t, task in enumerate(tasks):
+        run_key = workload_key(task.planned.spec, measurement="accuracy", budget=task.budget.describe())
+        for s, seed in enumerate(task.seeds):
+            runs.append(SeedRun(task.planned.spec, task.budget, seed, checkpoints / f"{run_key}-s{seed}"))
+            owner.append((t, s))
+    results: dict[int, dict[int, TrainResult]] = {t: {} for t in range(len(tasks))}
+    for i, result in train_runs(runs, jobs, dist=dist, progress=progress and jobs <= 1, data_cache={}):
+        t, s = owner[i]
+        results[t][s] = result
+        task = tasks[t]
+        if len(results[t]) == len(task.seeds):
+            yield task, accuracy_columns(task.budget, task.seeds, [results[t][k] for k in range(len(task.seeds))])
 
 
 def accuracy_columns(budget: TrainBudget, seeds: tuple[int, ...], results: list[TrainResult]) -> dict:
@@ -184,12 +197,13 @@ def pretrained_eval_row(model_name: str, checkpoint: Path, folder: Path, result,
 
 def run_suite(
     suite: SuiteSpec, results: Path, cache: ComplexityCache, *, force: bool = False, jobs: int = 2,
-    progress: bool = True,
+    train_jobs: int = 1, progress: bool = True,
 ) -> RunSummary:
     """Plan ``suite``, then produce every row not already in ``results``.
 
     Complexity rows are written together; each timed row is written as soon as it is
-    measured, so an interrupted run resumes where it stopped.
+    measured, so an interrupted run resumes where it stopped. ``train_jobs`` training runs go at
+    once (CPU; bench.accuracy.runs).
     """
     solved = sum(1 for entry in suite.entries if entry.target is not None)
     with _bar(solved, "solving", progress) as bar:
@@ -204,16 +218,14 @@ def run_suite(
     env = environment()
     if dist.is_main:
         append_rows(results, [_row(suite, t, cache.count(t.planned.spec), env) for t in todo if not t.timed])
-    data_cache: dict = {}
     timed = [t for t in todo if t.timed and (dist.is_main or t.budget is not None)]
+    trained = [t for t in timed if t.budget is not None]
+    measured = ((t, _measure_latency(t)) for t in timed if t.budget is None)  # first: nothing else running
     with _bar(len(timed), "measuring", progress and dist.is_main) as bar:
-        for task in timed:
-            if task.budget is not None:
-                measured = _measure_accuracy(task, results.parent / "checkpoints", dist, data_cache, progress)
-            else:
-                measured = _measure_latency(task)
+        for task, columns in chain(measured, _train_tasks(trained, results.parent / "checkpoints", dist,
+                                                          train_jobs, progress)):
             if dist.is_main:
-                append_rows(results, [{**_row(suite, task, cache.count(task.planned.spec), env), **measured}])
+                append_rows(results, [{**_row(suite, task, cache.count(task.planned.spec), env), **columns}])
             label = task.planned.entry.name + (f" bs{task.conditions.batch_size}" if task.conditions else "")
             _tick(bar, label)
     return RunSummary(suite, planned, written=len(todo), skipped=len(tasks) - len(todo))

@@ -172,7 +172,8 @@ def _save(path: Path, payload: dict) -> None:
     atomic_write(path, lambda tmp: torch.save(payload, tmp))
 
 
-def _read_result(directory: Path | None) -> TrainResult | None:
+def finished_result(directory: Path | None) -> TrainResult | None:
+    """The result a finished run left in its checkpoint folder, or None."""
     path = directory / "result.json" if directory else None
     if path is None or not path.exists():
         return None
@@ -182,7 +183,7 @@ def _read_result(directory: Path | None) -> TrainResult | None:
 def train_model(spec: ModelSpec, budget: TrainBudget, seed: int, *, checkpoint_dir: Path | None = None,
                 dist: DistContext | None = None, data_cache: dict | None = None, progress: bool = False) -> TrainResult:
     """Train ``spec`` from scratch on the proxy task; resume from ``checkpoint_dir`` if a run was cut off."""
-    finished = _read_result(checkpoint_dir)
+    finished = finished_result(checkpoint_dir)
     if finished is not None:
         return finished
     dist = dist or DistContext()

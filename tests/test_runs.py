@@ -1,0 +1,48 @@
+"""Training runs side by side (``bench run --train-jobs N``): same rows, same resume rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bench.accuracy.runs import SeedRun, train_runs
+from bench.accuracy.train import TrainBudget
+from bench.cli import main
+from bench.models import make_spec
+from bench.results import read_results
+from bench.specs import InputSpec
+
+SUITE = """\
+name: jobs_check
+metrics: [accuracy]
+resolution_divisor: 1
+train: {dataset: fashion_mnist, data_root: DATA, base_resolution: 28, train_images: 1024, test_images: 256, epochs: 3,
+        batch_size: 64, optimizer: adamw, lr: 1.0e-2, weight_decay: 0.05, augment: false}
+seeds: [0, 1]
+models:
+  - model: mobilenetv2_100
+    scale: {w: 0.5}
+"""
+
+
+def test_parallel_runs_give_the_rows_of_sequential_runs(tmp_path: Path, fashion_mnist: Path) -> None:
+    suite = tmp_path / "jobs_check.yaml"
+    suite.write_text(SUITE.replace("DATA", str(fashion_mnist)))
+    one, two = tmp_path / "one" / "results.csv", tmp_path / "two" / "results.csv"
+    assert main(["run", str(suite), "--results", str(one), "--quiet"]) == 0
+    assert main(["run", str(suite), "--results", str(two), "--quiet", "--train-jobs", "2"]) == 0
+    a, b = (read_results(p).to_dict("records")[0] for p in (one, two))
+    assert a["workload_key"] == b["workload_key"] and a["n_seeds"] == b["n_seeds"] == 2 and b["seeds"] == "0 1"
+    # Same seeds, data and budget; 1 thread per worker instead of 2 changes float rounding only.
+    assert a["top1"] > 60 and abs(a["top1"] - b["top1"]) < 5.0, (a["top1"], b["top1"])
+    assert len(list((tmp_path / "two" / "checkpoints").glob("*/result.json"))) == 2
+
+
+def test_finished_runs_come_back_without_training(tmp_path: Path, fashion_mnist: Path) -> None:
+    budget = TrainBudget(data_root=str(fashion_mnist), base_resolution=28, train_images=256, test_images=128,
+                         epochs=1, batch_size=64, optimizer="adamw", lr=1e-2, augment=False)
+    spec = make_spec("mobilenetv2_100", width=0.5, inputs=InputSpec(28, 1, 1, 10))
+    runs = [SeedRun(spec, budget, seed, tmp_path / f"s{seed}") for seed in (0, 1)]
+    first = dict(train_runs(runs, jobs=2))
+    assert sorted(first) == [0, 1] and first[0] != first[1]
+    again = list(train_runs(runs, jobs=2))  # both read from result.json: in order, no worker started
+    assert again == [(0, first[0]), (1, first[1])]
