@@ -59,3 +59,44 @@ def test_b0_training_throughput_32px(benchmark) -> None:
     print(f"\nB0 training at {SIZE}px, batch {BATCH}, {torch.get_num_threads()} threads: fast {median['fast']:.0f} "
           f"img/s, plain {median['plain']:.0f} img/s (target {TARGET_IPS:.0f})")
     assert median["fast"] > median["plain"]  # interleaved ratio, not an absolute time
+
+
+def _worker_rate(args: tuple[int, int, object]) -> float:
+    """In a spawned worker: build the fast setup with ``threads`` threads, wait for the others, time
+    ``rounds`` x STEPS steps; the median images/s."""
+    threads, rounds, barrier = args
+    torch.set_num_threads(threads)
+    state = _setup(True)
+    _steps(state)
+    barrier.wait()  # every worker times the same window
+    return sorted(_steps(state) for _ in range(rounds))[rounds // 2]
+
+
+def test_b0_training_throughput_32px_runs_side_by_side(benchmark) -> None:
+    """What ``bench run --train-jobs 2`` does: two single-thread trainings at once, against one
+    training on all threads, alternated round by round. Reports the machine's aggregate images/s."""
+    import multiprocessing
+
+    jobs = 2
+    context = multiprocessing.get_context("spawn")
+    single = _setup(True)
+    _steps(single)
+    rates: dict[str, list[float]] = {"one_run": [], "side_by_side": []}
+
+    def interleaved() -> None:
+        rates["one_run"].append(_steps(single))
+        with context.Manager() as manager, context.Pool(jobs) as pool:
+            barrier = manager.Barrier(jobs)
+            rates["side_by_side"].append(sum(pool.map(_worker_rate, [(1, 3, barrier)] * jobs)))
+
+    benchmark.pedantic(interleaved, rounds=2, iterations=1, warmup_rounds=0)
+    median = {name: sorted(values)[len(values) // 2] for name, values in rates.items()}
+    benchmark.extra_info.update({
+        "images_per_s_one_run": round(median["one_run"], 1), "images_per_s_side_by_side": round(median["side_by_side"], 1),
+        "jobs": jobs, "threads_one_run": torch.get_num_threads(), "target_images_per_s": TARGET_IPS,
+        "target_met_side_by_side": median["side_by_side"] >= TARGET_IPS, "batch": BATCH, "size": SIZE,
+    })
+    print(f"\nB0 training at {SIZE}px, batch {BATCH}: one run on {torch.get_num_threads()} threads "
+          f"{median['one_run']:.0f} img/s; {jobs} single-thread runs at once {median['side_by_side']:.0f} img/s in all "
+          f"(target {TARGET_IPS:.0f})")
+    assert median["side_by_side"] > median["one_run"]  # interleaved ratio: the reason --train-jobs exists
