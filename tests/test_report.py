@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from bench.report import claims, frames, tables
+from bench.report import claims, figures, frames, tables
 from bench.report.__main__ import main as report_main
 from bench.report.build import build_report
 from bench.report.pareto import frontier, pareto_mask
@@ -216,23 +217,49 @@ def test_saturation_is_judged_per_doubling_of_macs() -> None:
     assert verdict({"width": saturating, "depth": convex, "resolution": saturating}) == claims.REFUTED
     noisy = claims.saturation_claim(_fig3({"width": saturating}, std=5.0))
     assert noisy["verdict"] == claims.INCONCLUSIVE and "width +" in noisy["evidence"]
+    spread_unknown = _fig3({"width": saturating, "depth": saturating, "resolution": saturating}, std=0.0)
+    assert claims.saturation_claim(spread_unknown)["verdict"] == claims.INCONCLUSIVE  # no seed noise to judge by
 
 
-def test_grid_search_ties_within_two_standard_errors(tmp_path: Path) -> None:
-    def grid(paper_top1: float) -> pd.DataFrame:
-        rows = [_accuracy("proxy_grid_search", "grid-paper", "compound", 14.6e6, paper_top1, 0.3, depth=1.2,
-                          width=1.1, input_size=32),
-                _accuracy("proxy_grid_search", "grid-a1.4-b1.1-28px", "custom", 15.9e6, 80.0, 0.3, depth=1.4,
-                          width=1.1, input_size=28),
-                _accuracy("proxy_grid_search", "grid-a1-b1.44-28px", "custom", 15.8e6, 78.0, 0.3, depth=1.0,
-                          width=1.44, input_size=28),
-                _accuracy("proxy_grid_search", "grid-a1-b1.4-32px", "custom", 16.2e6, 78.5, 0.3, depth=1.0,
-                          width=1.4, input_size=32)]
-        return pd.DataFrame(rows).reindex(columns=list(COLUMNS))
+def _grid(paper: float, resolved: float, n_seeds: int = 3) -> pd.DataFrame:
+    """A grid-search suite's rows, methods as the planner labels them: the paper's point, the paper's
+    split re-solved to 2x, two other depth/width splits (``compound`` too) and the two corners."""
+    rows = [_accuracy("proxy_grid_search", "grid-paper", "compound", 14.6e6, paper, 0.3, depth=1.2, width=1.1,
+                      input_size=32),
+            _accuracy("proxy_grid_search", "grid-a1.2-b1.11-32px", "compound", 15.3e6, resolved, 0.3, depth=1.2,
+                      width=1.11, input_size=32),
+            _accuracy("proxy_grid_search", "grid-a1.4-b1.1-28px", "compound", 15.9e6, 80.0, 0.3, depth=1.4,
+                      width=1.1, input_size=28),
+            _accuracy("proxy_grid_search", "grid-a1-b1.44-28px", "width", 15.8e6, 78.0, 0.3, depth=1.0,
+                      width=1.44, input_size=28),
+            _accuracy("proxy_grid_search", "grid-a1.8-b1-28px", "depth", 16.6e6, 78.5, 0.3, depth=1.8,
+                      width=1.0, input_size=28)]
+    frame = pd.DataFrame(rows).reindex(columns=list(COLUMNS))
+    frame["n_seeds"] = n_seeds
+    return frame
 
-    tie, beaten = claims.grid_search_claim(grid(79.8)), claims.grid_search_claim(grid(77.0))
-    figure = build_report(grid(79.8), tmp_path, ENV).figures
-    assert [f.stem for f in figure] == ["grid_search_proxy"] and (tmp_path / "grid_search_proxy.png").exists()
-    assert tie["verdict"] == claims.REPRODUCED and "best grid-a1.4-b1.1-28px 80.0" in tie["evidence"]
-    assert beaten["verdict"] == claims.REFUTED and "(14.6M)" in beaten["evidence"]
-    assert claims.grid_search_claim(grid(81.0))["verdict"] == claims.REPRODUCED  # the paper's point is the best
+
+def test_grid_search_claim_needs_a_corrected_margin_against_every_paper_point() -> None:
+    verdict = lambda paper, resolved, n=3: claims.grid_search_claim(_grid(paper, resolved, n))["verdict"]  # noqa: E731
+    beaten = claims.grid_search_claim(_grid(77.0, 77.2))
+    assert beaten["verdict"] == claims.REFUTED
+    assert "best other grid-a1.4-b1.1-28px 80.0" in beaten["evidence"] and "(14.6M MACs)" in beaten["evidence"]
+    assert verdict(81.0, 77.0) == claims.REPRODUCED  # the paper's point has the best mean
+    assert verdict(77.0, 80.2) == claims.REPRODUCED  # so does its split at 2x MACs
+    assert verdict(79.8, 77.0) == claims.INCONCLUSIVE  # a tie within noise
+    assert verdict(77.0, 79.9) == claims.INCONCLUSIVE  # beaten at 1.83x, tied at 2x
+    # 0.52 pt is 2.1 s.e.: past two s.e., short of the Bonferroni threshold for three alternatives
+    assert 2.0 < 0.52 / math.sqrt(2 * 0.09 / 3) < claims.bonferroni_z(3)
+    assert verdict(79.48, 79.48) == claims.INCONCLUSIVE
+    assert verdict(77.0, 77.2, n=1) == claims.INCONCLUSIVE  # one seed: no noise estimate
+
+
+def test_grid_search_figure_stars_only_the_papers_point(tmp_path: Path) -> None:
+    report = build_report(_grid(79.8, 79.0), tmp_path, ENV)
+    assert [f.stem for f in report.figures] == ["grid_search_proxy"] and (tmp_path / "grid_search_proxy.png").exists()
+    fig = figures.grid_search(frames.measured_accuracy(_grid(79.8, 79.0), "proxy_grid_search"), "grid-paper")
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert sum(label.startswith("paper's") for label in labels) == 1 and "32 px (measured)" in labels
+    assert "28 px (measured)" in labels and "14.6M MACs" in labels[-1]
+
+

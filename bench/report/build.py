@@ -43,18 +43,22 @@ class ProxyFigure:
 PROXY_FIGURES = (
     ProxyFigure("proxy_fig3_single_dim", "fig3_proxy_single_dimension",
                 "Figure 3 analogue: single-dimension scaling of B0 (proxy task)",
-                "B0 scaled by width, depth and resolution alone.", figures.single_dimension_panels),
+                "against MACs at the proxy resolution: B0 scaled by width, depth and resolution alone.",
+                figures.single_dimension_panels),
     ProxyFigure("proxy_fig8_table7", "fig8_proxy_compound_vs_single",
                 "Figure 8 analogue: compound vs single-dimension scaling of B0 (proxy task)",
-                "the Table 7 models, and width-, depth- and resolution-only variants solved to the compound model's "
-                "MACs.", lambda rows, budget: figures.compound_vs_single(rows)),
+                "against MACs at the proxy resolution: the Table 7 models, and width-, depth- and resolution-only "
+                "variants solved to the compound model's MACs.",
+                lambda rows, budget: figures.compound_vs_single(rows)),
     ProxyFigure("proxy_table3", "table3_proxy_networks",
-                "Table 3 analogue: MobileNetV1/V2 and ResNet-18 scaled four ways (proxy task)",
-                "each network, its compound model, and width-, depth- and resolution-only variants solved to the "
-                "compound model's MACs.", lambda rows, budget: figures.networks_compound_vs_single(rows)),
+                "Table 3 analogue: MobileNetV1/V2 and ResNet-18, compound vs single-dimension scaling (proxy task)",
+                "against MACs at the proxy resolution: each network, its compound model, and the single-dimension "
+                "variants solved to the compound model's MACs (each panel names those it has).",
+                lambda rows, budget: figures.networks_compound_vs_single(rows)),
     ProxyFigure("proxy_grid_search", "grid_search_proxy", "Grid search at phi = 1 (proxy task)",
-                "B0 scaled to twice its MACs, split between depth (x axis) and width, at 28 and 32 px, and the "
-                "paper's alpha=1.2, beta=1.1, gamma=1.15 (star).", lambda rows, budget: figures.grid_search(rows)),
+                "against the depth coefficient: B0 scaled to twice its MACs, split between depth (x axis) and "
+                "width, at 28 and 32 px, and the paper's alpha=1.2, beta=1.1, gamma=1.15 (star; 1.83x B0's MACs).",
+                lambda rows, budget: figures.grid_search(rows, frames.GRID_PAPER_ENTRY)),
 )
 
 
@@ -118,8 +122,8 @@ def build_report(results: pd.DataFrame, out: Path, environment: dict) -> Report:
             continue
         budget = frames.budget_summary(rows["budget"].iloc[0])
         add_figure(figure.draw(rows, budget), figure.stem, figure.title,
-                   "Top-1 trained from scratch here (source: measured; mean +- std over seeds) against MACs at the "
-                   f"proxy resolution: {figure.caption} Budget: {budget}.")
+                   "Top-1 trained from scratch here (source: measured; mean +- std over seeds) "
+                   f"{figure.caption} Budget: {budget}.")
 
     claim_frame = claims.claims_table(results)
     all_tables = [

@@ -8,6 +8,7 @@ call a difference real only beyond two standard errors.
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
@@ -169,6 +170,9 @@ def saturation_claim(results: pd.DataFrame) -> dict:
     text = "Single-dimension scaling of B0 gains less and less (Fig. 3)"
     if rows.empty:
         return _claim("1", text, "missing: python -m bench run suites/proxy_fig3_single_dim.yaml", INCONCLUSIVE, "measured (proxy)")
+    if (rows["n_seeds"] < 2).any() or not (rows["top1_std"] > 0).any():
+        return _claim("1", text, "needs at least 2 seeds per point and some seed-to-seed spread to judge the curvature",
+                      INCONCLUSIVE, "measured (proxy)")
     parts, verdicts = [], []
     base = rows[rows["method"] == "baseline"]
     for method in ("width", "depth", "resolution"):
@@ -190,24 +194,47 @@ def saturation_claim(results: pd.DataFrame) -> dict:
                   "saturating = curvature in log MACs below -2 s.e.)", verdict, "measured (proxy)")
 
 
+def bonferroni_z(comparisons: int, alpha: float = 0.025) -> float:
+    """The one-sided normal threshold that keeps the chance of any false "beats" among
+    ``comparisons`` independent tests at ``alpha`` (two s.e. is the single-test value)."""
+    return NormalDist().inv_cdf(1 - alpha / max(1, comparisons))
+
+
 def grid_search_claim(results: pd.DataFrame) -> dict:
-    """The alpha, beta, gamma search: does the proxy pick the paper's (1.2, 1.1, 1.15)?"""
+    """The alpha, beta, gamma search: does the proxy pick the paper's (1.2, 1.1, 1.15)?
+
+    Reproduced if a point with the paper's split has the best mean; refuted if the best other point
+    beats every paper point by more than the Bonferroni threshold over the other points (picking the
+    best of many noisy means favours it, so two s.e. would refute too easily); otherwise a tie,
+    inconclusive. The paper's own point costs 1.83x B0, less than the others' 2x, so a point with
+    its alpha and gamma and beta re-solved to 2x counts as the paper's split too (evidence shows MACs)."""
     rows = frames.measured_accuracy(results, "proxy_grid_search")
     text = "The grid search at phi=1 picks alpha=1.2, beta=1.1, gamma=1.15 (Sec. 3.3)"
     if rows.empty:
         return _claim("4b", text, "missing: python -m bench run suites/proxy_grid_search.yaml", INCONCLUSIVE, "measured (proxy)")
-    best = rows.sort_values("top1").iloc[-1]
-    paper = rows[rows["entry"] == "grid-paper"]
-    if paper.empty:
-        return _claim("4b", text, f"best {best['entry']} {best['top1']:.1f}; the paper's point was not trained",
+    paper = frames.grid_paper_points(rows)
+    others = rows[~rows["entry"].isin(paper["entry"])]
+    if paper.empty or others.empty:
+        return _claim("4b", text, f"{len(rows)} points; the paper's point or the alternatives were not trained",
                       INCONCLUSIVE, "measured (proxy)")
-    p = paper.iloc[0]
-    diff, se, beats = compare_means(best["top1"], best["top1_std"], int(best["n_seeds"]), p["top1"], p["top1_std"],
+    best = others.sort_values("top1").iloc[-1]
+    z = bonferroni_z(len(others))
+    label = lambda r: f"{r['entry']} {r['top1']:.1f}+-{r['top1_std']:.1f} ({r['macs'] / 1e6:.1f}M MACs)"  # noqa: E731
+    parts, beaten, unknown = [], [], False
+    for p in paper.to_dict("records"):
+        diff, se, _ = compare_means(best["top1"], best["top1_std"], int(best["n_seeds"]), p["top1"], p["top1_std"],
                                     int(p["n_seeds"]))
-    verdict = REPRODUCED if best["entry"] == "grid-paper" or beats == INCONCLUSIVE else REFUTED
-    return _claim("4b", text, f"best {best['entry']} {best['top1']:.1f}+-{best['top1_std']:.1f} ({best['macs'] / 1e6:.1f}M MACs); "
-                  f"paper's point {p['top1']:.1f}+-{p['top1_std']:.1f} ({p['macs'] / 1e6:.1f}M) ({diff:+.1f} pt, "
-                  f"s.e. {se:.1f}; within 2 s.e. counts as a tie); {len(rows)} points",
+        unknown |= not (se == se and se > 0) or min(int(best["n_seeds"]), int(p["n_seeds"])) < 2
+        beaten.append(diff > z * se)
+        parts.append(f"{label(p)}: best other {diff:+.1f} pt, s.e. {se:.1f}")
+    if unknown:
+        verdict = INCONCLUSIVE
+    elif paper["top1"].max() >= best["top1"]:
+        verdict = REPRODUCED
+    else:
+        verdict = REFUTED if all(beaten) else INCONCLUSIVE
+    return _claim("4b", text, f"best other {label(best)} of {len(others)}; paper's split: " + "; ".join(parts)
+                  + f" (beaten only beyond {z:.2f} s.e., Bonferroni over {len(others)} alternatives)",
                   verdict, "measured (proxy)")
 
 

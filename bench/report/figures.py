@@ -132,26 +132,28 @@ def networks_compound_vs_single(rows: pd.DataFrame) -> Figure:
     fig, axes = plt.subplots(1, len(bases), figsize=(4.5 * len(bases), 4.5), layout="constrained", squeeze=False)
     for ax, base in zip(axes[0], bases):
         _methods(ax, rows[rows["base"] == base], short=(f"{base}-", ""))
-        ax.set_title(f"{base} scaled four ways", fontsize=9)
+        methods = [m for m in ("width", "depth", "resolution") if (rows[rows["base"] == base]["method"] == m).any()]
+        ax.set_title(f"{base}: compound vs {', '.join(methods) or 'no single dimension'}", fontsize=9)
     axes[0][0].set_ylabel("proxy top-1 (%), measured, mean +- std over seeds")
     return fig
 
 
-def grid_search(rows: pd.DataFrame) -> Figure:
+def grid_search(rows: pd.DataFrame, paper_entry: str) -> Figure:
     """The phi = 1 grid: proxy top-1 against the depth coefficient, one line per input size; the paper's
-    point (``method`` compound) marked apart."""
+    point (entry ``paper_entry``, which costs less than 2x) starred on its own."""
     fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
-    grid = rows[rows["method"] != "compound"]
+    grid = rows[rows["entry"] != paper_entry]
     for (size, group), colour in zip(grid.groupby("input_size"), ("tab:blue", "tab:orange", "tab:green")):
         group = group.sort_values("depth")
         ax.errorbar(group["depth"], group["top1"], yerr=group["top1_std"].fillna(0), color=colour, marker="o",
                     capsize=3, lw=1, label=f"{int(size)} px (measured)")
         for row in group.itertuples():
             ax.annotate(f"w={row.width:g}", (row.depth, row.top1), fontsize=6, xytext=(3, 3), textcoords="offset points")
-    for row in rows[rows["method"] == "compound"].itertuples():
+    for row in rows[rows["entry"] == paper_entry].itertuples():
         ax.errorbar([row.depth], [row.top1], yerr=[0 if row.top1_std != row.top1_std else row.top1_std], color="tab:red",
                     marker="*", ms=12, capsize=3, lw=0, elinewidth=1,
-                    label=f"paper's d={row.depth:g} w={row.width:g}, {int(row.input_size)} px (measured)")
+                    label=f"paper's d={row.depth:g} w={row.width:g}, {int(row.input_size)} px, "
+                          f"{row.macs / 1e6:.1f}M MACs (measured)")
     ax.set_xlabel("depth coefficient alpha (width beta chosen so that MACs = 2x B0)")
     ax.set_ylabel("proxy top-1 (%), mean +- std over seeds")
     ax.set_title("Splitting 2x B0's MACs between depth and width (phi = 1)")

@@ -90,6 +90,21 @@ def measured_accuracy(results: pd.DataFrame, suite: str) -> pd.DataFrame:
     return newest_budget(rows)[columns].reset_index(drop=True)
 
 
+#: The grid-search suite's entry for the paper's alpha=1.2, beta=1.1, gamma=1.15 at phi=1.
+GRID_PAPER_ENTRY = "grid-paper"
+
+
+def grid_paper_points(rows: pd.DataFrame) -> pd.DataFrame:
+    """Grid-search rows with the paper's split: its own point, and any other point with its depth
+    (alpha) at its input size (gamma), i.e. the same split with beta re-solved to 2x the MACs."""
+    paper = rows[rows["entry"] == GRID_PAPER_ENTRY]
+    if paper.empty:
+        return paper
+    p = paper.iloc[0]
+    same = (rows["depth"] - p["depth"]).abs().lt(1e-9) & rows["input_size"].eq(p["input_size"])
+    return rows[same | (rows["entry"] == GRID_PAPER_ENTRY)]
+
+
 def pretrained(results: pd.DataFrame) -> pd.DataFrame:
     """Rows of source ``pretrained-eval``."""
     columns = ["entry", "dataset", "eval_images", "top1", "top5", "checkpoint", "params", "macs", "input_size"]
