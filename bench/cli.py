@@ -19,6 +19,12 @@ from bench.results import DEFAULT_RESULTS
 EXIT_INPUT_ERROR = 2
 
 
+def _at_least_one(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
 def _add_coefficient_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", help="timm name: a scalable base (efficientnet_b0, resnet50, ...), "
                                       "a preset (efficientnet_b1..b7) or any timm model")
@@ -43,10 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--cache", type=Path, help="count cache (default: complexity-cache.json beside the results)")
     run.add_argument("--no-cache", action="store_true", help="count everything afresh, keep no cache")
     run.add_argument("--force", action="store_true", help="redo rows already in the results (they are replaced)")
-    run.add_argument("--jobs", type=int, default=2, help="worker processes for counting (default 2)")
-    run.add_argument("--train-jobs", type=int, default=1, metavar="N",
+    run.add_argument("--jobs", type=_at_least_one, default=2, help="worker processes for counting (default 2)")
+    run.add_argument("--train-jobs", type=_at_least_one, default=1, metavar="N",
                      help="proxy training runs (network x seed) at once on CPU, each with threads // N threads "
-                          "(default 1; 2 on a 2-core machine trains about 1.45x faster)")
+                          "(default 1; 2 on a 2-core machine trains about 1.49x faster)")
     run.add_argument("--quiet", action="store_true", help="no progress bar or summary table")
 
     validate = commands.add_parser("validate", help="check suite files without running them",

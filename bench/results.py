@@ -34,7 +34,7 @@ LATENCY_COLUMNS = (
 )
 ACCURACY_COLUMNS = (
     "accuracy_source", "dataset", "top1", "top1_std", "top5", "top5_std", "seeds", "n_seeds", "epochs", "budget",
-    "train_seconds", "train_images_per_s", "eval_images", "checkpoint",
+    "train_seconds", "train_images_per_s", "train_jobs", "eval_images", "checkpoint",
 )
 COLUMNS = (IDENTITY_COLUMNS + SPEC_COLUMNS + COMPLEXITY_COLUMNS + MATCH_COLUMNS + LATENCY_COLUMNS
            + ACCURACY_COLUMNS + ENVIRONMENT_COLUMNS)

@@ -144,19 +144,27 @@ def _train_tasks(tasks: list[Task], checkpoints: Path, dist: DistContext, jobs: 
                  ) -> Iterator[tuple[Task, dict]]:
     """(task, accuracy columns) as each task's seeds all finish (resuming from checkpoints);
     ``jobs`` runs train at once on CPU (see bench.accuracy.runs)."""
-    runs, owner = [], []
+    runs: dict[Path, SeedRun] = {}
+    owners: dict[Path, list[tuple[int, int]]] = {}  # two entries with one network and budget share its runs
     for t, task in enumerate(tasks):
         run_key = workload_key(task.planned.spec, measurement="accuracy", budget=task.budget.describe())
         for s, seed in enumerate(task.seeds):
-            runs.append(SeedRun(task.planned.spec, task.budget, seed, checkpoints / f"{run_key}-s{seed}"))
-            owner.append((t, s))
+            folder = checkpoints / f"{run_key}-s{seed}"
+            runs.setdefault(folder, SeedRun(task.planned.spec, task.budget, seed, folder))
+            owners.setdefault(folder, []).append((t, s))
+    order = list(runs)
     results: dict[int, dict[int, TrainResult]] = {t: {} for t in range(len(tasks))}
-    for i, result in train_runs(runs, jobs, dist=dist, progress=progress and jobs <= 1, data_cache={}):
-        t, s = owner[i]
-        results[t][s] = result
-        task = tasks[t]
-        if len(results[t]) == len(task.seeds):
-            yield task, accuracy_columns(task.budget, task.seeds, [results[t][k] for k in range(len(task.seeds))])
+    for i, result in train_runs(list(runs.values()), jobs, dist=dist, progress=progress and jobs <= 1, data_cache={}):
+        for t, s in owners[order[i]]:
+            results[t][s] = result
+            task = tasks[t]
+            if len(results[t]) == len(task.seeds):
+                yield task, accuracy_columns(task.budget, task.seeds, [results[t][k] for k in range(len(task.seeds))])
+
+
+def _shared(values: set[int]) -> int | None:
+    """The value every seed shares, or None where they differ or none was recorded."""
+    return next(iter(values)) if len(values) == 1 else None
 
 
 def accuracy_columns(budget: TrainBudget, seeds: tuple[int, ...], results: list[TrainResult]) -> dict:
@@ -170,7 +178,8 @@ def accuracy_columns(budget: TrainBudget, seeds: tuple[int, ...], results: list[
         "seeds": " ".join(map(str, seeds)), "n_seeds": len(seeds), "epochs": budget.epochs, "budget": budget.describe(),
         "train_seconds": float(sum(r.seconds for r in results)),
         "train_images_per_s": float(np.mean([r.images_per_s for r in results])),
-        "device": budget.device,
+        "device": budget.device, "threads": _shared({r.threads for r in results} - {0}),
+        "train_jobs": _shared({r.concurrent for r in results}),
     }
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bench.accuracy.runs import SeedRun, train_runs
 from bench.accuracy.train import TrainBudget
 from bench.cli import main
@@ -35,6 +37,8 @@ def test_parallel_runs_give_the_rows_of_sequential_runs(tmp_path: Path, fashion_
     # Same seeds, data and budget; 1 thread per worker instead of 2 changes float rounding only.
     assert a["top1"] > 60 and abs(a["top1"] - b["top1"]) < 5.0, (a["top1"], b["top1"])
     assert len(list((tmp_path / "two" / "checkpoints").glob("*/result.json"))) == 2
+    # Each row says how it was trained: two runs at once, one thread each (the default: one run).
+    assert (b["train_jobs"], b["threads"]) == (2, 1) and a["train_jobs"] == 1
 
 
 def test_finished_runs_come_back_without_training(tmp_path: Path, fashion_mnist: Path) -> None:
@@ -46,3 +50,23 @@ def test_finished_runs_come_back_without_training(tmp_path: Path, fashion_mnist:
     assert sorted(first) == [0, 1] and first[0] != first[1]
     again = list(train_runs(runs, jobs=2))  # both read from result.json: in order, no worker started
     assert again == [(0, first[0]), (1, first[1])]
+
+
+def test_a_failed_run_stops_the_queued_ones(tmp_path: Path, fashion_mnist: Path) -> None:
+    budget = TrainBudget(data_root=str(fashion_mnist), base_resolution=28, train_images=2048, test_images=128,
+                         epochs=2, batch_size=64, optimizer="adamw", lr=1e-2, augment=False)
+    good = make_spec("mobilenetv2_100", width=0.5, inputs=InputSpec(28, 1, 1, 10))
+    bad = make_spec("mobilenetv2_100", width=0.5, inputs=InputSpec(28, 1, 1, 100))  # 100 classes, data has 10
+    runs = [SeedRun(bad, budget, 0, tmp_path / "bad")] + [SeedRun(good, budget, s, tmp_path / f"s{s}") for s in (1, 2, 3)]
+    with pytest.raises(ValueError, match="100 classes"):
+        list(train_runs(runs, jobs=2))
+    assert not (tmp_path / "s3" / "result.json").exists()  # cancelled before it started, not trained after
+
+
+def test_runs_need_their_own_checkpoint_folders(tmp_path: Path) -> None:
+    spec = make_spec("mobilenetv2_100", width=0.5, inputs=InputSpec(28, 1, 1, 10))
+    run = SeedRun(spec, TrainBudget(), 0, tmp_path / "s0")
+    with pytest.raises(ValueError, match="share a checkpoint folder"):
+        list(train_runs([run, run], jobs=2))
+    with pytest.raises(ValueError, match="jobs must be"):
+        list(train_runs([run], jobs=0))

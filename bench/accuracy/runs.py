@@ -2,13 +2,17 @@
 
 Why: on a small CPU, training kernels are small (tiny feature maps, many layers) and scale
 badly across threads. On the 2-core machine two single-thread trainings side by side process
-about 1.45x the images per second of one two-thread training (B0, 32 px, batch 128: 2 x 346
-against 474 images/s). So ``jobs`` runs go at once, each with ``threads`` threads.
+about 1.49x the images per second of one two-thread training (B0, 32 px, batch 128: 681
+against 456 images/s). So ``jobs`` runs go at once, each with ``threads`` threads (a budget's own
+``threads``, when set, still wins: it is the thread count of each run).
 
 Workers are spawned, not forked: the parent may already have run OpenMP regions (data
 resizing, latency), which a forked child cannot use safely. A worker trains exactly as the
 parent would (same seed, data, budget, checkpoints); only the thread count differs, which
-changes float rounding, not the experiment. CUDA runs always go one at a time in-process.
+changes float rounding, not the experiment. Each result records its threads and how many runs
+shared the machine. CUDA runs always go one at a time in-process. If a run fails or the parent is
+interrupted, queued runs are cancelled and running workers stopped (their last epoch's checkpoint
+stays, so a rerun resumes).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from pathlib import Path
 
 import torch
 
+from bench.accuracy.data import load_dataset
 from bench.accuracy.distributed import DistContext
 from bench.accuracy.train import TrainBudget, TrainResult, finished_result, train_model
 from bench.specs import ModelSpec
@@ -37,11 +42,29 @@ class SeedRun:
 
 
 def _train(run: SeedRun, threads: int | None = None, dist: DistContext | None = None, progress: bool = False,
-           data_cache: dict | None = None) -> TrainResult:
+           data_cache: dict | None = None, concurrent: int = 1) -> TrainResult:
     if threads:
         torch.set_num_threads(threads)
     return train_model(run.spec, run.budget, run.seed, checkpoint_dir=run.checkpoint_dir, dist=dist,
-                       data_cache=data_cache, progress=progress)
+                       data_cache=data_cache, progress=progress, concurrent=concurrent)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Cancel what has not started and end the workers now, not after their current run."""
+    pool.shutdown(wait=False, cancel_futures=True)
+    if hasattr(pool, "terminate_workers"):  # Python >= 3.14
+        pool.terminate_workers()
+        return
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.terminate()
+
+
+def _fetch_downloads(budgets: set[TrainBudget]) -> None:
+    """Download what budgets with ``download: true`` need here, once, before workers would race to."""
+    for budget in budgets:
+        for split in ("train", "test"):
+            load_dataset(budget.dataset, split, root=Path(budget.data_root) if budget.data_root else None,
+                         size=budget.base_resolution, download=True)
 
 
 def train_runs(runs: list[SeedRun], jobs: int = 1, threads: int | None = None, dist: DistContext | None = None,
@@ -52,7 +75,13 @@ def train_runs(runs: list[SeedRun], jobs: int = 1, threads: int | None = None, d
     With ``jobs`` > 1 (CPU only) the rest train ``jobs`` at a time in spawned workers with
     ``threads`` threads each (default: this process's threads // jobs, at least 1). Under torchrun
     (``dist`` with several processes) runs go one at a time, each spread over the processes.
+    Runs must have distinct checkpoint folders.
     """
+    if jobs < 1:
+        raise ValueError(f"jobs must be >= 1, got {jobs}")
+    folders = [run.checkpoint_dir for run in runs]
+    if len(set(folders)) != len(folders):
+        raise ValueError("two runs share a checkpoint folder; they would overwrite each other")
     dist = dist or DistContext()
     todo = []
     for i, run in enumerate(runs):
@@ -65,9 +94,15 @@ def train_runs(runs: list[SeedRun], jobs: int = 1, threads: int | None = None, d
         for i in todo:
             yield i, _train(runs[i], dist=dist, progress=progress, data_cache=data_cache)
         return
+    _fetch_downloads({runs[i].budget for i in todo if runs[i].budget.download})
+    workers = min(jobs, len(todo))
     threads = threads or max(1, torch.get_num_threads() // jobs)
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=context) as pool:
-        futures = {pool.submit(_train, runs[i], threads): i for i in todo}
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        futures = {pool.submit(_train, runs[i], threads, concurrent=workers): i for i in todo}
         for future in as_completed(futures):
             yield futures[future], future.result()
+    except BaseException:  # a failed run, Ctrl-C, or the caller closing this generator early
+        _stop(pool)
+        raise
+    pool.shutdown()

@@ -89,6 +89,8 @@ class TrainResult:
     seconds: float
     images_per_s: float
     history: list[dict] = field(default_factory=list)
+    threads: int = 0  # torch threads the run trained with (0: not recorded)
+    concurrent: int = 1  # runs training on the machine at once (``bench run --train-jobs``)
 
 
 def seed_everything(seed: int) -> None:
@@ -181,8 +183,10 @@ def finished_result(directory: Path | None) -> TrainResult | None:
 
 
 def train_model(spec: ModelSpec, budget: TrainBudget, seed: int, *, checkpoint_dir: Path | None = None,
-                dist: DistContext | None = None, data_cache: dict | None = None, progress: bool = False) -> TrainResult:
-    """Train ``spec`` from scratch on the proxy task; resume from ``checkpoint_dir`` if a run was cut off."""
+                dist: DistContext | None = None, data_cache: dict | None = None, progress: bool = False,
+                concurrent: int = 1) -> TrainResult:
+    """Train ``spec`` from scratch on the proxy task; resume from ``checkpoint_dir`` if a run was cut off.
+    ``concurrent`` (how many runs share the machine) is recorded, not acted on."""
     finished = finished_result(checkpoint_dir)
     if finished is not None:
         return finished
@@ -192,7 +196,7 @@ def train_model(spec: ModelSpec, budget: TrainBudget, seed: int, *, checkpoint_d
     if budget.threads:
         torch.set_num_threads(budget.threads)
     try:
-        return _train(spec, budget, seed, device, checkpoint_dir, dist, data_cache, progress)
+        return _train(spec, budget, seed, device, checkpoint_dir, dist, data_cache, progress, concurrent)
     finally:
         torch.set_num_threads(threads)
 
@@ -251,7 +255,7 @@ def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, scheduler, lo
     return loss.item()
 
 
-def _train(spec, budget, seed, device, checkpoint_dir, dist, data_cache, progress) -> TrainResult:
+def _train(spec, budget, seed, device, checkpoint_dir, dist, data_cache, progress, concurrent) -> TrainResult:
     from tqdm import tqdm
 
     train = _load_split(budget, "train", spec.input_size, data_cache)
@@ -300,7 +304,8 @@ def _train(spec, budget, seed, device, checkpoint_dir, dist, data_cache, progres
         dist.barrier()
     final = history[-1]
     result = TrainResult(final["top1"], final["top5"], final["train_loss"], budget.epochs, train_seconds,
-                         images_seen / train_seconds if train_seconds else 0.0, history)
+                         images_seen / train_seconds if train_seconds else 0.0, history,
+                         torch.get_num_threads(), concurrent)
     if checkpoint_dir is not None and dist.is_main:
         from bench.atomic import atomic_write
 
