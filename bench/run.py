@@ -179,7 +179,7 @@ def accuracy_columns(budget: TrainBudget, seeds: tuple[int, ...], results: list[
         "train_seconds": float(sum(r.seconds for r in results)),
         "train_images_per_s": float(np.mean([r.images_per_s for r in results])),
         "device": budget.device, "threads": _shared({r.threads for r in results} - {0}),
-        "train_jobs": _shared({r.concurrent for r in results}),
+        "train_jobs": _shared({r.concurrent for r in results} - {0}),
     }
 
 

@@ -90,7 +90,7 @@ class TrainResult:
     images_per_s: float
     history: list[dict] = field(default_factory=list)
     threads: int = 0  # torch threads the run trained with (0: not recorded)
-    concurrent: int = 1  # runs training on the machine at once (``bench run --train-jobs``)
+    concurrent: int = 0  # runs training on the machine at once, ``bench run --train-jobs`` (0: not recorded)
 
 
 def seed_everything(seed: int) -> None:
