@@ -116,8 +116,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--measurement", nargs="+", default=["accuracy"], help="measurements to copy (default accuracy)")
     export.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help=f"source (default {DEFAULT_RESULTS})")
     export.add_argument("--all-budgets", action="store_true",
-                        help="also copy rows of superseded training budgets (default: each suite's newest budget only, "
-                             "as the report reads them)")
+                        help="also copy rows of superseded training budgets and of entries the suite file no longer "
+                             "has (default: each suite's newest budget and current entries only, as the report reads them)")
+    export.add_argument("--suites-dir", type=Path, default=Path("suites"),
+                        help="where SUITE.yaml files are looked up to know their current entries (default suites)")
 
     commands.add_parser("models", help="list scalable bases and presets",
                         description="List the scalable families, their bases, and the EfficientNet presets.")
@@ -298,12 +300,28 @@ def _export(args: argparse.Namespace) -> int:
     rows = read_results(args.results)
     chosen = rows[rows["suite"].isin(args.suite) & rows["measurement"].isin(args.measurement)]
     if not args.all_budgets:
-        chosen = newest_budget(chosen)
+        chosen = current_entries(newest_budget(chosen), args.suites_dir)
     if chosen.empty:
         raise ValueError(f"no {'/'.join(args.measurement)} rows of {', '.join(args.suite)} in {args.results}")
     append_rows(args.target, chosen.to_dict("records"))
     print(f"{len(chosen)} rows -> {args.target}")
     return 0
+
+
+def current_entries(rows, suites_dir: Path):
+    """``rows`` less those of entries a suite file (``suites_dir``/SUITE.yaml, where it exists) no longer has."""
+    from bench.suites import load_suite
+
+    keep = rows["suite"].notna()
+    for suite in rows["suite"].dropna().unique():
+        path = suites_dir / f"{suite}.yaml"
+        if path.exists():
+            names = {entry.name for entry in load_suite(path).entries}
+            stale = (rows["suite"] == suite) & ~rows["entry"].isin(names)
+            if stale.any():
+                print(f"{int(stale.sum())} rows of entries no longer in {path} left out")
+            keep &= ~stale
+    return rows[keep]
 
 
 def _models(args: argparse.Namespace) -> int:

@@ -170,7 +170,8 @@ def test_export_copies_rows_with_every_column(tmp_path: Path, capsys: pytest.Cap
     source = tmp_path / "results.csv"
     append_rows(source, _hand_made_results().to_dict("records"))
     target = tmp_path / "measured" / "proxy.csv"
-    assert bench_main(["export", str(target), "--suite", "proxy_fig8_table7", "--results", str(source)]) == 0
+    no_suites = ["--suites-dir", str(tmp_path / "none")]
+    assert bench_main(["export", str(target), "--suite", "proxy_fig8_table7", "--results", str(source), *no_suites]) == 0
     copied = read_results(target)
     assert len(copied) == 4 and set(copied["accuracy_source"]) == {"measured"}  # the 2,200-image row left out
     assert list(copied.columns) == list(read_results(source).columns)
@@ -178,6 +179,17 @@ def test_export_copies_rows_with_every_column(tmp_path: Path, capsys: pytest.Cap
                        "--results", str(source)]) == 0
     assert len(read_results(target)) == 5
     assert bench_main(["export", str(target), "--suite", "no_such_suite", "--results", str(source)]) == 2
+    # An entry the suite file no longer has (b0-d here) is left out too.
+    (tmp_path / "suites").mkdir()
+    (tmp_path / "suites" / "proxy_fig8_table7.yaml").write_text(
+        "name: proxy_fig8_table7\nmetrics: [complexity]\nmodels:\n  - {model: efficientnet_b0}\n"
+        "  - {model: efficientnet_b0, name: b0-compound, scale: {d: 1.4, w: 1.2, r: 1.3}}\n"
+        "  - {model: efficientnet_b0, name: b0-w, scale: {w: 2.2}}\n")
+    current = tmp_path / "current.csv"
+    assert bench_main(["export", str(current), "--suite", "proxy_fig8_table7", "--results", str(source),
+                       "--suites-dir", str(tmp_path / "suites")]) == 0
+    assert sorted(read_results(current)["entry"]) == ["b0-compound", "b0-w", "efficientnet_b0"]
+    assert "1 rows of entries no longer in" in capsys.readouterr().out
 
 
 def test_proxy_table_groups_rows_by_base_network() -> None:
