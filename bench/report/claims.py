@@ -174,7 +174,7 @@ def saturation_claim(results: pd.DataFrame) -> dict:
         return _claim("1", text, "needs at least 2 seeds per point and some seed-to-seed spread to judge the curvature",
                       INCONCLUSIVE, "measured (proxy)")
     parts, verdicts = [], []
-    base = rows[rows["method"] == "baseline"]
+    base = rows[rows["method"] == "baseline"].head(1)  # one point, though each dimension's list may name it
     for method in ("width", "depth", "resolution"):
         curve = pd.concat([base, rows[rows["method"] == method]]).sort_values("macs").drop_duplicates("entry")
         if len(curve) < 4:
