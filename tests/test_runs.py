@@ -70,3 +70,15 @@ def test_runs_need_their_own_checkpoint_folders(tmp_path: Path) -> None:
         list(train_runs([run, run], jobs=2))
     with pytest.raises(ValueError, match="jobs must be"):
         list(train_runs([run], jobs=0))
+
+
+def test_entries_naming_one_network_share_its_runs(tmp_path: Path, fashion_mnist: Path) -> None:
+    suite = tmp_path / "shared.yaml"
+    suite.write_text(SUITE.replace("DATA", str(fashion_mnist)).replace("epochs: 3", "epochs: 1")
+                     + "  - {model: mobilenetv2_100, name: same-network, scale: {w: 0.5}}\n")
+    results = tmp_path / "results.csv"
+    assert main(["run", str(suite), "--results", str(results), "--quiet", "--train-jobs", "2"]) == 0
+    rows = read_results(results)
+    assert sorted(rows["entry"]) == ["mobilenetv2_100-w0.5", "same-network"]
+    assert rows["top1"].nunique() == 1  # the same two runs (one per seed) stand behind both rows
+    assert len(list((tmp_path / "checkpoints").glob("*/result.json"))) == 2
