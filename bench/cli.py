@@ -25,6 +25,7 @@ def _at_least_one(text: str) -> int:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
 
+
 def _add_coefficient_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", help="timm name: a scalable base (efficientnet_b0, resnet50, ...), "
                                       "a preset (efficientnet_b1..b7) or any timm model")
