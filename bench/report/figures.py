@@ -153,12 +153,14 @@ def grid_search(rows: pd.DataFrame, paper_entry: str) -> Figure:
     point (entry ``paper_entry``, which costs less than 2x) starred on its own."""
     fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
     grid = rows[rows["entry"] != paper_entry]
-    for (size, group), colour in zip(grid.groupby("input_size"), ("tab:blue", "tab:orange", "tab:green")):
+    styles = zip(("tab:blue", "tab:orange", "tab:green"), ((3, -9), (3, 3), (3, 9)))  # labels below / above
+    for (size, group), (colour, offset) in zip(grid.groupby("input_size"), styles):
         group = group.sort_values("depth")
         ax.errorbar(group["depth"], group["top1"], yerr=group["top1_std"].fillna(0), color=colour, marker="o",
                     capsize=3, lw=1, label=f"{int(size)} px (measured)")
         for row in group.itertuples():
-            ax.annotate(f"w={row.width:g}", (row.depth, row.top1), fontsize=6, xytext=(3, 3), textcoords="offset points")
+            ax.annotate(f"w={row.width:g}", (row.depth, row.top1), fontsize=6, xytext=offset,
+                        textcoords="offset points", color=colour)
     for row in rows[rows["entry"] == paper_entry].itertuples():
         ax.errorbar([row.depth], [row.top1], yerr=[0 if row.top1_std != row.top1_std else row.top1_std], color="tab:red",
                     marker="*", ms=12, capsize=3, lw=0, elinewidth=1,
@@ -167,6 +169,7 @@ def grid_search(rows: pd.DataFrame, paper_entry: str) -> Figure:
     ax.set_xlabel("depth coefficient alpha (width beta chosen so that MACs = 2x B0)")
     ax.set_ylabel("proxy top-1 (%), mean +- std over seeds")
     ax.set_title("Splitting 2x B0's MACs between depth and width (phi = 1)")
+    ax.margins(x=0.08)  # room for the last point's label
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="lower left")
     return fig
