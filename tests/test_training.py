@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from bench.accuracy import data as datasets
-from bench.accuracy.fastconv import depthwise_weight_grad, use_fast_depthwise
+from bench.accuracy.fastconv import depthwise_weight_grad, use_fast_depthwise, use_fast_matmul_convs
 from bench.accuracy.train import TrainBudget, augment, train_model, zero_init_residual_branches
 from bench.models import build_model, make_spec
 from bench.run import accuracy_columns
@@ -183,3 +183,46 @@ def test_learning_happens_and_rows_summarise_seeds(fashion_mnist: Path) -> None:
     assert row["top1"] == pytest.approx(np.mean([r.top1 for r in results]))
     assert row["top1_std"] == pytest.approx(np.std([r.top1 for r in results], ddof=1))
     assert row["budget"] == budget.describe()
+
+
+@pytest.mark.parametrize("model, size", [("efficientnet_b0", 16), ("resnet18", 16), ("mobilenetv1_100", 18),
+                                         ("mobilenetv2_100", 28)])
+def test_matmul_convs_compute_the_same_forward_and_gradients(model: str, size: int) -> None:
+    """In float64, so the comparison is of the mathematics, not of float32 summation order."""
+    spec = make_spec(model, inputs=InputSpec(size, 1, 1, 10))
+    default = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        torch.manual_seed(0)
+        plain = build_model(spec).train().to(memory_format=torch.channels_last)
+        fast = build_model(spec).train().to(memory_format=torch.channels_last)
+        fast.load_state_dict(plain.state_dict())
+        x = torch.randn(6, 1, size, size).contiguous(memory_format=torch.channels_last)
+        use_fast_depthwise(fast, x)
+        assert use_fast_matmul_convs(fast) > 0
+        outputs = []
+        for net in (plain, fast):
+            torch.manual_seed(1)  # the same dropout draws
+            outputs.append(net(x))
+            outputs[-1].square().mean().backward()
+    finally:
+        torch.set_default_dtype(default)
+    torch.testing.assert_close(outputs[1], outputs[0], rtol=1e-10, atol=1e-10)
+    scale = max(p.grad.abs().max().item() for p in plain.parameters() if p.grad is not None)
+    for (name, a), b in zip(plain.named_parameters(), fast.parameters()):
+        assert (a.grad - b.grad).abs().max().item() <= 1e-10 * scale, name
+
+
+def test_a_single_pixel_conv_takes_the_matmul_path_and_a_larger_map_does_not() -> None:
+    conv = torch.nn.Conv2d(8, 16, 3, padding=1, bias=False)
+    assert use_fast_matmul_convs(conv) == 1
+    calls = []
+    original = torch.nn.functional.linear
+    torch.nn.functional.linear = lambda *a, **k: calls.append(1) or original(*a, **k)
+    try:
+        conv(torch.randn(2, 8, 1, 1))
+        assert calls == [1]
+        conv(torch.randn(2, 8, 4, 4))
+        assert calls == [1]
+    finally:
+        torch.nn.functional.linear = original

@@ -1,4 +1,4 @@
-"""A faster backward for depthwise convolutions on small feature maps (CPU training).
+"""Faster convolutions on small feature maps for CPU training: same numbers, other kernels.
 
 Why: at proxy resolutions (32 px) the last stages of EfficientNet / MobileNet run on 4x4,
 2x2 and 1x1 maps. For those, oneDNN computes the depthwise *weight* gradient with a
@@ -12,6 +12,17 @@ batch and the output map of input * output-gradient at that tap's offset. On a s
 that is k*k small multiply-reduces, skipping taps that only ever see padding. It is the
 same number, computed differently: the tests compare it with aten's to float tolerance.
 The forward and the input gradient stay aten's.
+
+Pointwise and single-pixel convolutions (``use_fast_matmul_convs``). At proxy resolutions
+(16 px) most of EfficientNet's MACs are 1x1 convolutions on 1x1 and 2x2 maps, where oneDNN's
+convolution reaches about 40 GFLOP/s on one core against 130-145 for the same product as a
+matrix multiply (forward and backward, batch 256, channels_last: 8.7 ms against 2.4 ms for a
+192 -> 1152 layer). So a 1x1 convolution with stride 1 becomes ``F.linear`` over the
+channels-last rows (a view, no copy), and a k x k convolution (any stride, padding k // 2) of a
+1 x 1 input map, which only ever multiplies its kernel's centre tap, becomes the same product
+with that tap; a depthwise one becomes a per-channel scale. Autograd gives the exact gradients
+of those expressions (zero for taps that only see padding). Measured on B0 at 16 px, batch 256,
+one thread: 754 -> 1208 images/s; MobileNetV1 824 -> 1929; ResNet-18 668 -> 724.
 """
 
 from __future__ import annotations
@@ -79,8 +90,9 @@ def _is_plain_depthwise(module: nn.Module) -> bool:
             and module.kernel_size[0] == module.kernel_size[1] and module.stride[0] == module.stride[1])
 
 
-def _fast_forward(self: nn.Conv2d, x: torch.Tensor) -> torch.Tensor:
-    return _DepthwiseConv2d.apply(x, self.weight, self.stride[0], self.padding[0])
+def _mark_tapwise(module: nn.Conv2d) -> None:
+    module.tapwise_weight_grad = True
+    module.forward = types.MethodType(_fast_forward, module)
 
 
 def use_fast_depthwise(model: nn.Module, example: torch.Tensor) -> int:
@@ -100,6 +112,67 @@ def use_fast_depthwise(model: nn.Module, example: torch.Tensor) -> int:
     changed = 0
     for module, size in out_sizes.items():
         if size <= SMALL_MAP:
+            _mark_tapwise(module)
+            changed += 1
+    return changed
+
+
+def _centre_only(module: nn.Conv2d) -> bool:
+    """A k x k conv whose 1 x 1 input sees only its centre tap (odd square kernel, padding k // 2)."""
+    k = module.kernel_size
+    return (k[0] == k[1] and k[0] % 2 == 1 and isinstance(module.padding, tuple)
+            and module.padding == (k[0] // 2, k[0] // 2) and module.dilation == (1, 1))
+
+
+def _is_matmul_conv(module: nn.Module) -> bool:
+    """A plain Conv2d that ``_fast_forward`` can run as a matrix product: ungrouped or depthwise, zero padding."""
+    if type(module) is not nn.Conv2d or module.padding_mode != "zeros":
+        return False
+    depthwise = module.groups == module.in_channels == module.out_channels
+    pointwise = module.kernel_size == (1, 1) and module.stride == (1, 1) and module.padding in ((0, 0), 0)
+    return (module.groups == 1 or depthwise) and (pointwise or _centre_only(module))
+
+
+def _rows(x: torch.Tensor) -> torch.Tensor:
+    """(N, C, H, W) -> (N*H*W, C): a view for channels_last (or 1 x 1) tensors."""
+    n, c, h, w = x.shape
+    return x.permute(0, 2, 3, 1).reshape(n * h * w, c)
+
+
+def _unrows(y: torch.Tensor, n: int, h: int, w: int) -> torch.Tensor:
+    """(N*H*W, C) -> (N, C, H, W) in channels_last memory (a view)."""
+    return y.view(n, h, w, y.shape[-1]).permute(0, 3, 1, 2)
+
+
+def _fast_forward(self: nn.Conv2d, x: torch.Tensor) -> torch.Tensor:
+    """The conv as a matrix product where ``_is_matmul_conv`` allows it and the map is fit; else the
+    tap-wise depthwise weight gradient where ``use_fast_depthwise`` marked the conv; else aten's."""
+    n, _, h, w = x.shape
+    single_pixel = h == 1 and w == 1
+    pointwise = self.kernel_size == (1, 1) and self.stride == (1, 1) and x.is_contiguous(
+        memory_format=torch.channels_last)
+    if getattr(self, "matmul_conv", False) and (single_pixel or (pointwise and self.groups == 1)):
+        centre = self.kernel_size[0] // 2
+        weight = self.weight[:, :, centre, centre]
+        if self.groups > 1:  # depthwise on one pixel: a per-channel scale
+            y = _rows(x) * weight[:, 0]
+            y = y if self.bias is None else y + self.bias
+        else:
+            y = F.linear(_rows(x), weight, self.bias)
+        return _unrows(y, n, h, w)
+    if getattr(self, "tapwise_weight_grad", False):
+        return _DepthwiseConv2d.apply(x, self.weight, self.stride[0], self.padding[0])
+    return self._conv_forward(x, self.weight, self.bias)
+
+
+def use_fast_matmul_convs(model: nn.Module) -> int:
+    """Run ``model``'s pointwise convs, and its convs of 1 x 1 maps, as matrix products (see the
+    module docstring); returns how many convs may take that path. Forward results are unchanged
+    up to float rounding; depthwise convs given the tap-wise weight gradient keep it on larger maps."""
+    changed = 0
+    for module in model.modules():
+        if _is_matmul_conv(module):
+            module.matmul_conv = True
             module.forward = types.MethodType(_fast_forward, module)
             changed += 1
     return changed

@@ -30,7 +30,7 @@ from torch import nn
 
 from bench.accuracy.data import ImageTensors, load_dataset
 from bench.accuracy.distributed import DistContext
-from bench.accuracy.fastconv import use_fast_depthwise
+from bench.accuracy.fastconv import use_fast_depthwise, use_fast_matmul_convs
 from bench.models import build_model
 from bench.specs import ModelSpec
 
@@ -64,6 +64,7 @@ class TrainBudget:
     zero_init_residual: bool = True
     channels_last: bool = True
     fast_depthwise: bool = True
+    fast_matmul_convs: bool = True
     threads: int | None = None
 
     def __post_init__(self) -> None:
@@ -217,6 +218,8 @@ def prepare(spec: ModelSpec, budget: TrainBudget, seed: int, device: torch.devic
         model = model.to(memory_format=torch.channels_last)
     if budget.fast_depthwise and device.type == "cpu":
         use_fast_depthwise(model, example.to(device))
+    if budget.fast_matmul_convs and device.type == "cpu":
+        use_fast_matmul_convs(model)
     from timm.optim import create_optimizer_v2
 
     optimizer = create_optimizer_v2(model, opt=budget.optimizer, lr=budget.lr, weight_decay=budget.weight_decay,
