@@ -31,7 +31,11 @@ class PlannedModel:
 
     @property
     def match_of(self) -> str | None:
-        return self.entry.target.describe() if self.entry.target else None
+        """The entry whose MACs this one was solved to (its name), or how an absolute target was given."""
+        target = self.entry.target
+        if target is None:
+            return None
+        return target.entry if target.entry is not None else target.describe()
 
 
 @dataclass(frozen=True)

@@ -1,22 +1,23 @@
 """Each testable claim of the paper as one row: claim, our evidence, verdict, numbers.
 
 Verdicts: ``reproduced``, ``refuted`` or ``inconclusive``. Count and latency claims compare
-our ratio with the paper's; accuracy claims on the proxy task compare means over seeds and
-call a difference real only beyond two standard errors.
+our ratio with the paper's. Accuracy claims on the proxy task compare means over seeds with
+Welch's t-test, Holm-corrected across the alternatives of one claim (``bench.report.stats``):
+reproduced or refuted only when the corrected test says so, with each difference's 95%
+confidence interval and the smallest difference the seeds could detect in the evidence.
 """
 
 from __future__ import annotations
-
-import math
-from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
 
 from bench.report import frames
-from bench.suites import MatchTarget
-
-REPRODUCED, REFUTED, INCONCLUSIVE = "reproduced", "refuted", "inconclusive"
+from bench.report.stats import (
+    ALPHA, INCONCLUSIVE, REFUTED, REPRODUCED, Comparison, Sample, all_negative_verdict, beats_all_verdict, t_test,
+    welch, with_holm,
+)
+from bench.specs import SINGLE_DIMENSION_METHODS
 #: A counted ratio within this fraction of the paper's reproduces it.
 RATIO_TOLERANCE = 0.15
 
@@ -31,20 +32,6 @@ def _ratio_verdict(ours: float, paper: float, at_least: bool = False) -> str:
     if at_least:
         return REPRODUCED if ours >= paper * (1 - RATIO_TOLERANCE) else REFUTED
     return REPRODUCED if abs(ours / paper - 1) <= RATIO_TOLERANCE else REFUTED
-
-
-def compare_means(a_mean: float, a_std: float, a_n: int, b_mean: float, b_std: float, b_n: int) -> tuple[float, float, str]:
-    """(difference a - b, its standard error, verdict that a beats b) over seeds."""
-    diff = a_mean - b_mean
-    variance = sum((s * s) / n for s, n in ((a_std, a_n), (b_std, b_n)) if n >= 2 and s == s)
-    se = math.sqrt(variance) if variance > 0 else float("nan")
-    if se != se or min(a_n, b_n) < 2:
-        return diff, se, INCONCLUSIVE
-    if diff > 2 * se:
-        return diff, se, REPRODUCED
-    if diff < -2 * se:
-        return diff, se, REFUTED
-    return diff, se, INCONCLUSIVE
 
 
 def _counts(results: pd.DataFrame, suite: str) -> dict[str, dict]:
@@ -120,20 +107,39 @@ def gpipe_claim(results: pd.DataFrame, counts: dict[str, dict]) -> dict:
     return _claim("11", text, evidence, INCONCLUSIVE, "counted + reported")
 
 
-def _best_single_vs_compound(rows: pd.DataFrame, compound_name: str) -> tuple[str, str]:
-    compound = rows[rows["entry"] == compound_name]
-    matched = MatchTarget("compound", entry=compound_name).describe()  # how solved rows name their target
-    singles = rows[(rows["match_of"] == matched) & rows["method"].isin(["width", "depth", "resolution"])]
-    if compound.empty or singles.empty:
+def sample(row: dict | pd.Series) -> Sample:
+    """A results row's top-1 over seeds as a ``Sample``."""
+    return Sample(float(row["top1"]), float(row["top1_std"]), int(row["n_seeds"]))
+
+
+def _test_note() -> str:
+    return f"Welch's t-test, Holm-corrected, alpha {ALPHA:g}; 'detectable' = the smallest difference found with 80% power"
+
+
+def matched_singles(rows: pd.DataFrame, compound: str) -> pd.DataFrame:
+    """The single-dimension rows at the compound entry's cost: solved to the compound's MACs, or solved to
+    the same target as the compound (and that target itself, when it is a single-dimension entry)."""
+    row = rows[rows["entry"] == compound]
+    if row.empty:
+        return rows.iloc[0:0]
+    anchor = row.iloc[0]["match_of"]
+    anchors = {compound} | ({anchor} if isinstance(anchor, str) else set())
+    group = rows[rows["match_of"].isin(anchors) | rows["entry"].isin(anchors)]
+    return group[group["method"].isin(SINGLE_DIMENSION_METHODS) & (group["entry"] != compound)]
+
+
+def compound_test(rows: pd.DataFrame, compound: str) -> tuple[str, str]:
+    """(evidence, verdict) of "the compound entry beats every single dimension at its cost"."""
+    singles = matched_singles(rows, compound)
+    if singles.empty:
         return "", INCONCLUSIVE
-    c = compound.iloc[0]
-    best = singles.sort_values("top1").iloc[-1]
-    diff, se, verdict = compare_means(c["top1"], c["top1_std"], int(c["n_seeds"]), best["top1"], best["top1_std"],
-                                      int(best["n_seeds"]))
-    evidence = (f"{compound_name} {c['top1']:.1f}+-{c['top1_std']:.1f} vs best single ({best['method']}) "
-                f"{best['top1']:.1f}+-{best['top1_std']:.1f}: {diff:+.1f} pt (s.e. {se:.1f}) at "
-                f"{c['macs'] / 1e6:.0f}M MACs")
-    return evidence, verdict
+    c = rows[rows["entry"] == compound].iloc[0]
+    tests = with_holm({s["entry"]: welch(sample(c), sample(s)) for s in singles.to_dict("records")})
+    parts = [f"vs {s['method']} {s['top1']:.2f}+-{s['top1_std']:.2f} ({s['macs'] / 1e6:.1f}M): {tests[s['entry']].describe()}"
+             for s in singles.sort_values("top1", ascending=False).to_dict("records")]
+    evidence = (f"{compound} {c['top1']:.2f}+-{c['top1_std']:.2f} over {int(c['n_seeds'])} seeds at "
+                f"{c['macs'] / 1e6:.1f}M MACs; " + "; ".join(parts) + f" ({_test_note()})")
+    return evidence, beats_all_verdict(tests)
 
 
 def proxy_compound_claims(results: pd.DataFrame) -> list[dict]:
@@ -142,100 +148,76 @@ def proxy_compound_claims(results: pd.DataFrame) -> list[dict]:
     rows = frames.measured_accuracy(results, "proxy_table3")
     for family, name in (("MobileNetV1", "mobilenetv1-compound"), ("MobileNetV2", "mobilenetv2-compound"),
                          ("ResNet-18 (for ResNet-50)", "resnet18-compound")):
-        evidence, verdict = _best_single_vs_compound(rows, name) if not rows.empty else ("", INCONCLUSIVE)
-        claims.append(_claim("5", f"{family}: compound beats the best single dimension at equal MACs (Table 3)",
+        evidence, verdict = compound_test(rows, name) if not rows.empty else ("", INCONCLUSIVE)
+        claims.append(_claim("5", f"{family}: compound beats each single dimension at equal MACs (Table 3)",
                              evidence or "missing: python -m bench run suites/proxy_table3.yaml", verdict, "measured (proxy)"))
     rows = frames.measured_accuracy(results, "proxy_fig8_table7")
-    evidence, verdict = _best_single_vs_compound(rows, "b0-compound") if not rows.empty else ("", INCONCLUSIVE)
+    evidence, verdict = compound_test(rows, "b0-compound") if not rows.empty else ("", INCONCLUSIVE)
     claims.append(_claim("6", "B0: compound beats width-, depth- and resolution-only scaling at equal MACs (Fig. 8, Table 7)",
                          evidence or "missing: python -m bench run suites/proxy_fig8_table7.yaml", verdict, "measured (proxy)"))
     return claims
 
 
-def curvature(log2_macs: list[float], top1: list[float], pooled_var: float) -> tuple[float, float]:
-    """Curvature c of the least-squares fit top1 = a + b x + c x^2 (x = log2 MACs), and its standard
-    error from the seed noise: c is a fixed linear combination of the points' means, each with
-    variance ``pooled_var`` (the mean over the points of std^2 / n_seeds)."""
+def curvature_test(log2_macs: list[float], points: list[Sample]) -> Comparison:
+    """The curvature c of the least-squares fit top1 = a + b x + c x^2 (x = log2 MACs), a fixed linear
+    combination of the points' means, as a t-test: its variance is the sum of each mean's variance times
+    its squared weight, with Welch-Satterthwaite degrees of freedom."""
     x = np.asarray(log2_macs, dtype=float)
     design = np.stack([np.ones_like(x), x, x * x], axis=1)
-    weights = np.linalg.pinv(design)[2]  # c = weights @ top1
-    return float(weights @ np.asarray(top1, dtype=float)), math.sqrt(pooled_var * float(weights @ weights))
+    weights = np.linalg.pinv(design)[2]  # c = weights @ means
+    estimate = float(weights @ np.array([p.mean for p in points]))
+    return t_test(estimate, [float(w * w) * p.variance_of_mean for w, p in zip(weights, points)], [p.n for p in points])
 
 
 def saturation_claim(results: pd.DataFrame) -> dict:
     """Claim 1: single-dimension gains shrink as the coefficient grows (Fig. 3), tested per doubling of
-    MACs: a straight line in log MACs already gains less per MAC, so only a concave curve in log
-    MACs (curvature below -2 s.e.) counts as saturating."""
+    MACs: a straight line in log MACs already gains less per MAC, so only a concave curve in log MACs
+    (negative curvature, by a t-test Holm-corrected over the three dimensions) counts as saturating."""
     rows = frames.measured_accuracy(results, "proxy_fig3_single_dim")
     text = "Single-dimension scaling of B0 gains less and less (Fig. 3)"
     if rows.empty:
         return _claim("1", text, "missing: python -m bench run suites/proxy_fig3_single_dim.yaml", INCONCLUSIVE, "measured (proxy)")
-    if (rows["n_seeds"] < 2).any() or not (rows["top1_std"] > 0).any():
-        return _claim("1", text, "needs at least 2 seeds per point and some seed-to-seed spread to judge the curvature",
-                      INCONCLUSIVE, "measured (proxy)")
-    parts, verdicts = [], []
     base = rows[rows["method"] == "baseline"].head(1)  # one point, though each dimension's list may name it
-    for method in ("width", "depth", "resolution"):
+    tests, slopes = {}, {}
+    for method in SINGLE_DIMENSION_METHODS:
         curve = pd.concat([base, rows[rows["method"] == method]]).sort_values("macs").drop_duplicates("entry")
         if len(curve) < 4:
             continue
         x = np.log2(curve["macs"].to_numpy(float) / curve["macs"].iloc[0])
         a = curve["top1"].to_numpy(float)
-        pooled = float(np.mean(curve["top1_std"].to_numpy(float) ** 2 / curve["n_seeds"].to_numpy(float)))
-        c, se = curvature(list(x), list(a), pooled)
+        tests[method] = curvature_test(list(x), [sample(r) for r in curve.to_dict("records")])
         half = len(curve) // 2
-        first, second = (a[half] - a[0]) / (x[half] - x[0]), (a[-1] - a[half]) / (x[-1] - x[half])
-        parts.append(f"{method} {first:+.1f} then {second:+.1f} pt per doubling (curvature {c:+.2f}, s.e. {se:.2f})")
-        verdicts.append(REPRODUCED if c < -2 * se else REFUTED if c > 2 * se else INCONCLUSIVE)
-    if not verdicts:
+        slopes[method] = ((a[half] - a[0]) / (x[half] - x[0]), (a[-1] - a[half]) / (x[-1] - x[half]))
+    if not tests:
         return _claim("1", text, "too few points (4 per dimension, baseline included)", INCONCLUSIVE, "measured (proxy)")
-    verdict = REPRODUCED if all(v == REPRODUCED for v in verdicts) else REFUTED if REFUTED in verdicts else INCONCLUSIVE
-    return _claim("1", text, "; ".join(parts) + " (the first half of each range, then the second; "
-                  "saturating = curvature in log MACs below -2 s.e.)", verdict, "measured (proxy)")
-
-
-def bonferroni_z(comparisons: int, alpha: float = 0.025) -> float:
-    """The one-sided normal threshold that keeps the chance of any false "beats" among
-    ``comparisons`` independent tests at ``alpha`` (two s.e. is the single-test value)."""
-    return NormalDist().inv_cdf(1 - alpha / max(1, comparisons))
+    tests = with_holm(tests)
+    parts = [f"{m} {slopes[m][0]:+.2f} then {slopes[m][1]:+.2f} pt per doubling, curvature {tests[m].describe()}"
+             for m in tests]
+    return _claim("1", text, "; ".join(parts) + " (the first half of each range, then the second; saturating = "
+                  f"curvature in log2 MACs below zero; {_test_note()})", all_negative_verdict(tests), "measured (proxy)")
 
 
 def grid_search_claim(results: pd.DataFrame) -> dict:
     """The alpha, beta, gamma search: does the proxy pick the paper's (1.2, 1.1, 1.15)?
 
-    Reproduced if a point with the paper's split has the best mean; refuted if the best other point
-    beats every paper point by more than the Bonferroni threshold over the other points (picking the
-    best of many noisy means favours it, so two s.e. would refute too easily); otherwise a tie,
-    inconclusive. The paper's own point costs 1.83x B0, less than the others' 2x, so a point with
-    its alpha and gamma and beta re-solved to 2x counts as the paper's split too (evidence shows MACs)."""
+    The paper's split against every other point, Welch's test Holm-corrected over the alternatives:
+    reproduced when it beats every one of them, refuted when any beats it, inconclusive otherwise."""
     rows = frames.measured_accuracy(results, "proxy_grid_search")
     text = "The grid search at phi=1 picks alpha=1.2, beta=1.1, gamma=1.15 (Sec. 3.3)"
     if rows.empty:
         return _claim("4b", text, "missing: python -m bench run suites/proxy_grid_search.yaml", INCONCLUSIVE, "measured (proxy)")
-    paper = frames.grid_paper_points(rows)
-    others = rows[~rows["entry"].isin(paper["entry"])]
+    paper = rows[rows["entry"] == frames.GRID_PAPER_ENTRY]
+    others = rows[rows["entry"] != frames.GRID_PAPER_ENTRY]
     if paper.empty or others.empty:
         return _claim("4b", text, f"{len(rows)} points; the paper's point or the alternatives were not trained",
                       INCONCLUSIVE, "measured (proxy)")
-    best = others.sort_values("top1").iloc[-1]
-    z = bonferroni_z(len(others))
-    label = lambda r: f"{r['entry']} {r['top1']:.1f}+-{r['top1_std']:.1f} ({r['macs'] / 1e6:.1f}M MACs)"  # noqa: E731
-    parts, beaten, unknown = [], [], False
-    for p in paper.to_dict("records"):
-        diff, se, _ = compare_means(best["top1"], best["top1_std"], int(best["n_seeds"]), p["top1"], p["top1_std"],
-                                    int(p["n_seeds"]))
-        unknown |= not (se == se and se > 0) or min(int(best["n_seeds"]), int(p["n_seeds"])) < 2
-        beaten.append(diff > z * se)
-        parts.append(f"{label(p)}: best other {diff:+.1f} pt, s.e. {se:.1f}")
-    if unknown:
-        verdict = INCONCLUSIVE
-    elif paper["top1"].max() >= best["top1"]:
-        verdict = REPRODUCED
-    else:
-        verdict = REFUTED if all(beaten) else INCONCLUSIVE
-    return _claim("4b", text, f"best other {label(best)} of {len(others)}; paper's split: " + "; ".join(parts)
-                  + f" (beaten only beyond {z:.2f} s.e., Bonferroni over {len(others)} alternatives)",
-                  verdict, "measured (proxy)")
+    p = paper.iloc[0]
+    tests = with_holm({o["entry"]: welch(sample(p), sample(o)) for o in others.to_dict("records")})
+    label = lambda r: f"{r['entry']} {r['top1']:.2f}+-{r['top1_std']:.2f} ({r['macs'] / 1e6:.1f}M MACs)"  # noqa: E731
+    parts = [f"vs {label(o)}: {tests[o['entry']].describe()}"
+             for o in others.sort_values("top1", ascending=False).to_dict("records")]
+    return _claim("4b", text, f"paper's split {label(p)}; " + "; ".join(parts) + f" ({_test_note()})",
+                  beats_all_verdict(tests), "measured (proxy)")
 
 
 def claims_table(results: pd.DataFrame) -> pd.DataFrame:

@@ -76,8 +76,9 @@ def gpipe_stand_in(timed: pd.DataFrame) -> dict | None:
     return max(others, key=lambda r: r["macs"]) if others else None
 
 
-def measured_accuracy(results: pd.DataFrame, suite: str) -> pd.DataFrame:
-    """Proxy accuracy rows of ``suite`` (source ``measured``), from the suite's most recent budget only."""
+def measured_accuracy(results: pd.DataFrame, suite: str, *, curve: bool = False) -> pd.DataFrame:
+    """Proxy accuracy rows of ``suite`` (source ``measured``), from the suite's most recent budget only:
+    one row per entry (the newest), or with ``curve`` one per entry and epoch count (a learning curve)."""
     rows = rows_of(results, suite, "accuracy")
     columns = ["entry", "base", "method", "width", "depth", "resolution", "phi", "input_size", "params", "macs", "top1",
                "top1_std", "n_seeds", "seeds", "match_of", "paper_ref", "dataset", "epochs", "budget",
@@ -87,7 +88,15 @@ def measured_accuracy(results: pd.DataFrame, suite: str) -> pd.DataFrame:
     rows = rows[rows["accuracy_source"] == "measured"]
     if rows.empty:
         return pd.DataFrame(columns=columns)
-    return newest_budget(rows)[columns].reset_index(drop=True)
+    rows = newest_budget(rows).sort_values("timestamp", kind="stable")
+    rows = rows.drop_duplicates(["entry"] if not curve else ["entry", "epochs"], keep="last")
+    # rows stored before the matched entry had its own column named it in a sentence
+    rows = rows.assign(match_of=rows["match_of"].map(lambda m: m[len(_MATCH_PROSE):] if isinstance(m, str)
+                                                     and m.startswith(_MATCH_PROSE) else m))
+    return rows.reindex(columns=columns).reset_index(drop=True)
+
+
+_MATCH_PROSE = "MACs of "
 
 
 #: The grid-search suite's entry for the paper's alpha=1.2, beta=1.1, gamma=1.15 at phi=1.
