@@ -11,6 +11,7 @@ forced row replaces the old one.
 from __future__ import annotations
 
 import fcntl
+import json
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -120,14 +121,30 @@ def append_rows(path: Path, rows: Iterable[dict]) -> int:
     return len(new)
 
 
+def budget_family(budget: object) -> object:
+    """A stored budget less its epoch count: the points of one learning curve share a family."""
+    if not isinstance(budget, str):
+        return budget
+    try:
+        fields = json.loads(budget)
+    except ValueError:
+        return budget
+    if not isinstance(fields, dict):
+        return budget
+    fields.pop("epochs", None)
+    return json.dumps(fields, sort_keys=True)
+
+
 def newest_budget(rows: pd.DataFrame) -> pd.DataFrame:
     """``rows`` less those of a superseded training budget: per suite, rows with a budget keep only the
-    budget of that suite's most recent such row; rows without a budget (counts, latency) all stay."""
+    budget family (the budget less its epochs, so a learning curve's points stay together) of that
+    suite's most recent such row; rows without a budget (counts, latency) all stay."""
     if rows.empty or "budget" not in rows.columns:
         return rows
     trained = rows["budget"].notna()
-    newest = rows[trained].sort_values("timestamp").groupby("suite")["budget"].last()
-    keep = ~trained | (rows["budget"] == rows["suite"].map(newest))
+    ordered = rows[trained].sort_values("timestamp", kind="stable")
+    newest = ordered["budget"].map(budget_family).groupby(ordered["suite"]).last()
+    keep = ~trained | (rows["budget"].map(budget_family) == rows["suite"].map(newest))
     return rows[keep]
 
 

@@ -118,8 +118,7 @@ def suite_tasks(suite: SuiteSpec, planned: list[PlannedModel]) -> list[Task]:
         if suite.throughput is not None:
             tasks += [Task(item, "throughput", replace(suite.throughput.conditions, batch_size=b))
                       for b in suite.throughput.batch_sizes]
-        if suite.train is not None:
-            tasks.append(Task(item, "accuracy", budget=suite.train, seeds=suite.seeds))
+        tasks += [Task(item, "accuracy", budget=budget, seeds=suite.seeds) for budget in suite.budgets]
     return tasks
 
 

@@ -116,6 +116,15 @@ class SuiteSpec:
     train: TrainBudget | None = None
     seeds: tuple[int, ...] = DEFAULT_SEEDS
     inputs: InputSpec = IMAGENET
+    #: A learning curve: every entry trained at each of these epoch counts (``train.epochs`` given as a list).
+    curve_epochs: tuple[int, ...] = ()
+
+    @property
+    def budgets(self) -> tuple[TrainBudget, ...]:
+        """The training budgets the suite asks for: one, or one per epoch count of a learning curve."""
+        if self.train is None:
+            return ()
+        return tuple(replace(self.train, epochs=e) for e in self.curve_epochs) or (self.train,)
 
 
 def load_suite(path: str | Path) -> SuiteSpec:
@@ -181,7 +190,7 @@ class _Validator:
         for block in ("train", "seeds"):
             if block in raw and "accuracy" not in metrics:
                 raise self.fail(block, "given but 'accuracy' is not in metrics")
-        train = self.dataclass_from(TrainBudget, raw.get("train", {}), "train") if "accuracy" in metrics else None
+        train, curve = self.train(raw.get("train", {})) if "accuracy" in metrics else (None, ())
         seeds = self.seeds(raw.get("seeds", list(DEFAULT_SEEDS)))
         inputs = self.inputs(train, raw.get("resolution_divisor", IMAGENET.resolution_divisor))
         models = raw.get("models")
@@ -207,7 +216,19 @@ class _Validator:
             train=train,
             seeds=seeds,
             inputs=inputs,
+            curve_epochs=curve,
         )
+
+    def train(self, raw: Any) -> tuple[TrainBudget, tuple[int, ...]]:
+        """The budget, and the epoch counts of a learning curve when ``epochs`` is a list."""
+        epochs = raw.get("epochs") if isinstance(raw, dict) else None
+        if not isinstance(epochs, list):
+            return self.dataclass_from(TrainBudget, raw, "train"), ()
+        if not epochs or any(isinstance(e, bool) or not isinstance(e, int) or e < 1 for e in epochs):
+            raise self.fail("train.epochs", f"must be a positive integer or a non-empty list of them, got {epochs!r}")
+        if len(set(epochs)) != len(epochs):
+            raise self.fail("train.epochs", f"has repeated values: {epochs!r}")
+        return self.dataclass_from(TrainBudget, {**raw, "epochs": epochs[0]}, "train"), tuple(epochs)
 
     def seeds(self, raw: Any) -> tuple[int, ...]:
         if not isinstance(raw, list) or not raw or any(isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in raw):

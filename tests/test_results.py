@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 from pathlib import Path
 
@@ -73,3 +74,14 @@ def test_newest_budget_is_chosen_per_suite_and_unbudgeted_rows_stay() -> None:
         {"suite": "b", "entry": "x", "budget": "old", "timestamp": "2026-03-01"},  # b's newest is a's old
     ])
     assert newest_budget(rows)[["suite", "entry"]].values.tolist() == [["a", "y"], ["a", "z"], ["b", "x"]]
+
+
+def test_a_learning_curves_points_are_one_budget_family() -> None:
+    budget = lambda epochs, lr=0.1: json.dumps({"epochs": epochs, "lr": lr}, sort_keys=True)  # noqa: E731
+    rows = pd.DataFrame([
+        {"suite": "curve", "entry": "b0", "budget": budget(4, lr=0.5), "timestamp": "2026-01-01"},  # superseded lr
+        {"suite": "curve", "entry": "b0", "budget": budget(4), "timestamp": "2026-02-01"},
+        {"suite": "curve", "entry": "b0", "budget": budget(8), "timestamp": "2026-02-02"},
+        {"suite": "curve", "entry": "b0", "budget": budget(16), "timestamp": "2026-02-03"},
+    ])
+    assert newest_budget(rows)["budget"].map(lambda b: json.loads(b)["epochs"]).tolist() == [4, 8, 16]

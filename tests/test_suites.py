@@ -127,3 +127,33 @@ def test_cli_reports_a_bad_suite_in_one_line_exit_2_and_writes_nothing(tmp_path:
 @pytest.mark.parametrize(("text", "value"), [("1.8G", 1.8e9), ("1.8e9", 1.8e9), ("300M", 3e8), (2, 2.0), ("x", None), (True, None)])
 def test_numbers_accept_yaml_strings_and_units(text, value) -> None:
     assert parse_number(text) == value
+
+
+def test_a_learning_curve_trains_each_entry_at_each_epoch_count(tmp_path: Path) -> None:
+    from bench.plan import plan_suite
+    from bench.cache import ComplexityCache
+    from bench.run import suite_tasks
+
+    path = tmp_path / "curve.yaml"
+    path.write_text("metrics: [complexity, accuracy]\nresolution_divisor: 1\n"
+                    "train: {base_resolution: 16, epochs: [4, 8, 16]}\nseeds: [0]\n"
+                    "models: [{model: efficientnet_b0}, {model: efficientnet_b0, scale: {w: 1.2}}]\n")
+    suite = load_suite(path)
+    assert suite.curve_epochs == (4, 8, 16)
+    assert [b.epochs for b in suite.budgets] == [4, 8, 16]
+    tasks = [t for t in suite_tasks(suite, plan_suite(suite, ComplexityCache(None), 1)) if t.measurement == "accuracy"]
+    assert sorted((t.planned.entry.name, t.budget.epochs) for t in tasks) == sorted(
+        (name, e) for name in ("efficientnet_b0", "efficientnet_b0-w1.2") for e in (4, 8, 16))
+    assert len({t.key for t in tasks}) == 6  # each point its own row
+
+
+@pytest.mark.parametrize("epochs, message", [
+    ("[]", "train.epochs: must be a positive integer or a non-empty list"),
+    ("[4, 0]", "train.epochs: must be a positive integer or a non-empty list"),
+    ("[4, 4]", "train.epochs: has repeated values"),
+])
+def test_a_bad_learning_curve_is_one_line(tmp_path: Path, epochs: str, message: str) -> None:
+    path = tmp_path / "curve.yaml"
+    path.write_text(f"metrics: [complexity, accuracy]\ntrain: {{epochs: {epochs}}}\nmodels: [{{model: efficientnet_b0}}]\n")
+    with pytest.raises(SuiteError, match=message.replace("[", r"\[")):
+        load_suite(path)
