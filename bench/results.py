@@ -34,7 +34,8 @@ LATENCY_COLUMNS = (
     "latency_ms_std", "latency_cv", "throughput_ips", "peak_memory_mb",
 )
 ACCURACY_COLUMNS = (
-    "accuracy_source", "dataset", "top1", "top1_std", "top5", "top5_std", "seeds", "n_seeds", "epochs", "budget",
+    "accuracy_source", "dataset", "top1", "top1_std", "top1_per_seed", "top5", "top5_std", "seeds", "n_seeds",
+    "upsampled", "epochs", "budget",
     "train_seconds", "train_images_per_s", "train_jobs", "eval_images", "checkpoint",
 )
 COLUMNS = (IDENTITY_COLUMNS + SPEC_COLUMNS + COMPLEXITY_COLUMNS + MATCH_COLUMNS + LATENCY_COLUMNS

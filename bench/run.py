@@ -19,6 +19,7 @@ from tqdm import tqdm
 from bench.cache import ComplexityCache
 from bench.complexity import Complexity, count_many
 from bench.environment import environment
+from bench.accuracy.data import native_size
 from bench.accuracy.distributed import DistContext
 from bench.accuracy.runs import SeedRun, train_runs
 from bench.accuracy.train import TrainBudget, TrainResult
@@ -158,7 +159,8 @@ def _train_tasks(tasks: list[Task], checkpoints: Path, dist: DistContext, jobs: 
             results[t][s] = result
             task = tasks[t]
             if len(results[t]) == len(task.seeds):
-                yield task, accuracy_columns(task.budget, task.seeds, [results[t][k] for k in range(len(task.seeds))])
+                yield task, accuracy_columns(task.budget, task.seeds, [results[t][k] for k in range(len(task.seeds))],
+                                             input_size=task.planned.spec.input_size)
 
 
 def _shared(values: set[int]) -> int | None:
@@ -166,14 +168,20 @@ def _shared(values: set[int]) -> int | None:
     return next(iter(values)) if len(values) == 1 else None
 
 
-def accuracy_columns(budget: TrainBudget, seeds: tuple[int, ...], results: list[TrainResult]) -> dict:
+def accuracy_columns(budget: TrainBudget, seeds: tuple[int, ...], results: list[TrainResult], *,
+                     input_size: int | None = None) -> dict:
+    """The accuracy columns of one entry's row: mean and std over seeds, each seed's top-1, the budget, and
+    whether the entry's input is larger than the dataset's own images (``upsampled``: no new detail)."""
     top1 = np.array([r.top1 for r in results])
+    native = native_size(budget.dataset)
     top5 = np.array([r.top5 for r in results], dtype=float)
     spread = (lambda values: float(values.std(ddof=1)) if len(values) > 1 else 0.0)
     return {
         "accuracy_source": "measured", "dataset": budget.dataset, "top1": float(top1.mean()), "top1_std": spread(top1),
         "top5": float(np.nanmean(top5)) if not np.isnan(top5).all() else None,
         "top5_std": spread(top5) if not np.isnan(top5).any() else None,
+        "top1_per_seed": " ".join(f"{v:g}" for v in top1),
+        "upsampled": None if native is None or input_size is None else bool(input_size > native),
         "seeds": " ".join(map(str, seeds)), "n_seeds": len(seeds), "epochs": budget.epochs, "budget": budget.describe(),
         "train_seconds": float(sum(r.seconds for r in results)),
         "train_images_per_s": float(np.mean([r.images_per_s for r in results])),

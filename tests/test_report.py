@@ -272,3 +272,43 @@ def test_grid_search_figure_stars_only_the_papers_point(tmp_path: Path) -> None:
     assert "28 px (measured)" in labels and "14.6M MACs" in labels[-1]
 
 
+
+
+def _curve(gains: dict[str, list[float]]) -> pd.DataFrame:
+    """A learning-curve suite's rows: each entry at 4, 8, 16 epochs with the given top-1s."""
+    rows = []
+    for entry, values in gains.items():
+        for epochs, top1 in zip((4, 8, 16), values):
+            budget = json.dumps({"dataset": "fashion_mnist", "base_resolution": 14, "train_images": None,
+                                 "epochs": epochs, "batch_size": 256, "optimizer": "adamw", "lr": 0.003,
+                                 "label_smoothing": 0.1, "augment": False, "device": "cpu"})
+            rows.append(_row(suite="proxy_learning_curve", entry=entry, measurement="accuracy",
+                             workload_key=f"{entry}-{epochs}", method="baseline", macs=4e6, params=4e6, top1=top1,
+                             top1_std=float("nan"), n_seeds=1, accuracy_source="measured", budget=budget,
+                             epochs=epochs, dataset="fashion_mnist"))
+    return pd.DataFrame(rows).reindex(columns=list(COLUMNS))
+
+
+@pytest.mark.parametrize("b0, compound, chosen", [
+    ([88.0, 89.0, 89.4], [88.5, 89.9, 90.3], 8),     # 4 -> 8 gains 1.0 / 1.4; 8 -> 16 gains 0.4 / 0.4
+    ([88.0, 88.4, 89.4], [88.5, 88.9, 90.3], 4),     # 4 -> 8 gains 0.4 / 0.4: E = 4 already
+    ([88.0, 89.0, 89.4], [88.5, 89.0, 90.3], None),  # the compound model still gains 1.3 from 8 to 16
+])
+def test_the_budget_is_the_smallest_e_whose_doubling_gains_half_a_point(b0, compound, chosen) -> None:
+    curve = frames.learning_curve(_curve({"efficientnet_b0": b0, "b0-compound": compound}))
+    assert len(curve) == 6  # every epoch count of the one budget family stays
+    assert frames.chosen_epochs(curve) == chosen
+    table = tables.learning_curve_table(_curve({"efficientnet_b0": b0, "b0-compound": compound}))
+    assert (f"is {chosen}" if chosen else "no E measured here") in table.caption
+
+
+def test_learning_curve_figure_and_table_in_the_report(tmp_path: Path) -> None:
+    report = build_report(_curve({"efficientnet_b0": [88.0, 89.0, 89.4]}), tmp_path, ENV)
+    assert "proxy_learning_curve" in [f.stem for f in report.figures]
+    assert (tmp_path / "learning_curve.md").exists()
+
+
+def test_error_bars_are_95_percent_t_intervals() -> None:
+    rows = pd.DataFrame([{"top1": 90.0, "top1_std": 0.5, "n_seeds": 5}, {"top1": 90.0, "top1_std": 0.5, "n_seeds": 1}])
+    # t_0.975(4) = 2.7764; 2.7764 * 0.5 / sqrt(5) = 0.6208; one seed: no interval (drawn as none)
+    assert figures.ci95(rows).tolist() == pytest.approx([0.6208, 0.0], abs=1e-4)

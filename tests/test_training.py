@@ -178,8 +178,11 @@ def test_learning_happens_and_rows_summarise_seeds(fashion_mnist: Path) -> None:
     budget = _tiny_budget(fashion_mnist, train_images=1024, epochs=3)
     results = [train_model(spec, budget, seed=s) for s in (0, 1)]
     assert all(r.top1 > 40 for r in results)  # chance is 10%
-    row = accuracy_columns(budget, (0, 1), results)
+    row = accuracy_columns(budget, (0, 1), results, input_size=32)
     assert row["accuracy_source"] == "measured" and row["n_seeds"] == 2 and row["seeds"] == "0 1"
+    assert row["top1_per_seed"] == " ".join(f"{r.top1:g}" for r in results)
+    assert row["upsampled"] is (budget.dataset == "fashion_mnist")  # 32 px from 28 px images
+    assert accuracy_columns(budget, (0, 1), results, input_size=28)["upsampled"] is False
     assert row["top1"] == pytest.approx(np.mean([r.top1 for r in results]))
     assert row["top1_std"] == pytest.approx(np.std([r.top1 for r in results], ddof=1))
     assert row["budget"] == budget.describe()

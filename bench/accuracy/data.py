@@ -150,6 +150,15 @@ def load_dataset(name: str, split: str, *, root: Path | None = None, size: int =
 DATASET_SHAPES = {"fashion_mnist": (1, 10), "cifar10": (3, 10), "cifar100": (3, 100)}
 
 
+#: The side of each built-in dataset's own images: an input larger than this is upsampled, not more detail.
+NATIVE_SIZES = {"fashion_mnist": 28, "cifar10": 32, "cifar100": 32}
+
+
+def native_size(name: str) -> int | None:
+    """The images' own size of a dataset name, or None where it varies (image folders)."""
+    return NATIVE_SIZES.get(name)
+
+
 def dataset_shape(name: str) -> tuple[int, int]:
     """(in_chans, num_classes) of a dataset name; an ImageFolder counts its class folders (RGB assumed)."""
     if name in DATASET_SHAPES:

@@ -15,6 +15,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: E402
 
 from bench.report.pareto import frontier  # noqa: E402
+from bench.report.stats import Sample  # noqa: E402
 
 COLOURS = {"EfficientNet": "tab:red", "Comparison": "tab:blue", "width": "tab:blue", "depth": "tab:green",
            "resolution": "tab:orange", "compound": "tab:red", "baseline": "black"}
@@ -77,10 +78,26 @@ def accuracy_vs_latency(points: pd.DataFrame, conditions: str) -> Figure:
     return fig
 
 
-def _errorbars(ax, rows: pd.DataFrame, colour: str, label: str, line: bool = True) -> None:
-    rows = rows.sort_values("macs")
-    ax.errorbar(rows["macs"] / 1e6, rows["top1"], yerr=rows["top1_std"].fillna(0), color=colour, marker="o",
+#: How every measured proxy point's error bar reads.
+ERROR_BARS = "mean and 95% CI over seeds (t)"
+
+
+def ci95(rows: pd.DataFrame) -> pd.Series:
+    """The 95% confidence half-width of each row's mean top-1 over its seeds (0 where unknown)."""
+    return pd.Series([Sample(r["top1"], r["top1_std"], int(r["n_seeds"])).ci_half_width() for r in
+                      rows.to_dict("records")], index=rows.index, dtype=float).fillna(0.0)
+
+
+def _errorbars(ax, rows: pd.DataFrame, colour: str, label: str, line: bool = True, x: str = "macs",
+               scale: float = 1e6) -> None:
+    """Points with 95% CI bars; upsampled inputs (larger than the images' own size) get a hollow ring."""
+    rows = rows.sort_values(x)
+    ax.errorbar(rows[x] / scale, rows["top1"], yerr=ci95(rows), color=colour, marker="o",
                 ms=5, capsize=3, lw=1 if line else 0, elinewidth=1, label=label)
+    up = rows[rows["upsampled"].map(lambda v: str(v) in ("True", "1", "1.0"))] if "upsampled" in rows else rows.iloc[0:0]
+    if not up.empty:
+        ax.scatter(up[x] / scale, up["top1"], s=110, facecolors="none", edgecolors=colour, linewidths=1,
+                   label=f"{label.split(' (')[0]}: upsampled input (no new detail)")
 
 
 def single_dimension_panels(rows: pd.DataFrame, budget: str) -> Figure:
@@ -89,7 +106,7 @@ def single_dimension_panels(rows: pd.DataFrame, budget: str) -> Figure:
     base = rows[rows["method"] == "baseline"]
     for ax, method in zip(axes, ("width", "depth", "resolution")):
         curve = pd.concat([base, rows[rows["method"] == method]]).drop_duplicates("entry")
-        _errorbars(ax, curve, COLOURS[method], f"{method} only (measured, mean +- std over seeds)")
+        _errorbars(ax, curve, COLOURS[method], f"{method} only (measured)")
         for row in curve.itertuples():
             ax.annotate(f"{method[0]}={getattr(row, method):g}", (row.macs / 1e6, row.top1), fontsize=7,
                         xytext=(3, -10), textcoords="offset points")
@@ -98,7 +115,7 @@ def single_dimension_panels(rows: pd.DataFrame, budget: str) -> Figure:
         ax.set_title(f"B0 scaled by {method}")
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=7, loc="lower right")
-    axes[0].set_ylabel("proxy top-1 (%), measured")
+    axes[0].set_ylabel(f"proxy top-1 (%), measured, {ERROR_BARS}")
     fig.suptitle(f"Single-dimension scaling on the proxy task. {budget}", fontsize=8)
     return fig
 
@@ -131,7 +148,7 @@ def compound_vs_single(rows: pd.DataFrame) -> Figure:
     """Fig. 8 analogue: proxy top-1 vs MACs for each scaling method of B0."""
     fig, ax = plt.subplots(figsize=(8, 5.5), layout="constrained")
     _methods(ax, rows)
-    ax.set_ylabel("proxy top-1 (%), measured, mean +- std over seeds")
+    ax.set_ylabel(f"proxy top-1 (%), measured, {ERROR_BARS}")
     ax.set_title("Scaling B0 four ways on the proxy task")
     return fig
 
@@ -144,7 +161,7 @@ def networks_compound_vs_single(rows: pd.DataFrame) -> Figure:
         _methods(ax, rows[rows["base"] == base], short=(f"{base}-", ""))
         methods = [m for m in ("width", "depth", "resolution") if (rows[rows["base"] == base]["method"] == m).any()]
         ax.set_title(f"{base}: compound vs {', '.join(methods) or 'no single dimension'}", fontsize=9)
-    axes[0][0].set_ylabel("proxy top-1 (%), measured, mean +- std over seeds")
+    axes[0][0].set_ylabel(f"proxy top-1 (%), measured, {ERROR_BARS}")
     return fig
 
 
@@ -156,22 +173,40 @@ def grid_search(rows: pd.DataFrame, paper_entry: str) -> Figure:
     styles = zip(("tab:blue", "tab:orange", "tab:green"), ((3, -9), (3, 3), (3, 9)))  # labels below / above
     for (size, group), (colour, offset) in zip(grid.groupby("input_size"), styles):
         group = group.sort_values("depth")
-        ax.errorbar(group["depth"], group["top1"], yerr=group["top1_std"].fillna(0), color=colour, marker="o",
+        ax.errorbar(group["depth"], group["top1"], yerr=ci95(group), color=colour, marker="o",
                     capsize=3, lw=1, label=f"{int(size)} px (measured)")
         for row in group.itertuples():
             ax.annotate(f"w={row.width:g}", (row.depth, row.top1), fontsize=6, xytext=offset,
                         textcoords="offset points", color=colour)
     for row in rows[rows["entry"] == paper_entry].itertuples():
-        ax.errorbar([row.depth], [row.top1], yerr=[0 if row.top1_std != row.top1_std else row.top1_std], color="tab:red",
+        ax.errorbar([row.depth], [row.top1], yerr=ci95(rows[rows["entry"] == paper_entry]).tolist(), color="tab:red",
                     marker="*", ms=12, capsize=3, lw=0, elinewidth=1,
                     label=f"paper's d={row.depth:g} w={row.width:g}, {int(row.input_size)} px, "
                           f"{row.macs / 1e6:.1f}M MACs (measured)")
     ax.set_xlabel("depth coefficient alpha (width beta chosen so that MACs = 2x B0)")
-    ax.set_ylabel("proxy top-1 (%), mean +- std over seeds")
+    ax.set_ylabel(f"proxy top-1 (%), {ERROR_BARS}")
     ax.set_title("Splitting 2x B0's MACs between depth and width (phi = 1)")
     ax.margins(x=0.08)  # room for the last point's label
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="lower left")
+    return fig
+
+
+def learning_curve(rows: pd.DataFrame) -> Figure:
+    """Proxy top-1 against training epochs (log2 axis), one line per entry: where doubling stops paying."""
+    fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
+    for (entry, group), colour in zip(rows.groupby("entry", sort=False), ("black", "tab:red", "tab:blue", "tab:green")):
+        _errorbars(ax, group, colour, f"{entry} (measured)", x="epochs", scale=1)
+        for row in group.itertuples():
+            ax.annotate(f"{row.top1:.2f}", (row.epochs, row.top1), fontsize=7, xytext=(3, -10),
+                        textcoords="offset points", color=colour)
+    ax.set_xscale("log", base=2)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    ax.set_xlabel("training epochs (each its own run, cosine schedule)")
+    ax.set_ylabel("proxy top-1 (%), measured")
+    ax.set_title("Learning curve: top-1 at E and 2E epochs")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=7, loc="lower right")
     return fig
 
 

@@ -81,8 +81,8 @@ def measured_accuracy(results: pd.DataFrame, suite: str, *, curve: bool = False)
     one row per entry (the newest), or with ``curve`` one per entry and epoch count (a learning curve)."""
     rows = rows_of(results, suite, "accuracy")
     columns = ["entry", "base", "method", "width", "depth", "resolution", "phi", "input_size", "params", "macs", "top1",
-               "top1_std", "n_seeds", "seeds", "match_of", "paper_ref", "dataset", "epochs", "budget",
-               "train_seconds", "accuracy_source"]
+               "top1_std", "top1_per_seed", "n_seeds", "seeds", "upsampled", "match_of", "paper_ref", "dataset", "epochs",
+               "budget", "train_seconds", "train_images_per_s", "accuracy_source", "timestamp"]
     if rows.empty:
         return pd.DataFrame(columns=columns)
     rows = rows[rows["accuracy_source"] == "measured"]
@@ -97,6 +97,38 @@ def measured_accuracy(results: pd.DataFrame, suite: str, *, curve: bool = False)
 
 
 _MATCH_PROSE = "MACs of "
+
+
+#: The suite whose entries are trained at E and 2E epochs to choose the proxy budget.
+LEARNING_CURVE_SUITE = "proxy_learning_curve"
+#: Doubling the epochs may gain at most this much (points of top-1) at the chosen budget.
+CONVERGED_GAIN = 0.5
+
+
+def learning_curve(results: pd.DataFrame, suite: str = LEARNING_CURVE_SUITE) -> pd.DataFrame:
+    """The learning-curve suite's rows, one per entry and epoch count, in epoch order."""
+    rows = measured_accuracy(results, suite, curve=True)
+    return rows.sort_values(["entry", "epochs"], kind="stable").reset_index(drop=True)
+
+
+def doubling_gains(curve: pd.DataFrame) -> pd.DataFrame:
+    """Per entry and epoch count E that has a 2E row: top-1 at E, at 2E, and the gain."""
+    out = []
+    for entry, group in curve.groupby("entry", sort=False):
+        by_epochs = dict(zip(group["epochs"].astype(int), group["top1"]))
+        out += [{"entry": entry, "epochs": e, "top1": a, "top1_doubled": by_epochs[2 * e], "gain": by_epochs[2 * e] - a}
+                for e, a in sorted(by_epochs.items()) if 2 * e in by_epochs]
+    return pd.DataFrame(out, columns=["entry", "epochs", "top1", "top1_doubled", "gain"])
+
+
+def chosen_epochs(curve: pd.DataFrame, gain: float = CONVERGED_GAIN) -> int | None:
+    """The smallest E at which doubling the epochs gains at most ``gain`` points for every entry."""
+    gains = doubling_gains(curve)
+    entries = set(curve["entry"])
+    for epochs, group in gains.groupby("epochs"):
+        if set(group["entry"]) == entries and (group["gain"] <= gain).all():
+            return int(epochs)
+    return None
 
 
 #: The grid-search suite's entry for the paper's alpha=1.2, beta=1.1, gamma=1.15 at phi=1.

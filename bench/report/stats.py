@@ -46,6 +46,12 @@ class Sample:
     def variance_of_mean(self) -> float:
         return self.std**2 / self.n if self.n > 1 else float("nan")
 
+    def ci_half_width(self, confidence: float = 1 - ALPHA) -> float:
+        """Half the width of the mean's t confidence interval (NaN with fewer than two seeds)."""
+        if self.n < 2 or self.std != self.std:
+            return float("nan")
+        return float(stats.t.ppf(0.5 + confidence / 2, self.n - 1)) * math.sqrt(self.variance_of_mean)
+
 
 @dataclass(frozen=True)
 class Comparison:

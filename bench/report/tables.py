@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from bench.report import frames
+from bench.report.stats import Sample
 
 #: Table 4 of the paper: (faster model, slower model, paper's speed-up).
 TABLE4_PAIRS = (("efficientnet_b1", "resnet152", 5.7, "ResNet-152"), ("efficientnet_b7", None, 6.1, "GPipe"))
@@ -68,14 +69,33 @@ def proxy_table(results: pd.DataFrame, suite: str, title: str) -> Table:
     if rows.empty:
         caption = f"No measured rows yet. Produce them with: python -m bench run suites/{suite}.yaml"
         return Table(suite, title, caption, rows)
-    shown = rows[["entry", "base", "method", "width", "depth", "resolution", "input_size", "macs", "top1", "top1_std",
-                  "n_seeds", "match_of", "paper_ref"]].copy()
+    shown = rows[["entry", "base", "method", "width", "depth", "resolution", "input_size", "upsampled", "macs", "top1",
+                  "top1_std", "n_seeds", "match_of", "paper_ref"]].copy()
+    shown.insert(shown.columns.get_loc("top1_std") + 1, "top1_ci95",
+                 [Sample(r["top1"], r["top1_std"], int(r["n_seeds"])).ci_half_width() for r in rows.to_dict("records")])
     shown["macs"] = (shown["macs"] / 1e6).round(1)
     shown = (shown.rename(columns={"macs": "macs_m"}).sort_values(["base", "macs_m"], kind="stable")
-             .drop(columns="base").round({"top1": 2, "top1_std": 2}))
-    caption = (f"Top-1 (%) trained from scratch here (source: measured), mean and std over seeds. Budget: "
+             .drop(columns="base").round({"top1": 2, "top1_std": 2, "top1_ci95": 2}))
+    caption = (f"Top-1 (%) trained from scratch here (source: measured): mean, std and 95% CI half-width (t) over "
+               f"seeds; 'upsampled' marks inputs larger than the images' own size (no new detail). Budget: "
                f"{frames.budget_summary(rows['budget'].iloc[0])}. Proxy-task accuracy is not ImageNet accuracy.")
     return Table(suite, title, caption, shown.reset_index(drop=True))
+
+
+def learning_curve_table(results: pd.DataFrame) -> Table:
+    """Top-1 at E and 2E epochs per entry, and the budget the rule picks."""
+    curve = frames.learning_curve(results)
+    name, title = "learning_curve", "Proxy budget: the learning curve"
+    if curve.empty:
+        return Table(name, title, f"No rows yet. Produce them with: python -m bench run suites/{frames.LEARNING_CURVE_SUITE}.yaml",
+                     curve)
+    gains = frames.doubling_gains(curve).round({"top1": 2, "top1_doubled": 2, "gain": 2})
+    chosen = frames.chosen_epochs(curve)
+    verdict = (f"the smallest E at which doubling gains at most {frames.CONVERGED_GAIN:g} points for every entry is "
+               f"{chosen}" if chosen else f"no E measured here gains {frames.CONVERGED_GAIN:g} points or less for every entry")
+    caption = (f"One seed per point (source: measured), each epoch count its own run. Rule: {verdict}. Budget: "
+               f"{frames.budget_summary(curve['budget'].iloc[0])}.")
+    return Table(name, title, caption, gains)
 
 
 def pretrained_table(results: pd.DataFrame) -> Table:
