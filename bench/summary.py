@@ -53,3 +53,26 @@ def latency_table(results: pd.DataFrame, suite: str, entries: list[str]) -> str:
         "iters": rows["iterations"].astype(int),
     })
     return table.to_string(index=False)
+
+
+def accuracy_table(results: pd.DataFrame, suite: str, entries: list[str]) -> str:
+    """Trained rows of ``suite``: top-1 mean +- std over seeds (and its 95% CI), MACs, epochs, time."""
+    from bench.report.stats import Sample
+
+    rows = results[(results["suite"] == suite) & (results["measurement"] == "accuracy")]
+    order = {name: i for i, name in enumerate(entries)}
+    rows = rows[rows["entry"].isin(order)].copy()
+    if rows.empty:
+        return ""
+    rows["_order"] = rows["entry"].map(order)
+    rows = rows.sort_values(["_order", "epochs"])
+    ci = [Sample(r["top1"], r["top1_std"], int(r["n_seeds"])).ci_half_width() for r in rows.to_dict("records")]
+    table = pd.DataFrame({
+        "entry": rows["entry"], "source": rows["accuracy_source"], "px": rows["input_size"].astype(int),
+        "MACs M": (rows["macs"] / 1e6).map("{:.2f}".format), "epochs": rows["epochs"],
+        "top-1 %": rows["top1"].map("{:.2f}".format),
+        "+- std": rows["top1_std"].map(lambda v: "" if v != v else f"{v:.2f}"),
+        "95% CI": [("" if c != c else f"+-{c:.2f}") for c in ci], "seeds": rows["n_seeds"],
+        "train s": rows["train_seconds"].map(lambda v: "" if v != v else f"{v:.0f}"),
+    })
+    return table.to_string(index=False)

@@ -82,3 +82,18 @@ def test_entries_naming_one_network_share_its_runs(tmp_path: Path, fashion_mnist
     assert sorted(rows["entry"]) == ["mobilenetv2_100-w0.5", "same-network"]
     assert rows["top1"].nunique() == 1  # the same two runs (one per seed) stand behind both rows
     assert len(list((tmp_path / "checkpoints").glob("*/result.json"))) == 2
+
+
+def test_training_prints_a_line_per_epoch_and_a_top1_table(tmp_path: Path, fashion_mnist: Path, capfd) -> None:
+    """Output that is not a terminal (a log file, CI) still says what happened: no bars, plain lines."""
+    suite = tmp_path / "jobs_check.yaml"
+    suite.write_text(SUITE.replace("DATA", str(fashion_mnist)).replace("epochs: 3", "epochs: 2"))
+    assert main(["run", str(suite), "--results", str(tmp_path / "r.csv"), "--train-jobs", "2"]) == 0
+    out = capfd.readouterr().out
+    for seed in (0, 1):
+        for epoch in (1, 2):
+            assert f"mobilenetv2_100-w0.5 seed {seed}: epoch {epoch}/2, loss " in out
+    assert "images/s" in out and "min left" in out and ", top-1 " in out  # the last epoch is scored
+    table = out[out.index("top-1 %"):]
+    row = read_results(tmp_path / "r.csv").iloc[0]
+    assert f"{row['top1']:.2f}" in table and f"{row['top1_std']:.2f}" in table and "95% CI" in out

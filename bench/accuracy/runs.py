@@ -42,11 +42,11 @@ class SeedRun:
 
 
 def _train(run: SeedRun, threads: int | None = None, dist: DistContext | None = None, progress: bool = False,
-           data_cache: dict | None = None, concurrent: int = 1) -> TrainResult:
+           data_cache: dict | None = None, concurrent: int = 1, log_epochs: bool = False) -> TrainResult:
     if threads:
         torch.set_num_threads(threads)
     return train_model(run.spec, run.budget, run.seed, checkpoint_dir=run.checkpoint_dir, dist=dist,
-                       data_cache=data_cache, progress=progress, concurrent=concurrent)
+                       data_cache=data_cache, progress=progress, concurrent=concurrent, log_epochs=log_epochs)
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:
@@ -68,14 +68,15 @@ def _fetch_downloads(budgets: set[TrainBudget]) -> None:
 
 
 def train_runs(runs: list[SeedRun], jobs: int = 1, threads: int | None = None, dist: DistContext | None = None,
-               progress: bool = False, data_cache: dict | None = None) -> Iterator[tuple[int, TrainResult]]:
+               progress: bool = False, data_cache: dict | None = None, log_epochs: bool = False,
+               ) -> Iterator[tuple[int, TrainResult]]:
     """(index, result) for each run, in completion order.
 
     Finished runs (a ``result.json`` in their checkpoint folder) come back first, without a worker.
     With ``jobs`` > 1 (CPU only) the rest train ``jobs`` at a time in spawned workers with
     ``threads`` threads each (default: this process's threads // jobs, at least 1). Under torchrun
     (``dist`` with several processes) runs go one at a time, each spread over the processes.
-    Runs must have distinct checkpoint folders.
+    Runs must have distinct checkpoint folders. ``log_epochs`` prints a line per finished epoch.
     """
     if jobs < 1:
         raise ValueError(f"jobs must be >= 1, got {jobs}")
@@ -92,14 +93,14 @@ def train_runs(runs: list[SeedRun], jobs: int = 1, threads: int | None = None, d
             todo.append(i)
     if jobs <= 1 or len(todo) <= 1 or dist.world_size > 1 or any(runs[i].budget.device == "cuda" for i in todo):
         for i in todo:
-            yield i, _train(runs[i], dist=dist, progress=progress, data_cache=data_cache)
+            yield i, _train(runs[i], dist=dist, progress=progress, data_cache=data_cache, log_epochs=log_epochs)
         return
     _fetch_downloads({runs[i].budget for i in todo if runs[i].budget.download})
     workers = min(jobs, len(todo))
     threads = threads or max(1, torch.get_num_threads() // jobs)
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
     try:
-        futures = {pool.submit(_train, runs[i], threads, concurrent=workers): i for i in todo}
+        futures = {pool.submit(_train, runs[i], threads, concurrent=workers, log_epochs=log_epochs): i for i in todo}
         for future in as_completed(futures):
             yield futures[future], future.result()
     except BaseException:  # a failed run, Ctrl-C, or the caller closing this generator early

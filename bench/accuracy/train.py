@@ -186,9 +186,11 @@ def finished_result(directory: Path | None) -> TrainResult | None:
 
 def train_model(spec: ModelSpec, budget: TrainBudget, seed: int, *, checkpoint_dir: Path | None = None,
                 dist: DistContext | None = None, data_cache: dict | None = None, progress: bool = False,
-                concurrent: int = 1) -> TrainResult:
+                concurrent: int = 1, log_epochs: bool = False) -> TrainResult:
     """Train ``spec`` from scratch on the proxy task; resume from ``checkpoint_dir`` if a run was cut off.
-    ``concurrent`` (how many runs share the machine) is recorded, not acted on."""
+    ``concurrent`` (how many runs share the machine) is recorded, not acted on. ``progress`` shows a bar
+    per epoch on a terminal; ``log_epochs`` prints one plain line per finished epoch (loss, images/s,
+    time left), which also reads well in a log file."""
     finished = finished_result(checkpoint_dir)
     if finished is not None:
         return finished
@@ -198,7 +200,8 @@ def train_model(spec: ModelSpec, budget: TrainBudget, seed: int, *, checkpoint_d
     if budget.threads:
         torch.set_num_threads(budget.threads)
     try:
-        return _train(spec, budget, seed, device, checkpoint_dir, dist, data_cache, progress, concurrent)
+        run = _Run(spec, budget, seed, device, dist, checkpoint_dir, progress, log_epochs and dist.is_main)
+        return run.train(data_cache, concurrent)
     finally:
         torch.set_num_threads(threads)
 
@@ -262,59 +265,108 @@ def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, scheduler, lo
     return loss.item()
 
 
-def _train(spec, budget, seed, device, checkpoint_dir, dist, data_cache, progress, concurrent) -> TrainResult:
-    from tqdm import tqdm
+@dataclass
+class _Run:
+    """One training run in progress: where it trains, what it has done, and how it reports."""
 
-    train = _load_split(budget, "train", spec.input_size, data_cache)
-    test = _load_split(budget, "test", spec.input_size, data_cache)
-    if (train.in_chans, train.num_classes) != (spec.in_chans, spec.num_classes):
-        raise ValueError(f"{spec.name} is built for {spec.in_chans} channels / {spec.num_classes} classes; "
-                         f"{budget.dataset} has {train.in_chans} / {train.num_classes}")
-    model, optimizer = prepare(spec, budget, seed, device, _normalize(train.images[:2], train, False))
-    steps = len(train.labels) // budget.batch_size
-    if steps == 0:
-        raise ValueError(f"batch size {budget.batch_size} exceeds the {len(train.labels)} training images")
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _schedule(budget, steps))
-    start, history, train_seconds, images_seen = 0, [], 0.0, 0
-    last = checkpoint_dir / "last.pt" if checkpoint_dir else None
-    if last is not None and last.exists():
-        state = torch.load(last, map_location=device, weights_only=True)
+    spec: ModelSpec
+    budget: TrainBudget
+    seed: int
+    device: torch.device
+    dist: DistContext
+    checkpoint_dir: Path | None
+    progress: bool
+    log_epochs: bool
+    history: list[dict] = field(default_factory=list)
+    train_seconds: float = 0.0
+    images_seen: int = 0
+
+    def train(self, data_cache: dict | None, concurrent: int) -> TrainResult:
+        spec, budget = self.spec, self.budget
+        train = _load_split(budget, "train", spec.input_size, data_cache)
+        test = _load_split(budget, "test", spec.input_size, data_cache)
+        if (train.in_chans, train.num_classes) != (spec.in_chans, spec.num_classes):
+            raise ValueError(f"{spec.name} is built for {spec.in_chans} channels / {spec.num_classes} classes; "
+                             f"{budget.dataset} has {train.in_chans} / {train.num_classes}")
+        model, optimizer = prepare(spec, budget, self.seed, self.device, _normalize(train.images[:2], train, False))
+        steps = len(train.labels) // budget.batch_size
+        if steps == 0:
+            raise ValueError(f"batch size {budget.batch_size} exceeds the {len(train.labels)} training images")
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _schedule(budget, steps))
+        start = self.resume(model, optimizer, scheduler)
+        runner = self.dist.wrap(model, self.device)
+        loss_fn = nn.CrossEntropyLoss(label_smoothing=budget.label_smoothing)
+        for epoch in range(start, budget.epochs):
+            loss = self.epoch(epoch, runner, optimizer, scheduler, loss_fn, train, steps)
+            scored = budget.eval_every_epoch or epoch + 1 == budget.epochs
+            top1, top5 = evaluate(model, test, budget, self.device, self.dist) if scored else (None, None)
+            self.history.append({"epoch": epoch + 1, "train_loss": loss, "top1": top1, "top5": top5})
+            self.checkpoint(epoch, model, optimizer, scheduler)
+            self.log(epoch, loss, top1)
+        return self.finish(concurrent)
+
+    @property
+    def last(self) -> Path | None:
+        return self.checkpoint_dir / "last.pt" if self.checkpoint_dir else None
+
+    def resume(self, model: nn.Module, optimizer, scheduler) -> int:
+        """Load the last epoch's checkpoint if there is one; the next epoch to train."""
+        if self.last is None or not self.last.exists():
+            return 0
+        state = torch.load(self.last, map_location=self.device, weights_only=True)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         torch.set_rng_state(state["rng"])  # dropout draws continue as if the run had not stopped
-        start, history = state["epoch"] + 1, json.loads(state["history"])
-        train_seconds, images_seen = state["train_seconds"], state["images_seen"]
-    runner = dist.wrap(model, device)
-    loss_fn = nn.CrossEntropyLoss(label_smoothing=budget.label_smoothing)
-    for epoch in range(start, budget.epochs):
-        order = torch.randperm(len(train.labels), generator=torch.Generator().manual_seed(seed * 1009 + epoch))
-        augment_rng = torch.Generator().manual_seed((seed * 1009 + epoch) * 31 + dist.rank)
-        model.train()
+        self.history = json.loads(state["history"])
+        self.train_seconds, self.images_seen = state["train_seconds"], state["images_seen"]
+        return state["epoch"] + 1
+
+    def epoch(self, epoch: int, runner: nn.Module, optimizer, scheduler, loss_fn: nn.Module, train: ImageTensors,
+              steps: int) -> float:
+        """Train one epoch (its order and augmentation fixed by seed and epoch); the mean loss."""
+        from tqdm import tqdm
+
+        budget, dist = self.budget, self.dist
+        order = torch.randperm(len(train.labels), generator=torch.Generator().manual_seed(self.seed * 1009 + epoch))
+        augment_rng = torch.Generator().manual_seed((self.seed * 1009 + epoch) * 31 + dist.rank)
+        runner.train()
         began, loss_sum = time.perf_counter(), 0.0
-        bar = tqdm(range(steps), desc=f"{spec.name} s{seed} e{epoch + 1}/{budget.epochs}", leave=False,
-                   disable=None if (progress and dist.is_main) else True)
+        bar = tqdm(range(steps), desc=f"{self.spec.name} s{self.seed} e{epoch + 1}/{budget.epochs}", leave=False,
+                   disable=None if (self.progress and dist.is_main) else True)
         for step in bar:
             index = order[step * budget.batch_size:(step + 1) * budget.batch_size][dist.rank::dist.world_size]
             images = augment(train.images[index], augment_rng) if budget.augment else train.images[index]
-            x = _normalize(images.to(device), train, budget.channels_last)
-            loss_sum += train_step(runner, optimizer, scheduler, loss_fn, x, train.labels[index].to(device))
-        train_seconds += time.perf_counter() - began
-        images_seen += steps * budget.batch_size
-        scored = budget.eval_every_epoch or epoch + 1 == budget.epochs
-        top1, top5 = evaluate(model, test, budget, device, dist) if scored else (None, None)
-        history.append({"epoch": epoch + 1, "train_loss": loss_sum / steps, "top1": top1, "top5": top5})
-        if last is not None and dist.is_main:
-            _save(last, {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                         "scheduler": scheduler.state_dict(), "epoch": epoch, "history": json.dumps(history),
-                         "train_seconds": train_seconds, "images_seen": images_seen, "rng": torch.get_rng_state()})
-        dist.barrier()
-    final = history[-1]
-    result = TrainResult(final["top1"], final["top5"], final["train_loss"], budget.epochs, train_seconds,
-                         images_seen / train_seconds if train_seconds else 0.0, history,
-                         torch.get_num_threads(), concurrent)
-    if checkpoint_dir is not None and dist.is_main:
-        from bench.atomic import atomic_write
+            x = _normalize(images.to(self.device), train, budget.channels_last)
+            loss_sum += train_step(runner, optimizer, scheduler, loss_fn, x, train.labels[index].to(self.device))
+        self.train_seconds += time.perf_counter() - began
+        self.images_seen += steps * budget.batch_size
+        return loss_sum / steps
 
-        atomic_write(checkpoint_dir / "result.json", lambda tmp: tmp.write_text(json.dumps(asdict(result))))
-    return result
+    def checkpoint(self, epoch: int, model: nn.Module, optimizer, scheduler) -> None:
+        if self.last is not None and self.dist.is_main:
+            _save(self.last, {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                              "scheduler": scheduler.state_dict(), "epoch": epoch, "history": json.dumps(self.history),
+                              "train_seconds": self.train_seconds, "images_seen": self.images_seen,
+                              "rng": torch.get_rng_state()})
+        self.dist.barrier()
+
+    def log(self, epoch: int, loss: float, top1: float | None) -> None:
+        if not self.log_epochs:
+            return
+        rate = self.images_seen / self.train_seconds if self.train_seconds else 0.0
+        left = (self.budget.epochs - epoch - 1) * self.train_seconds / (epoch + 1)  # resumed epochs count too
+        scored = "" if top1 is None else f", top-1 {top1:.2f}%"
+        print(f"{self.spec.name} seed {self.seed}: epoch {epoch + 1}/{self.budget.epochs}, loss {loss:.3f}, "
+              f"{rate:.0f} images/s, {left / 60:.1f} min left{scored}", flush=True)
+
+    def finish(self, concurrent: int) -> TrainResult:
+        final = self.history[-1]
+        result = TrainResult(final["top1"], final["top5"], final["train_loss"], self.budget.epochs, self.train_seconds,
+                             self.images_seen / self.train_seconds if self.train_seconds else 0.0, self.history,
+                             torch.get_num_threads(), concurrent)
+        if self.checkpoint_dir is not None and self.dist.is_main:
+            from bench.atomic import atomic_write
+
+            atomic_write(self.checkpoint_dir / "result.json", lambda tmp: tmp.write_text(json.dumps(asdict(result))))
+        return result
