@@ -5,7 +5,8 @@
 
 pytest-benchmark times ``Runner.step`` (one forward, synchronized on CUDA) in pedantic mode:
 the suite's ``warmup_iterations`` as warm-up rounds and ``min_iterations`` rounds, under
-``measurement_state`` (threads set and restored, inference mode). Params and MACs go into
+``measurement_state`` (threads set and restored, pinned to one core for a one-thread CPU
+measurement, inference mode). Params and MACs go into
 ``extra_info`` beside the conditions.
 """
 
@@ -21,7 +22,7 @@ def test_latency(benchmark, suite_entry) -> None:
     spec = planned.spec
     conditions = suite.latency or LatencyConditions()
     counts = count_complexity(spec)
-    with measurement_state(conditions):
+    with measurement_state(conditions) as core:
         runner = Runner(build_model(spec), spec.input_shape, conditions)
         benchmark.pedantic(runner.step, rounds=conditions.min_iterations,
                            warmup_rounds=conditions.warmup_iterations, iterations=1)
@@ -29,4 +30,5 @@ def test_latency(benchmark, suite_entry) -> None:
         model=spec.name, input_size=spec.input_size, params=counts.params, macs=counts.macs,
         device=conditions.device, threads=conditions.threads, precision=conditions.precision,
         memory_format=conditions.memory_format, compile=conditions.compile, batch_size=conditions.batch_size,
+        cpu_core=core,
     )

@@ -1,9 +1,11 @@
-"""B0 training throughput on the proxy task's shapes (issue 5 target: >= 600 images/s at 32 px on
-the 2-core machine, aim 800).
+"""B0 training throughput at the proxy task's shape: 14 px, one grey channel, batch 256, AdamW.
 
-The two variants run interleaved, round by round, so their ratio is meaningful on a noisy
-machine: aten's backward everywhere (``plain``) and the tap-wise depthwise weight gradient
-on small maps (``fast``, the default). Both use channels_last and the real training step.
+Three variants run interleaved, round by round, so their ratios mean something on a noisy machine:
+aten's convolutions everywhere (``plain``), the tap-wise depthwise weight gradient on small maps
+(``depthwise``), and that plus pointwise and single-pixel convolutions as matrix products
+(``fast``, the training default; ``bench.accuracy.fastconv``). A study of the training loop, run
+only with ``--studies``; it records images/s and the target (>= 1000 images/s for one run on one
+thread, aim 1200) in ``extra_info`` and fails only on a gross regression (fast below half of plain).
 """
 
 from __future__ import annotations
@@ -18,14 +20,17 @@ from bench.accuracy.train import TrainBudget, prepare, train_step
 from bench.models import make_spec
 from bench.specs import InputSpec
 
-BATCH, SIZE, ROUNDS, STEPS = 128, 32, 4, 6
-TARGET_IPS = 600.0
+BATCH, SIZE, ROUNDS, STEPS = 256, 14, 4, 6
+TARGET_IPS = 1000.0
+VARIANTS = {"plain": (False, False), "depthwise": (True, False), "fast": (True, True)}
+pytestmark = pytest.mark.study
 
 
-def _setup(fast: bool):
-    spec = make_spec("efficientnet_b0", inputs=InputSpec(SIZE, resolution_divisor=1, in_chans=3, num_classes=10))
-    budget = TrainBudget(base_resolution=SIZE, fast_depthwise=fast, optimizer="adamw", lr=3e-3)
-    x = torch.randn(BATCH, 3, SIZE, SIZE).contiguous(memory_format=torch.channels_last)
+def _setup(fast_depthwise: bool = True, fast_matmul: bool = True):
+    spec = make_spec("efficientnet_b0", inputs=InputSpec(SIZE, resolution_divisor=1, in_chans=1, num_classes=10))
+    budget = TrainBudget(base_resolution=SIZE, fast_depthwise=fast_depthwise, fast_matmul_convs=fast_matmul,
+                         optimizer="adamw", lr=3e-3, batch_size=BATCH)
+    x = torch.randn(BATCH, 1, SIZE, SIZE).contiguous(memory_format=torch.channels_last)
     model, optimizer = prepare(spec, budget, 0, torch.device("cpu"), x)
     labels = torch.randint(0, 10, (BATCH,))
     return model, optimizer, nn.CrossEntropyLoss(label_smoothing=0.1), x, labels
@@ -39,11 +44,12 @@ def _steps(state) -> float:
     return BATCH * STEPS / (time.perf_counter() - start)
 
 
-def test_b0_training_throughput_32px(benchmark) -> None:
-    states = {"plain": _setup(False), "fast": _setup(True)}
+def test_b0_training_throughput(benchmark) -> None:
+    torch.set_num_threads(1)
+    states = {name: _setup(*flags) for name, flags in VARIANTS.items()}
     for state in states.values():  # warm-up: oneDNN primitive creation, allocator
         _steps(state)
-    rates = {name: [] for name in states}
+    rates: dict[str, list[float]] = {name: [] for name in states}
 
     def interleaved() -> None:
         for name, state in states.items():
@@ -52,13 +58,13 @@ def test_b0_training_throughput_32px(benchmark) -> None:
     benchmark.pedantic(interleaved, rounds=ROUNDS, iterations=1, warmup_rounds=0)
     median = {name: sorted(values)[len(values) // 2] for name, values in rates.items()}
     benchmark.extra_info.update({
-        "images_per_s_fast": round(median["fast"], 1), "images_per_s_plain": round(median["plain"], 1),
-        "speedup": round(median["fast"] / median["plain"], 2), "target_images_per_s": TARGET_IPS,
-        "target_met": median["fast"] >= TARGET_IPS, "threads": torch.get_num_threads(), "batch": BATCH, "size": SIZE,
+        **{f"images_per_s_{name}": round(rate, 1) for name, rate in median.items()},
+        "speedup_fast_over_plain": round(median["fast"] / median["plain"], 2), "target_images_per_s": TARGET_IPS,
+        "target_met": median["fast"] >= TARGET_IPS, "threads": 1, "batch": BATCH, "size": SIZE,
     })
-    print(f"\nB0 training at {SIZE}px, batch {BATCH}, {torch.get_num_threads()} threads: fast {median['fast']:.0f} "
-          f"img/s, plain {median['plain']:.0f} img/s (target {TARGET_IPS:.0f})")
-    assert median["fast"] > median["plain"]  # interleaved ratio, not an absolute time
+    print(f"\nB0 training at {SIZE}px, batch {BATCH}, 1 thread: " + ", ".join(
+        f"{name} {rate:.0f}" for name, rate in median.items()) + f" img/s (target {TARGET_IPS:.0f})")
+    assert median["fast"] > 0.5 * median["plain"]  # only a gross regression fails a study
 
 
 def _worker_rate(args: tuple[int, int, object]) -> float:
@@ -66,20 +72,20 @@ def _worker_rate(args: tuple[int, int, object]) -> float:
     ``rounds`` x STEPS steps; the median images/s."""
     threads, rounds, barrier = args
     torch.set_num_threads(threads)
-    state = _setup(True)
+    state = _setup()
     _steps(state)
     barrier.wait()  # every worker times the same window
     return sorted(_steps(state) for _ in range(rounds))[rounds // 2]
 
 
-def test_b0_training_throughput_32px_runs_side_by_side(benchmark) -> None:
+def test_b0_training_throughput_runs_side_by_side(benchmark) -> None:
     """What ``bench run --train-jobs 2`` does: two single-thread trainings at once, against one
     training on all threads, alternated round by round. Reports the machine's aggregate images/s."""
     import multiprocessing
 
     jobs = 2
     context = multiprocessing.get_context("spawn")
-    single = _setup(True)
+    single = _setup()
     _steps(single)
     rates: dict[str, list[float]] = {"one_run": [], "side_by_side": []}
 
@@ -99,4 +105,4 @@ def test_b0_training_throughput_32px_runs_side_by_side(benchmark) -> None:
     print(f"\nB0 training at {SIZE}px, batch {BATCH}: one run on {torch.get_num_threads()} threads "
           f"{median['one_run']:.0f} img/s; {jobs} single-thread runs at once {median['side_by_side']:.0f} img/s in all "
           f"(target {TARGET_IPS:.0f})")
-    assert median["side_by_side"] > median["one_run"]  # interleaved ratio: the reason --train-jobs exists
+    assert median["side_by_side"] > 0.5 * median["one_run"]  # only a gross regression fails a study
