@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
@@ -49,6 +50,15 @@ class LatencyConditions:
     min_iterations: int = 20
     min_time_s: float = 1.0
     max_iterations: int = 1000
+    #: Pin the timing process to one CPU core while it measures. None (the default): pin when a CPU
+    #: measurement runs one thread, where another process's work on the same core is the noise.
+    pin_core: bool | None = None
+
+    @property
+    def pins(self) -> bool:
+        if self.pin_core is not None:
+            return self.pin_core and self.device == "cpu"
+        return self.device == "cpu" and self.threads == 1
 
     def __post_init__(self) -> None:
         if self.device not in ("cpu", "cuda"):
@@ -117,6 +127,7 @@ class LatencyResult:
     stats: TimingStats
     threads: int  # intra-op threads in effect (conditions.threads, or torch's default when that is None)
     peak_memory_mb: float | None = None
+    core: int | None = None  # the CPU core the measurement was pinned to, if it was
 
     @property
     def throughput(self) -> float:
@@ -124,9 +135,32 @@ class LatencyResult:
         return self.batch_used * 1000.0 / self.stats.mean
 
 
+def timing_core() -> int | None:
+    """The core a pinned measurement uses: the last this process may run on (the first core of a
+    machine takes most interrupts), or None where affinity cannot be set."""
+    if not hasattr(os, "sched_getaffinity"):
+        return None
+    return max(os.sched_getaffinity(0))
+
+
 @contextlib.contextmanager
-def measurement_state(conditions: LatencyConditions) -> Iterator[None]:
-    """Set threads, cudnn autotuning and inference mode for a measurement; restore them after."""
+def pinned(core: int | None) -> Iterator[int | None]:
+    """Run the block on ``core`` alone (no-op for None); the affinity is restored after."""
+    if core is None:
+        yield None
+        return
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {core})
+    try:
+        yield core
+    finally:
+        os.sched_setaffinity(0, before)
+
+
+@contextlib.contextmanager
+def measurement_state(conditions: LatencyConditions) -> Iterator[int | None]:
+    """Set threads, the core (``conditions.pins``), cudnn autotuning and inference mode for a
+    measurement; restore them after. Yields the pinned core, or None."""
     threads = torch.get_num_threads()
     cudnn_benchmark = torch.backends.cudnn.benchmark
     try:
@@ -134,8 +168,8 @@ def measurement_state(conditions: LatencyConditions) -> Iterator[None]:
             torch.set_num_threads(conditions.threads)
         if conditions.device == "cuda":
             torch.backends.cudnn.benchmark = True
-        with torch.inference_mode():
-            yield
+        with pinned(timing_core() if conditions.pins else None) as core, torch.inference_mode():
+            yield core
     finally:
         torch.set_num_threads(threads)
         torch.backends.cudnn.benchmark = cudnn_benchmark
@@ -209,7 +243,7 @@ def _time_until_enough(runner: Runner, conditions: LatencyConditions) -> list[fl
 def measure_latency(model: nn.Module, input_shape: tuple[int, int, int], conditions: LatencyConditions) -> LatencyResult:
     """Time forwards of ``model`` at ``conditions.batch_size``; on CUDA, halve the batch on OOM."""
     batch = conditions.batch_size
-    with measurement_state(conditions):
+    with measurement_state(conditions) as core:
         while True:
             try:
                 if conditions.device == "cuda":
@@ -226,7 +260,7 @@ def measure_latency(model: nn.Module, input_shape: tuple[int, int, int], conditi
         peak = torch.cuda.max_memory_allocated() / 2**20 if conditions.device == "cuda" else None
         threads = torch.get_num_threads()
     return LatencyResult(conditions, input_shape[-1], conditions.batch_size, batch, TimingStats(tuple(samples)),
-                         threads, peak)
+                         threads, peak, core)
 
 
 def measure_throughput(model: nn.Module, input_shape: tuple[int, int, int], batch_sizes: list[int],

@@ -96,3 +96,16 @@ def test_cuda_path_times_with_events_and_reports_peak_memory() -> None:
 def test_torch_compile_path() -> None:
     result = measure_latency(_tiny_model(), (3, 16, 16), LatencyConditions(compile=True, **_quick()))
     assert result.stats.iterations >= 2
+
+
+def test_a_one_thread_cpu_measurement_is_pinned_to_one_core_and_says_which() -> None:
+    import os
+
+    before = os.sched_getaffinity(0)
+    model = torch.nn.Conv2d(3, 4, 3)
+    result = measure_latency(model, (3, 16, 16), LatencyConditions(threads=1, min_iterations=3, min_time_s=0.0))
+    assert result.core == max(before) and os.sched_getaffinity(0) == before  # restored after
+    unpinned = measure_latency(model, (3, 16, 16), LatencyConditions(threads=1, pin_core=False, min_iterations=3,
+                                                                     min_time_s=0.0))
+    assert unpinned.core is None
+    assert not LatencyConditions(threads=2).pins and LatencyConditions(threads=2, pin_core=True).pins
