@@ -87,6 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
     gate.add_argument("--threshold", type=float, help="largest allowed median slowdown (default: the baseline file's, else 0.08)")
     gate.add_argument("--inject-slowdown", action="append", default=[], metavar="MODEL=FRACTION",
                       help="slow MODEL down by FRACTION in the candidate (to validate the gate)")
+    gate.add_argument("--baseline-python", metavar="PYTHON",
+                      help="compare environments instead of revisions: the same code run by this Python (e.g. the "
+                           "venv before a torch or timm upgrade, /old/venv/bin/python) against the current one")
+    gate.add_argument("--candidate-python", metavar="PYTHON", help="with --baseline-python: the candidate "
+                      "environment's Python (default: the one running this command)")
     gate.add_argument("--json", type=Path, help="also write the report as JSON here")
     gate.add_argument("--set-baseline", metavar="REV", help="record REV as the baseline revision and exit")
 
@@ -107,6 +112,13 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help=f"results file (default {DEFAULT_RESULTS})")
     evaluate.add_argument("--no-store", action="store_true", help="print only, write no row")
     evaluate.add_argument("--show", type=int, default=0, metavar="N", help="print the top-5 of the first N images")
+
+    merge = commands.add_parser("merge", help="merge results stores (e.g. from several machines) into one",
+                                description="Merge results stores into OUT: every row of each, one per identity "
+                                            "(suite, entry, measurement, workload key, machine); where two stores "
+                                            "hold the same identity the newer row wins.")
+    merge.add_argument("stores", nargs="+", type=Path, help="results files (.csv or .parquet)")
+    merge.add_argument("-o", "--out", type=Path, required=True, help="the merged store (merged into if it exists)")
 
     export = commands.add_parser(
         "export", help="copy stored rows (e.g. a proxy suite's accuracies) to another results file",
@@ -135,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bench.suites import SuiteError
 
     handlers = {"run": _run, "validate": _validate, "count": _count, "solve": _solve, "gate": _gate, "models": _models,
-                "eval": _eval, "export": _export}
+                "eval": _eval, "export": _export, "merge": _merge}
     try:
         return handlers[args.command](args)
     except (SuiteError, UnknownModelError, ResultsFormatError, SolverError, ValueError, FileNotFoundError) as error:
@@ -146,11 +158,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     from bench.cache import ComplexityCache
     from bench.results import read_results
-    from bench.run import run_suite
+    from bench.run import check_devices, run_suite
     from bench.suites import load_suite
-    from bench.summary import complexity_table, latency_table
+    from bench.summary import accuracy_table, complexity_table, latency_table
 
     suites = [load_suite(path) for path in args.suites]  # validate every file before running any
+    for suite in suites:
+        check_devices(suite)
     read_results(args.results)  # a bad results path fails here, before any work
     cache_path = None if args.no_cache else (args.cache or args.results.parent / "complexity-cache.json")
     cache = ComplexityCache(cache_path)
@@ -164,9 +178,9 @@ def _run(args: argparse.Namespace) -> int:
                   f"({elapsed:.1f} s) -> {args.results}")
             stored, names = read_results(args.results), [p.entry.name for p in summary.planned]
             print(complexity_table(stored, suite.name, names))
-            timed = latency_table(stored, suite.name, names)
-            if timed:
-                print(timed)
+            for table in (latency_table(stored, suite.name, names), accuracy_table(stored, suite.name, names)):
+                if table:
+                    print(table)
     return 0
 
 
@@ -243,7 +257,7 @@ def _gate(args: argparse.Namespace) -> int:
         baseline_file.write_text(json.dumps(data, indent=2) + "\n")
         print(f"gate baseline: {baseline_file} -> {commit}")
         return 0
-    baseline = {} if args.against else gate.read_baseline(baseline_file)
+    baseline = {} if args.against or args.baseline_python else gate.read_baseline(baseline_file)
     suite = load_suite(args.suite)
     scaled = [e.name for e in suite.entries if e.spec is None or e.spec.method not in ("baseline", "preset")]
     if scaled:
@@ -254,8 +268,13 @@ def _gate(args: argparse.Namespace) -> int:
     for item in args.inject_slowdown:
         name, _, fraction = item.partition("=")
         slowdowns[name] = float(fraction)
-    report = gate.run_gate([e.model for e in suite.entries], args.against or baseline["revision"], settings, slowdowns,
-                           fallback=not args.against)
+    models = [e.model for e in suite.entries]
+    if args.baseline_python:
+        report = gate.run_environment_gate(models, args.baseline_python, settings, slowdowns,
+                                           candidate_python=args.candidate_python)
+    else:
+        report = gate.run_gate(models, args.against or baseline["revision"], settings, slowdowns,
+                               fallback=not args.against)
     print(gate.format_report(report))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
@@ -306,6 +325,14 @@ def _export(args: argparse.Namespace) -> int:
         raise ValueError(f"no {'/'.join(args.measurement)} rows of {', '.join(args.suite)} in {args.results}")
     append_rows(args.target, chosen.to_dict("records"))
     print(f"{len(chosen)} rows -> {args.target}")
+    return 0
+
+
+def _merge(args: argparse.Namespace) -> int:
+    from bench.results import merge_stores
+
+    read, written = merge_stores(args.stores, args.out)
+    print(f"{read} rows read from {len(args.stores) + args.out.exists()} stores, {written} rows -> {args.out}")
     return 0
 
 

@@ -7,6 +7,7 @@ or versions must never be mixed by accident, so each row records where it came f
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import os
 import platform
 import subprocess
@@ -52,6 +53,21 @@ def _version(package: str) -> str:
         return ""
 
 
+def now() -> str:
+    """The current UTC time as a row stores it."""
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def machine_fingerprint(env: dict[str, object]) -> str:
+    """A short id of the hardware a measured row came from: CPU model, core count and GPU.
+
+    It is part of a measured row's identity, so stores from several machines merge side by side. The
+    thread count is not in it: a latency row's threads are in its workload key, a training row's in
+    its ``threads`` column."""
+    text = f"{env.get('cpu', '')}|{env.get('cpu_count', '')}|{env.get('gpu', '')}"
+    return hashlib.sha1(text.encode()).hexdigest()[:10]
+
+
 def environment() -> dict[str, object]:
     """The current conditions, one value per ``ENVIRONMENT_COLUMNS`` entry."""
     import torch
@@ -69,5 +85,5 @@ def environment() -> dict[str, object]:
         "torch_threads": torch.get_num_threads(),  # the process default; a latency row's own is `threads`
         "git_commit": git_commit(),
         "hostname": platform.node(),
-        "timestamp": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "timestamp": now(),
     }

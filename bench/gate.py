@@ -126,11 +126,11 @@ def extract_package(revision: str, root: Path, dest: Path) -> Path:
 
 
 class _WorkerProcess:
-    """A gate worker importing ``bench`` from ``code_dir``."""
+    """A gate worker importing ``bench`` from ``code_dir``, run by ``python`` (default: this interpreter)."""
 
-    def __init__(self, code_dir: Path, core: int, slowdowns: dict[str, float]) -> None:
+    def __init__(self, code_dir: Path, core: int, slowdowns: dict[str, float], python: str | None = None) -> None:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(code_dir), os.environ.get("PYTHONPATH", "")])}
-        args = [sys.executable, "-m", "bench.gate_worker", "--core", str(core)]
+        args = [python or sys.executable, "-m", "bench.gate_worker", "--core", str(core)]
         args += [f"--slowdown={name}={fraction}" for name, fraction in slowdowns.items()]
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
                                      cwd=code_dir, bufsize=1)
@@ -174,14 +174,25 @@ def _paired_ratios(baseline: _WorkerProcess, candidate: _WorkerProcess, model: s
     return base_ms, cand_ms, ratios
 
 
-def compare(models: list[str], baseline_dir: Path, candidate_dir: Path, settings: GateSettings,
+@dataclass(frozen=True)
+class Side:
+    """One side of the comparison: the ``bench`` code it imports and the Python (environment) it runs in."""
+
+    code_dir: Path
+    python: str | None = None  # None: this interpreter
+
+
+def compare(models: list[str], baseline: Side | Path, candidate: Side | Path, settings: GateSettings,
             slowdowns: dict[str, float] | None = None) -> list[ModelVerdict]:
-    """Paired timings of each model, baseline code vs candidate code (slowdowns apply to the candidate)."""
+    """Paired timings of each model, baseline side vs candidate side (slowdowns apply to the candidate).
+    A side is a code directory (a revision of ``bench``) and a Python environment (torch, timm)."""
     core = settings.core if settings.core is not None else _default_core()
+    base_side = baseline if isinstance(baseline, Side) else Side(baseline)
+    cand_side = candidate if isinstance(candidate, Side) else Side(candidate)
     with ExitStack() as stack:
-        baseline = _WorkerProcess(baseline_dir, core, {})
+        baseline = _WorkerProcess(base_side.code_dir, core, {}, base_side.python)
         stack.callback(baseline.close)
-        candidate = _WorkerProcess(candidate_dir, core, slowdowns or {})
+        candidate = _WorkerProcess(cand_side.code_dir, core, slowdowns or {}, cand_side.python)
         stack.callback(candidate.close)
         verdicts = []
         for model in models:
@@ -217,8 +228,24 @@ def run_gate(models: list[str], revision: str, settings: GateSettings, slowdowns
     return GateReport(commit, settings.threshold, settings, verdicts, dict(slowdowns or {}))
 
 
+def run_environment_gate(models: list[str], baseline_python: str, settings: GateSettings,
+                         slowdowns: dict[str, float] | None = None, root: Path | None = None,
+                         candidate_python: str | None = None) -> GateReport:
+    """Compare ``models`` between two Python environments running the same ``bench`` code: a torch or timm
+    upgrade that slows a model fails the gate as a code change would."""
+    root = root or repo_root()
+    for python in (baseline_python, candidate_python):
+        if python is not None and not (Path(python).is_file() and os.access(python, os.X_OK)):
+            raise ValueError(f"{python}: not an executable Python (give e.g. /path/to/old/venv/bin/python)")
+    verdicts = compare(models, Side(root, baseline_python), Side(root, candidate_python), settings, slowdowns)
+    label = f"python {baseline_python}" + (f" vs {candidate_python}" if candidate_python else "")
+    return GateReport(label, settings.threshold, settings, verdicts, dict(slowdowns or {}))
+
+
 def format_report(report: GateReport) -> str:
-    lines = [f"latency gate: candidate vs baseline {report.baseline_revision[:12]} "
+    baseline = report.baseline_revision if report.baseline_revision.startswith("python ") else \
+        report.baseline_revision[:12]
+    lines = [f"latency gate: candidate vs baseline {baseline} "
              f"(fail above +{report.threshold:.0%}; median of {report.verdicts[0].pairs if report.verdicts else 0} "
              f"interleaved pairs, 1 thread, same core)"]
     for v in report.verdicts:

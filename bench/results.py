@@ -21,7 +21,9 @@ import pandas as pd
 from bench.atomic import atomic_write
 from bench.environment import ENVIRONMENT_COLUMNS
 
-IDENTITY_COLUMNS = ("suite", "entry", "measurement", "workload_key")
+#: A row's identity. ``machine`` is the hardware fingerprint of a measured row (latency, throughput,
+#: training) and empty for exact counts, which are the same on every machine.
+IDENTITY_COLUMNS = ("suite", "entry", "measurement", "workload_key", "machine")
 SPEC_COLUMNS = (
     "model", "base", "family", "method", "width", "depth", "resolution", "phi",
     "input_size", "in_chans", "num_classes",
@@ -31,7 +33,7 @@ MATCH_COLUMNS = ("target_macs", "match_of", "paper_ref")
 LATENCY_COLUMNS = (
     "device", "precision", "memory_format", "compile", "threads", "batch_size", "batch_requested",
     "warmup_iterations", "iterations", "latency_ms_p50", "latency_ms_p90", "latency_ms_p99", "latency_ms_mean",
-    "latency_ms_std", "latency_cv", "throughput_ips", "peak_memory_mb",
+    "latency_ms_std", "latency_cv", "throughput_ips", "peak_memory_mb", "cpu_core",
 )
 ACCURACY_COLUMNS = (
     "accuracy_source", "dataset", "top1", "top1_std", "top1_per_seed", "top5", "top5_std", "seeds", "n_seeds",
@@ -88,14 +90,19 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+def _key_part(value: object) -> str:
+    """An identity field as text; missing values (None, NaN, '') are all the empty string."""
+    return "" if value is None or value != value or value == "" else str(value)
+
+
 def identity(row: dict) -> tuple:
-    return tuple(str(row[c]) for c in IDENTITY_COLUMNS)
+    return tuple(_key_part(row.get(c)) for c in IDENTITY_COLUMNS)
 
 
 def done_identities(path: Path) -> set[tuple]:
     """Identities of the rows already in the store."""
     frame = read_results(path)
-    return {tuple(map(str, values)) for values in frame[list(IDENTITY_COLUMNS)].itertuples(index=False)}
+    return {tuple(map(_key_part, values)) for values in frame[list(IDENTITY_COLUMNS)].itertuples(index=False)}
 
 
 def append_rows(path: Path, rows: Iterable[dict]) -> int:
@@ -106,7 +113,7 @@ def append_rows(path: Path, rows: Iterable[dict]) -> int:
     new = pd.DataFrame(list(rows))
     if new.empty:
         return 0
-    missing = [c for c in IDENTITY_COLUMNS if c not in new.columns]
+    missing = [c for c in IDENTITY_COLUMNS if c not in new.columns and c != "machine"]
     if missing:
         raise ValueError(f"rows lack identity columns {missing}")
     with _locked(path):
@@ -156,3 +163,21 @@ def spec_columns(spec) -> dict:
         "width": spec.width, "depth": spec.depth, "resolution": spec.resolution, "phi": spec.phi,
         "input_size": spec.input_size, "in_chans": spec.in_chans, "num_classes": spec.num_classes,
     }
+
+
+def merge_stores(sources: Iterable[Path], target: Path) -> tuple[int, int]:
+    """Merge results stores into ``target`` (created, or merged into if it exists): every row of every
+    store, one per identity (the most recent by timestamp where two stores hold the same one). Rows of
+    different machines have different identities, so none is lost. Returns (rows read, rows written)."""
+    frames = [read_results(path) for path in sources]
+    with _locked(target):
+        frames.append(read_results(target))
+        merged = pd.concat([f for f in frames if not f.empty], ignore_index=True) if any(
+            not f.empty for f in frames) else pd.DataFrame(columns=list(COLUMNS))
+        read = len(merged)
+        merged["_identity"] = [identity(r) for r in merged.to_dict("records")]
+        merged = merged.sort_values("timestamp", kind="stable").drop_duplicates("_identity", keep="last")
+        merged = merged.drop(columns="_identity")
+        extra = [c for c in merged.columns if c not in COLUMNS]
+        _write(merged.reindex(columns=list(COLUMNS) + extra), target)
+    return read, len(merged)

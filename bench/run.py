@@ -7,7 +7,7 @@ an input problem leaves the results untouched.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from itertools import chain
 from pathlib import Path
@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from bench.cache import ComplexityCache
 from bench.complexity import Complexity, count_many
-from bench.environment import environment
+from bench.environment import environment, machine_fingerprint, now
 from bench.accuracy.data import native_size
 from bench.accuracy.distributed import DistContext
 from bench.accuracy.runs import SeedRun, train_runs
@@ -57,14 +57,16 @@ def _tick(bar: tqdm, label: str) -> None:
 
 
 def _row(suite: SuiteSpec, task: Task, counts: Complexity, env: dict) -> dict:
-    """Columns every row has: identity, model, exact counts, match, paper row, environment."""
+    """Columns every row has: identity, model, exact counts, match, paper row, environment. A measured
+    row carries its machine in its identity and the time it was measured."""
     planned = task.planned
+    measured = {"machine": machine_fingerprint(env), "timestamp": now()} if task.timed else {"machine": ""}
     return {
         "suite": suite.name, "entry": planned.entry.name, "measurement": task.measurement, "workload_key": task.key,
         **spec_columns(planned.spec),
         "params": counts.params, "macs": counts.macs, "activations": counts.activations, "counter": COUNTER,
         "target_macs": planned.target_macs, "match_of": planned.match_of, "paper_ref": planned.entry.paper,
-        **env,
+        **env, **measured,
     }
 
 
@@ -77,7 +79,7 @@ def latency_columns(result: LatencyResult) -> dict:
         "warmup_iterations": c.warmup_iterations, "iterations": stats.iterations,
         "latency_ms_p50": stats.p50, "latency_ms_p90": stats.p90, "latency_ms_p99": stats.p99,
         "latency_ms_mean": stats.mean, "latency_ms_std": stats.std, "latency_cv": stats.cv,
-        "throughput_ips": result.throughput, "peak_memory_mb": result.peak_memory_mb,
+        "throughput_ips": result.throughput, "peak_memory_mb": result.peak_memory_mb, "cpu_core": result.core,
     }
 
 
@@ -119,7 +121,8 @@ def suite_tasks(suite: SuiteSpec, planned: list[PlannedModel]) -> list[Task]:
         if suite.throughput is not None:
             tasks += [Task(item, "throughput", replace(suite.throughput.conditions, batch_size=b))
                       for b in suite.throughput.batch_sizes]
-        tasks += [Task(item, "accuracy", budget=budget, seeds=suite.seeds) for budget in suite.budgets]
+        seeds = item.entry.seeds or suite.seeds
+        tasks += [Task(item, "accuracy", budget=budget, seeds=seeds) for budget in suite.budgets]
     return tasks
 
 
@@ -141,9 +144,10 @@ def _measure_latency(task: Task) -> dict:
 
 
 def _train_tasks(tasks: list[Task], checkpoints: Path, dist: DistContext, jobs: int, progress: bool,
-                 ) -> Iterator[tuple[Task, dict]]:
+                 cost: Callable[[SeedRun], float] | None = None) -> Iterator[tuple[Task, dict]]:
     """(task, accuracy columns) as each task's seeds all finish (resuming from checkpoints);
-    ``jobs`` runs train at once on CPU (see bench.accuracy.runs)."""
+    ``jobs`` runs train at once on CPU (see bench.accuracy.runs). Runs start most ``cost``ly first, so
+    that with several workers the last ones to finish are short and no worker idles long at the end."""
     runs: dict[Path, SeedRun] = {}
     owners: dict[Path, list[tuple[int, int]]] = {}  # two entries with one network and budget share its runs
     for t, task in enumerate(tasks):
@@ -152,9 +156,12 @@ def _train_tasks(tasks: list[Task], checkpoints: Path, dist: DistContext, jobs: 
             folder = checkpoints / f"{run_key}-s{seed}"
             runs.setdefault(folder, SeedRun(task.planned.spec, task.budget, seed, folder))
             owners.setdefault(folder, []).append((t, s))
+    if cost is not None:
+        runs = dict(sorted(runs.items(), key=lambda item: -cost(item[1])))
     order = list(runs)
     results: dict[int, dict[int, TrainResult]] = {t: {} for t in range(len(tasks))}
-    for i, result in train_runs(list(runs.values()), jobs, dist=dist, progress=progress and jobs <= 1, data_cache={}):
+    for i, result in train_runs(list(runs.values()), jobs, dist=dist, progress=progress and jobs <= 1, data_cache={},
+                                log_epochs=progress):
         for t, s in owners[order[i]]:
             results[t][s] = result
             task = tasks[t]
@@ -204,11 +211,24 @@ def pretrained_eval_row(model_name: str, checkpoint: Path, folder: Path, result,
     key = workload_key(spec, measurement="pretrained-eval", checkpoint=digest, folder=str(folder.resolve()),
                        images=result.images)
     return {
-        "suite": suite, "entry": model_name, "measurement": "accuracy", "workload_key": key, **spec_columns(spec),
+        "suite": suite, "entry": model_name, "measurement": "accuracy", "workload_key": key,
+        "machine": machine_fingerprint(env), **spec_columns(spec),
         "params": counts.params, "macs": counts.macs, "activations": counts.activations, "counter": COUNTER,
         "accuracy_source": "pretrained-eval", "dataset": f"folder:{folder}", "top1": result.top1, "top5": result.top5,
         "eval_images": result.images, "checkpoint": f"{checkpoint.name} sha256:{digest}", **env,
     }
+
+
+def check_devices(suite: SuiteSpec) -> None:
+    """Refuse, before anything runs, a suite that needs a CUDA GPU on a machine without one."""
+    import torch
+
+    cuda = [name for name, device in suite.devices.items() if device == "cuda"]
+    if cuda and not torch.cuda.is_available():
+        from bench.suites import SuiteError
+
+        raise SuiteError(suite.path, f"{cuda[0]}.device", "needs a CUDA GPU, and this machine has none "
+                         "(torch.cuda.is_available() is False); run it on a GPU machine or set device: cpu")
 
 
 def run_suite(
@@ -225,21 +245,26 @@ def run_suite(
     with _bar(solved, "solving", progress) as bar:
         planned = plan_suite(suite, cache, jobs, on_solved=lambda item: _tick(bar, item.entry.name))
     tasks = suite_tasks(suite, planned)
+    env = environment()
     done = set() if force else done_identities(results)
-    todo = [t for t in tasks if (suite.name, t.planned.entry.name, t.measurement, t.key) not in done]
+    machine = machine_fingerprint(env)
+    todo = [t for t in tasks
+            if (suite.name, t.planned.entry.name, t.measurement, t.key, machine if t.timed else "") not in done]
     count_missing([t.planned.spec for t in todo], cache, jobs, progress)
     dist = DistContext.from_env(suite.train.device) if suite.train is not None else DistContext()
     if dist.is_main:
         cache.save()
-    env = environment()
     if dist.is_main:
         append_rows(results, [_row(suite, t, cache.count(t.planned.spec), env) for t in todo if not t.timed])
     timed = [t for t in todo if t.timed and (dist.is_main or t.budget is not None)]
     trained = [t for t in timed if t.budget is not None]
     measured = ((t, _measure_latency(t)) for t in timed if t.budget is None)  # first: nothing else running
     with _bar(len(timed), "measuring", progress and dist.is_main) as bar:
+        def run_cost(run: SeedRun) -> float:
+            return cache.count(run.spec).macs * run.budget.epochs
+
         for task, columns in chain(measured, _train_tasks(trained, results.parent / "checkpoints", dist,
-                                                          train_jobs, progress)):
+                                                          train_jobs, progress, run_cost)):
             if dist.is_main:
                 append_rows(results, [{**_row(suite, task, cache.count(task.planned.spec), env), **columns}])
             label = task.planned.entry.name + (f" bs{task.conditions.batch_size}" if task.conditions else "")

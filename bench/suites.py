@@ -47,7 +47,7 @@ _TOP_KEYS = ("name", "description", "reference", "metrics", "compound", "latency
              "resolution_divisor", "models")
 DEFAULT_SEEDS = (0, 1, 2)
 DEFAULT_THROUGHPUT_BATCHES = (1, 8, 32)
-_ENTRY_KEYS = ("model", "name", "scale", "input_size", "paper", "note")
+_ENTRY_KEYS = ("model", "name", "scale", "input_size", "paper", "note", "seeds")
 _SCALE_KEYS = ("w", "d", "r", "phi", "method", "match", "macs", "macs_ratio", "tolerance", "alpha", "beta", "gamma")
 _SWEEPABLE = ("w", "d", "r", "phi", "match")
 _UNITS = {"k": 1e3, "m": 1e6, "g": 1e9, "t": 1e12}
@@ -91,6 +91,8 @@ class SuiteEntry:
     paper: str | None = None
     note: str = ""
     inputs: InputSpec = IMAGENET
+    #: This entry's own seeds (e.g. more for a grid search's leading candidates); None: the suite's.
+    seeds: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,13 @@ class SuiteSpec:
     inputs: InputSpec = IMAGENET
     #: A learning curve: every entry trained at each of these epoch counts (``train.epochs`` given as a list).
     curve_epochs: tuple[int, ...] = ()
+
+    @property
+    def devices(self) -> dict[str, str]:
+        """The device each block of the suite runs on, e.g. {'throughput': 'cuda'}."""
+        blocks = {"latency": self.latency, "throughput": self.throughput.conditions if self.throughput else None,
+                  "train": self.train}
+        return {name: block.device for name, block in blocks.items() if block is not None}
 
     @property
     def budgets(self) -> tuple[TrainBudget, ...]:
@@ -230,11 +239,11 @@ class _Validator:
             raise self.fail("train.epochs", f"has repeated values: {epochs!r}")
         return self.dataclass_from(TrainBudget, {**raw, "epochs": epochs[0]}, "train"), tuple(epochs)
 
-    def seeds(self, raw: Any) -> tuple[int, ...]:
+    def seeds(self, raw: Any, where: str = "seeds") -> tuple[int, ...]:
         if not isinstance(raw, list) or not raw or any(isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in raw):
-            raise self.fail("seeds", f"must be a non-empty list of non-negative integers, got {raw!r}")
+            raise self.fail(where, f"must be a non-empty list of non-negative integers, got {raw!r}")
         if len(set(raw)) != len(raw):
-            raise self.fail("seeds", f"has repeated seeds: {raw!r}")
+            raise self.fail(where, f"has repeated seeds: {raw!r}")
         return tuple(raw)
 
     def inputs(self, train: TrainBudget | None, divisor: Any) -> InputSpec:
@@ -332,7 +341,8 @@ class _Validator:
         name = self.text(item["name"], f"{where}.name") if "name" in item else None
         input_size = int(self.number(item["input_size"], f"{where}.input_size")) if "input_size" in item else None
         common = {"model": model, "where": where, "coefficients": coefficients, "paper": paper,
-                  "note": str(item.get("note", "")), "inputs": inputs}
+                  "note": str(item.get("note", "")), "inputs": inputs,
+                  "seeds": self.seeds(item["seeds"], f"{where}.seeds") if "seeds" in item else None}
         if any(k in scale for k in ("match", "macs", "macs_ratio")):
             if input_size is not None:
                 raise self.fail(f"{where}.input_size", "a solved entry takes its input size from the solver")

@@ -69,3 +69,12 @@ def test_every_command_has_help(capsys) -> None:
             main([command, "--help"])
         assert exit_.value.code == 0
         assert "usage:" in capsys.readouterr().out
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the refusal on a machine without CUDA")
+def test_the_gpu_suite_is_refused_in_one_line_without_cuda(tmp_path: Path, capsys) -> None:
+    results = tmp_path / "r.csv"
+    assert main(["run", str(ROOT / "suites" / "throughput_gpu.yaml"), "--results", str(results)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "throughput_gpu.yaml: throughput.device: needs a CUDA GPU" in err
+    assert not results.exists()

@@ -61,3 +61,20 @@ def test_report_formatting_and_json() -> None:
 def test_settings_are_validated() -> None:
     with pytest.raises(ValueError):
         gate.GateSettings(threshold=0)
+
+
+def test_the_environment_gate_catches_a_slow_environment(tmp_path: Path) -> None:
+    """Two Pythons, one code tree: a 'slow environment' (a wrapper that runs the same interpreter with
+    +50% injected into one model's forward) fails the gate; the same interpreter twice passes."""
+    import sys
+
+    slow = tmp_path / "slow-python"
+    slow.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@" --slowdown=mobilenetv1_100=0.5\n')
+    slow.chmod(0o755)
+    settings = gate.GateSettings(rounds=1, pairs=6, threshold=0.08)
+    report = gate.run_environment_gate(["mobilenetv1_100"], sys.executable, settings, candidate_python=str(slow))
+    (verdict,) = report.verdicts
+    assert verdict.regressed and verdict.ratio > 1.2 and not report.passed
+    assert report.baseline_revision.startswith("python ") and "candidate vs baseline python" in gate.format_report(report)
+    with pytest.raises(ValueError, match="not an executable Python"):
+        gate.run_environment_gate(["mobilenetv1_100"], str(tmp_path / "nope"), settings)

@@ -26,7 +26,7 @@ def test_round_trip_and_identity_replacement(tmp_path: Path, suffix: str) -> Non
     frame = read_results(path)
     assert list(frame.columns[: len(COLUMNS)]) == list(COLUMNS)
     assert sorted(zip(frame["entry"], frame["macs"])) == [("a", 11), ("b", 20), ("c", 30)]
-    assert ("s", "a", "complexity", "k-a") in done_identities(path)
+    assert ("s", "a", "complexity", "k-a", "") in done_identities(path)
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
 
 
@@ -85,3 +85,30 @@ def test_a_learning_curves_points_are_one_budget_family() -> None:
         {"suite": "curve", "entry": "b0", "budget": budget(16), "timestamp": "2026-02-03"},
     ])
     assert newest_budget(rows)["budget"].map(lambda b: json.loads(b)["epochs"]).tolist() == [4, 8, 16]
+
+
+def test_stores_from_two_machines_merge_without_loss(tmp_path: Path) -> None:
+    from bench.cli import main as bench_main
+
+    def rows(machine: str, latency: float, timestamp: str) -> list[dict]:
+        return [{"suite": "s", "entry": "b0", "measurement": "latency", "workload_key": "k", "machine": machine,
+                 "latency_ms_p50": latency, "timestamp": timestamp},
+                {"suite": "s", "entry": "b0", "measurement": "complexity", "workload_key": "c", "machine": "",
+                 "macs": 1e6, "timestamp": timestamp}]
+
+    a, b, out = tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "all.csv"
+    append_rows(a, rows("machine-a", 10.0, "2026-01-01T00:00:00"))
+    append_rows(b, rows("machine-b", 20.0, "2026-01-02T00:00:00"))
+    assert bench_main(["merge", str(a), str(b), "-o", str(out)]) == 0
+    merged = read_results(out)
+    timed = merged[merged["measurement"] == "latency"].sort_values("machine")
+    assert timed["latency_ms_p50"].tolist() == [10.0, 20.0]  # one row per machine, side by side
+    assert (merged["measurement"] == "complexity").sum() == 1  # exact counts: one, whichever machine
+    assert bench_main(["merge", str(a), str(b), "-o", str(out)]) == 0  # merging again changes nothing
+    assert len(read_results(out)) == 3
+
+
+def test_an_old_store_without_a_machine_column_still_has_identities(tmp_path: Path) -> None:
+    path = tmp_path / "old.csv"
+    pd.DataFrame([{"suite": "s", "entry": "e", "measurement": "complexity", "workload_key": "k"}]).to_csv(path, index=False)
+    assert done_identities(path) == {("s", "e", "complexity", "k", "")}
