@@ -261,6 +261,10 @@ def test_grid_search_claim_needs_a_corrected_win_over_every_alternative() -> Non
     assert verdict(80.6, 77.0) == claims.INCONCLUSIVE  # 0.6 pt ahead: t = 2.45, p = 0.07
     assert verdict(79.8, 77.0) == claims.INCONCLUSIVE  # a tie within noise
     assert verdict(83.0, 77.0, n=1) == claims.INCONCLUSIVE  # one seed: no noise estimate
+    screened = _grid(83.0, 77.0)
+    screened.loc[screened["entry"] == "grid-a1.8-b1-28px", "n_seeds"] = 1  # a point of the one-seed screen
+    claim = claims.grid_search_claim(screened)
+    assert claim["verdict"] == claims.REPRODUCED and "screened with one seed, not tested: grid-a1.8-b1-28px" in claim["evidence"]
 
 
 def test_grid_search_figure_stars_only_the_papers_point(tmp_path: Path) -> None:
@@ -312,3 +316,22 @@ def test_error_bars_are_95_percent_t_intervals() -> None:
     rows = pd.DataFrame([{"top1": 90.0, "top1_std": 0.5, "n_seeds": 5}, {"top1": 90.0, "top1_std": 0.5, "n_seeds": 1}])
     # t_0.975(4) = 2.7764; 2.7764 * 0.5 / sqrt(5) = 0.6208; one seed: no interval (drawn as none)
     assert figures.ci95(rows).tolist() == pytest.approx([0.6208, 0.0], abs=1e-4)
+
+
+def test_gpu_throughput_figure_from_the_gpu_suite(tmp_path: Path) -> None:
+    rows = []
+    for entry, ref, ips in (("efficientnet_b0", "table2/efficientnet-b0", 3000.0),
+                            ("efficientnet_b4", "table2/efficientnet-b4", 600.0), ("resnet50", "table2/resnet-50", 2500.0)):
+        for batch, scale in ((1, 0.1), (256, 1.0)):
+            rows.append(_row(suite="throughput_gpu", entry=entry, model=entry, measurement="throughput",
+                             workload_key=f"{entry}-{batch}", paper_ref=ref, throughput_ips=ips * scale,
+                             batch_size=batch, batch_requested=batch, precision="bf16", memory_format="channels_last",
+                             device="cuda", gpu="NVIDIA H200", machine="m"))
+    results = pd.DataFrame(rows).reindex(columns=list(COLUMNS))
+    best = frames.best_throughput(results, "throughput_gpu")
+    assert sorted(zip(best["entry"], best["batch_size"])) == [("efficientnet_b0", 256), ("efficientnet_b4", 256),
+                                                              ("resnet50", 256)]
+    assert best.set_index("entry").loc["resnet50", "top1_reported"] == pytest.approx(76.0)
+    report = build_report(results, tmp_path, ENV)
+    assert "fig_accuracy_vs_gpu_throughput" in [f.stem for f in report.figures]
+    assert not any(m.startswith("GPU throughput") for m in report.missing)

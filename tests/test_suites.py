@@ -157,3 +157,19 @@ def test_a_bad_learning_curve_is_one_line(tmp_path: Path, epochs: str, message: 
     path.write_text(f"metrics: [complexity, accuracy]\ntrain: {{epochs: {epochs}}}\nmodels: [{{model: efficientnet_b0}}]\n")
     with pytest.raises(SuiteError, match=message.replace("[", r"\[")):
         load_suite(path)
+
+
+def test_an_entry_may_name_its_own_seeds(tmp_path: Path) -> None:
+    from bench.plan import plan_suite
+    from bench.cache import ComplexityCache
+    from bench.run import suite_tasks
+
+    path = tmp_path / "grid.yaml"
+    path.write_text("metrics: [complexity, accuracy]\nresolution_divisor: 1\ntrain: {base_resolution: 14}\nseeds: [0]\n"
+                    "models: [{model: efficientnet_b0, seeds: [0, 1, 2]}, {model: efficientnet_b0, scale: {w: 1.2}}]\n")
+    suite = load_suite(path)
+    tasks = [t for t in suite_tasks(suite, plan_suite(suite, ComplexityCache(None), 1)) if t.measurement == "accuracy"]
+    assert [t.seeds for t in tasks] == [(0, 1, 2), (0,)]
+    path.write_text(path.read_text().replace("seeds: [0, 1, 2]", "seeds: [1, 1]"))
+    with pytest.raises(SuiteError, match=r"models\[0\]\.seeds: has repeated seeds"):
+        load_suite(path)

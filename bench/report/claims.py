@@ -212,11 +212,18 @@ def grid_search_claim(results: pd.DataFrame) -> dict:
         return _claim("4b", text, f"{len(rows)} points; the paper's point or the alternatives were not trained",
                       INCONCLUSIVE, "measured (proxy)")
     p = paper.iloc[0]
-    tests = with_holm({o["entry"]: welch(sample(p), sample(o)) for o in others.to_dict("records")})
     label = lambda r: f"{r['entry']} {r['top1']:.2f}+-{r['top1_std']:.2f} ({r['macs'] / 1e6:.1f}M MACs)"  # noqa: E731
+    tested, screened = others[others["n_seeds"] >= 2], others[others["n_seeds"] < 2]
+    screen = ("; screened with one seed, not tested: " + ", ".join(
+        f"{r['entry']} {r['top1']:.2f}" for r in screened.sort_values("top1", ascending=False).to_dict("records"))
+              if not screened.empty else "")
+    if tested.empty:
+        return _claim("4b", text, f"paper's split {label(p)}; no alternative has 2+ seeds yet{screen}", INCONCLUSIVE,
+                      "measured (proxy)")
+    tests = with_holm({o["entry"]: welch(sample(p), sample(o)) for o in tested.to_dict("records")})
     parts = [f"vs {label(o)}: {tests[o['entry']].describe()}"
-             for o in others.sort_values("top1", ascending=False).to_dict("records")]
-    return _claim("4b", text, f"paper's split {label(p)}; " + "; ".join(parts) + f" ({_test_note()})",
+             for o in tested.sort_values("top1", ascending=False).to_dict("records")]
+    return _claim("4b", text, f"paper's split {label(p)}; " + "; ".join(parts) + screen + f" ({_test_note()})",
                   beats_all_verdict(tests), "measured (proxy)")
 
 

@@ -14,7 +14,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: E402
 
-from bench.report.pareto import frontier  # noqa: E402
+from bench.report.pareto import frontier, pareto_mask  # noqa: E402
 from bench.report.stats import Sample  # noqa: E402
 
 COLOURS = {"EfficientNet": "tab:red", "Comparison": "tab:blue", "width": "tab:blue", "depth": "tab:green",
@@ -86,6 +86,31 @@ def ci95(rows: pd.DataFrame) -> pd.Series:
     """The 95% confidence half-width of each row's mean top-1 over its seeds (0 where unknown)."""
     return pd.Series([Sample(r["top1"], r["top1_std"], int(r["n_seeds"])).ci_half_width() for r in
                       rows.to_dict("records")], index=rows.index, dtype=float).fillna(0.0)
+
+
+def accuracy_vs_throughput(points: pd.DataFrame, conditions: str) -> Figure:
+    """Reported top-1 against measured images/s (log-x; more is better), the Pareto frontier of the fastest
+    model at each accuracy, each model named."""
+    fig, ax = plt.subplots(figsize=(8, 5.5), layout="constrained")
+    points = points[points["top1_reported"].notna()].sort_values("throughput_ips")
+    family = points["model"].map(lambda m: "EfficientNet" if str(m).startswith("efficientnet") else "Comparison")
+    for name, group in points.groupby(family):
+        ax.scatter(group["throughput_ips"], group["top1_reported"], s=42, facecolors="none", edgecolors=COLOURS[name],
+                   label=f"{name}: top-1 reported, images/s measured here")
+    keep = pareto_mask((-points["throughput_ips"]).tolist(), points["top1_reported"].tolist())
+    edge = points[keep]
+    if len(edge) > 1:
+        ax.plot(edge["throughput_ips"], edge["top1_reported"], color="grey", lw=1, alpha=0.7, drawstyle="steps-pre")
+    for row in points.itertuples():
+        ax.annotate(row.entry.replace("efficientnet_", ""), (row.throughput_ips, row.top1_reported), fontsize=7,
+                    xytext=(3, 3), textcoords="offset points")
+    ax.set_xscale("log")
+    ax.set_xlabel(f"images/s, best batch of the sweep ({conditions})")
+    ax.set_ylabel("ImageNet top-1 (%), reported by the paper")
+    ax.set_title("Accuracy vs measured GPU throughput on this machine")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=7, loc="lower left", title="line: Pareto frontier (faster or more accurate)", title_fontsize=7)
+    return fig
 
 
 def _errorbars(ax, rows: pd.DataFrame, colour: str, label: str, line: bool = True, x: str = "macs",

@@ -70,6 +70,21 @@ def latency(results: pd.DataFrame, suite: str) -> pd.DataFrame:
     return rows[columns].reset_index(drop=True) if not rows.empty else pd.DataFrame(columns=columns)
 
 
+def best_throughput(results: pd.DataFrame, suite: str) -> pd.DataFrame:
+    """Per entry of a throughput suite: its best images/s over the batch sweep (with that batch, precision,
+    peak memory and machine), and the paper's reported top-1 where the entry names a paper row."""
+    rows = rows_of(results, suite, "throughput")
+    columns = ["entry", "model", "paper_ref", "throughput_ips", "batch_size", "batch_requested", "precision",
+               "memory_format", "compile", "peak_memory_mb", "gpu", "device", "top1_reported"]
+    if rows.empty:
+        return pd.DataFrame(columns=columns)
+    best = rows.sort_values("throughput_ips").drop_duplicates(["entry", "machine"] if "machine" in rows else ["entry"],
+                                                              keep="last")
+    top1 = reported().set_index("ref")["top1"]
+    best = best.assign(top1_reported=best["paper_ref"].map(lambda ref: top1.get(ref) if isinstance(ref, str) else None))
+    return best.reindex(columns=columns).reset_index(drop=True)
+
+
 def gpipe_stand_in(timed: pd.DataFrame) -> dict | None:
     """GPipe is not in timm: the timed comparison model (not an EfficientNet) with the most MACs stands in."""
     others = [r for r in timed.to_dict("records") if not str(r["model"]).startswith("efficientnet")]
