@@ -39,6 +39,26 @@ def _add_coefficient_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--gamma", type=float, default=1.15, help="resolution base for --phi (default 1.15)")
 
 
+def _add_latency(commands) -> None:
+    latency = commands.add_parser("latency", help="time one (optionally scaled) model: p50/p90/p99, CV, images/s",
+                                  description="Time forwards of one model under the conditions a suite's latency: "
+                                              "block sets; store a row with --results.")
+    _add_coefficient_args(latency)
+    latency.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    latency.add_argument("--threads", type=_at_least_one, default=1, help="CPU intra-op threads (default 1)")
+    latency.add_argument("--all-threads", action="store_true", help="leave torch's default thread count (all cores)")
+    latency.add_argument("--batch", type=_at_least_one, default=1, help="batch size (default 1)")
+    latency.add_argument("--precision", choices=("fp32", "bf16", "fp16"), default="fp32")
+    latency.add_argument("--channels-last", action="store_true")
+    latency.add_argument("--compile", action="store_true", help="torch.compile the model first")
+    latency.add_argument("--warmup", type=int, default=5, help="untimed forwards first (default 5)")
+    latency.add_argument("--iterations", type=_at_least_one, default=20, help="at least this many forwards (default 20)")
+    latency.add_argument("--min-time", type=float, default=1.0, help="and at least this many seconds (default 1)")
+    latency.add_argument("--no-pin", action="store_true", help="do not pin a one-thread CPU measurement to one core")
+    latency.add_argument("--results", type=Path, help="also store the row in this results file")
+    latency.add_argument("--json", action="store_true", help="print the row as JSON instead of text")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -63,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     count = commands.add_parser("count", help="exact params / MACs / activations of one model",
                                 description="Count one (optionally scaled) model on the meta device.")
     _add_coefficient_args(count)
+    count.add_argument("--json", action="store_true", help="print the counts as JSON")
+
+    _add_latency(commands)
 
     solve = commands.add_parser("solve", help="the single-dimension or compound variant that hits a MAC target",
                                 description="Find the coefficient of one scaling method that matches a MAC target.")
@@ -73,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("--macs-ratio", type=float, help="target as a multiple of the unscaled model's MACs")
     target.add_argument("--match-phi", type=float, help="target = MACs of compound scaling at this phi")
     solve.add_argument("--tolerance", type=float, default=0.03, help="largest relative miss allowed (default 0.03)")
+    solve.add_argument("--json", action="store_true", help="print the solved variant as JSON")
 
     gate = commands.add_parser(
         "gate", help="fail when the code makes a model slower than at the baseline revision",
@@ -147,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bench.suites import SuiteError
 
     handlers = {"run": _run, "validate": _validate, "count": _count, "solve": _solve, "gate": _gate, "models": _models,
-                "eval": _eval, "export": _export, "merge": _merge}
+                "eval": _eval, "export": _export, "merge": _merge, "latency": _latency}
     try:
         return handlers[args.command](args)
     except (SuiteError, UnknownModelError, ResultsFormatError, SolverError, ValueError, FileNotFoundError) as error:
@@ -203,6 +227,53 @@ def _spec_from_args(args: argparse.Namespace):
                      coefficients=CompoundCoefficients(args.alpha, args.beta, args.gamma), input_size=args.input_size)
 
 
+def _spec_json(spec) -> dict:
+    """A variant as JSON fields (the results store's spec columns)."""
+    from bench.results import spec_columns
+
+    return spec_columns(spec)
+
+
+def _latency(args: argparse.Namespace) -> int:
+    from bench.environment import environment
+    from bench.latency import LatencyConditions, measure_latency
+    from bench.models import build_model
+    from bench.results import append_rows, read_results
+    from bench.run import single_latency_row
+
+    conditions = LatencyConditions(
+        device=args.device, batch_size=args.batch, threads=None if args.all_threads else args.threads,
+        precision=args.precision, channels_last=args.channels_last, compile=args.compile,
+        warmup_iterations=args.warmup, min_iterations=args.iterations, min_time_s=args.min_time,
+        max_iterations=max(1000, args.iterations), pin_core=False if args.no_pin else None)
+    if args.device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            raise ValueError("--device cuda: this machine has no CUDA GPU (torch.cuda.is_available() is False)")
+    if args.results is not None:
+        read_results(args.results)  # a bad results path fails before the measurement
+    spec = _spec_from_args(args)
+    result = measure_latency(build_model(spec), spec.input_shape, conditions)
+    row = single_latency_row(spec, result, environment())
+    if args.results is not None:
+        append_rows(args.results, [row])
+    if args.json:
+        print(json.dumps({k: v for k, v in row.items() if v is not None}, default=str))
+        return 0
+    stats = result.stats
+    where = f"core {result.core}" if result.core is not None else "not pinned"
+    print(f"{spec.name}: {args.device}, batch {result.batch_used}, {result.threads} thread(s) ({where}), "
+          f"{args.precision}, {conditions.memory_format}{', compiled' if args.compile else ''}, input {spec.input_size}px")
+    print(f"  p50 {stats.p50:.3f} ms  p90 {stats.p90:.3f} ms  p99 {stats.p99:.3f} ms  mean {stats.mean:.3f} ms  "
+          f"CV {stats.cv:.1%}  ({stats.iterations} forwards)")
+    print(f"  {result.throughput:.1f} images/s" + (f"  peak memory {result.peak_memory_mb:.0f} MB"
+                                                 if result.peak_memory_mb is not None else ""))
+    if args.results is not None:
+        print(f"stored a latency row in {args.results}")
+    return 0
+
+
 def _count(args: argparse.Namespace) -> int:
     from bench.complexity import count_complexity
     from bench.models import architecture
@@ -210,6 +281,12 @@ def _count(args: argparse.Namespace) -> int:
     spec = _spec_from_args(args)
     counts = count_complexity(spec)
     arch = architecture(spec)
+    if args.json:
+        shape = {} if arch is None else {"stem": arch.stem, "channels": list(arch.channels),
+                                         "repeats": list(arch.repeats), "head": arch.head}
+        print(json.dumps({**_spec_json(spec), **shape, "params": counts.params, "macs": counts.macs,
+                          "activations": counts.activations}))
+        return 0
     print(f"{spec.name}: {spec.method}, w={spec.width:.4g} d={spec.depth:.4g} r={spec.resolution:.4g} "
           f"input {spec.input_size}px")
     if arch is not None:
@@ -237,6 +314,10 @@ def _solve(args: argparse.Namespace) -> int:
         target = cache.macs(make_spec(args.model, phi=args.match_phi))
     match = solve(args.model, args.method, target, cache.macs, tolerance=args.tolerance)
     spec = match.spec
+    if args.json:
+        print(json.dumps({**_spec_json(spec), "macs": match.macs, "target_macs": target,
+                          "rel_error": match.rel_error, "networks_counted": match.evaluations}))
+        return 0
     print(f"{spec.name}: w={spec.width:.4g} d={spec.depth:.4g} r={spec.resolution:.4g} input {spec.input_size}px"
           f"{'' if spec.phi is None else f' phi={spec.phi:.4g}'}")
     print(f"  MACs {match.macs / 1e9:.4f} G vs target {target / 1e9:.4f} G ({match.rel_error:+.2%}), "

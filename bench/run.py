@@ -100,10 +100,7 @@ class Task:
             return workload_key(spec, measurement="accuracy", budget=self.budget.describe(), seeds=list(self.seeds))
         if self.conditions is None:
             return workload_key(spec)
-        c = self.conditions
-        return workload_key(spec, measurement=self.measurement, device=c.device, batch=c.batch_size,
-                            threads=c.threads, precision=c.precision, memory_format=c.memory_format,
-                            compile=c.compile)
+        return latency_key(spec, self.measurement, self.conditions)
 
     @property
     def timed(self) -> bool:
@@ -194,6 +191,23 @@ def accuracy_columns(budget: TrainBudget, seeds: tuple[int, ...], results: list[
         "train_images_per_s": float(np.mean([r.images_per_s for r in results])),
         "device": budget.device, "threads": _shared({r.threads for r in results} - {0}),
         "train_jobs": _shared({r.concurrent for r in results} - {0}),
+    }
+
+
+def latency_key(spec: ModelSpec, measurement: str, c: LatencyConditions) -> str:
+    """The workload key of a latency or throughput row: the network, its input, every timing condition."""
+    return workload_key(spec, measurement=measurement, device=c.device, batch=c.batch_size, threads=c.threads,
+                        precision=c.precision, memory_format=c.memory_format, compile=c.compile)
+
+
+def single_latency_row(spec: ModelSpec, result: LatencyResult, env: dict, suite: str = "cli") -> dict:
+    """The row ``bench latency`` stores: as a suite's latency row, under suite ``cli``, entry = the variant."""
+    counts = ComplexityCache(None).count(spec)
+    return {
+        "suite": suite, "entry": spec.name, "measurement": "latency",
+        "workload_key": latency_key(spec, "latency", result.conditions), **spec_columns(spec),
+        "params": counts.params, "macs": counts.macs, "activations": counts.activations, "counter": COUNTER,
+        **env, "machine": machine_fingerprint(env), "timestamp": now(), **latency_columns(result),
     }
 
 

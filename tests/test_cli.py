@@ -78,3 +78,31 @@ def test_the_gpu_suite_is_refused_in_one_line_without_cuda(tmp_path: Path, capsy
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "throughput_gpu.yaml: throughput.device: needs a CUDA GPU" in err
     assert not results.exists()
+
+
+def test_latency_command_prints_percentiles_and_stores_a_row(tmp_path: Path, capsys) -> None:
+    import json
+
+    results = tmp_path / "r.csv"
+    args = ["latency", "mobilenetv2_100", "--w", "0.5", "--input-size", "64", "--iterations", "3", "--min-time", "0",
+            "--warmup", "1"]
+    assert main(args + ["--results", str(results)]) == 0
+    out = capsys.readouterr().out
+    assert "mobilenetv2_100-w0.5" in out and "p50 " in out and "p99 " in out and "CV " in out and "images/s" in out
+    row = pd.read_csv(results).iloc[0]
+    assert (row["suite"], row["measurement"], row["threads"], row["batch_size"]) == ("cli", "latency", 1, 1)
+    assert row["latency_ms_p50"] > 0 and isinstance(row["machine"], str) and len(row["machine"]) == 10
+    assert main(args + ["--json", "--batch", "2", "--channels-last"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["batch_size"] == 2 and data["memory_format"] == "channels_last" and data["input_size"] == 64
+
+
+def test_count_and_solve_print_json(capsys) -> None:
+    import json
+
+    assert main(["count", "efficientnet_b0", "--phi", "1", "--json"]) == 0
+    counted = json.loads(capsys.readouterr().out)
+    assert counted["macs"] == 859_853_760 and counted["input_size"] == 256 and counted["head"] == 1408
+    assert main(["solve", "efficientnet_b0", "--method", "width", "--macs-ratio", "2", "--json"]) == 0
+    solved = json.loads(capsys.readouterr().out)
+    assert solved["method"] == "width" and abs(solved["rel_error"]) <= 0.03

@@ -1,0 +1,1 @@
+"""Studies of the harness itself, run by hand: how our numbers compare with other tools'."""
