@@ -11,7 +11,7 @@ import pytest
 
 from bench.report import claims, figures, frames, tables
 from bench.report.__main__ import main as report_main
-from bench.report.build import build_report
+from bench.report.build import _latency_points, build_report
 from bench.report.pareto import frontier, pareto_mask
 from bench.results import COLUMNS, append_rows
 from bench.report.stats import Sample
@@ -335,3 +335,15 @@ def test_gpu_throughput_figure_from_the_gpu_suite(tmp_path: Path) -> None:
     report = build_report(results, tmp_path, ENV)
     assert "fig_accuracy_vs_gpu_throughput" in [f.stem for f in report.figures]
     assert not any(m.startswith("GPU throughput") for m in report.missing)
+
+
+def test_latency_from_two_machines_is_two_series(tmp_path: Path) -> None:
+    results = _hand_made_results()
+    other = results[results["measurement"] == "latency"].assign(machine="m2", cpu="another cpu", latency_ms_p50=99.0)
+    both = frames.latest(pd.concat([results.assign(machine="m1"), other]))
+    report = build_report(both, tmp_path, ENV)
+    figure = next(f for f in report.figures if f.stem == "fig_accuracy_vs_cpu_latency")
+    assert "2 machines" in figure.caption
+    table2 = figures.table2_points(frames.paper_comparison(both, "table2", "paper_table2"))
+    points, conditions = _latency_points(both, table2)
+    assert points["machine_label"].nunique() == 2 and "2 machines" in conditions

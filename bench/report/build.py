@@ -71,10 +71,12 @@ def _latency_points(results: pd.DataFrame, table2_points: pd.DataFrame) -> tuple
     timed = frames.latency(results, "paper_table2")
     if timed.empty:
         return timed, ""
-    points = table2_points.merge(timed[["entry", "latency_ms_p50"]], on="entry")
+    timed = timed.assign(machine_label=[frames.machine_label(r) for r in timed.to_dict("records")])
+    points = table2_points.merge(timed[["entry", "latency_ms_p50", "machine_label"]], on="entry")
     points = points.rename(columns={"latency_ms_p50": "latency_ms"})
     r = timed.iloc[0]
-    return points, f"CPU batch {int(r['batch_size'])}, {int(r['threads'])} thread(s), {r['cpu']}"
+    where = r["cpu"] if timed["machine_label"].nunique() == 1 else f"{timed['machine_label'].nunique()} machines"
+    return points, f"CPU batch {int(r['batch_size'])}, {int(r['threads'])} thread(s), {where}"
 
 
 def build_report(results: pd.DataFrame, out: Path, environment: dict) -> Report:

@@ -66,15 +66,24 @@ def accuracy_vs_cost(points: pd.DataFrame, x: str, xlabel: str, title: str) -> F
     return fig
 
 
+MACHINE_MARKERS = ("o", "^", "D", "v", "P", "X")
+
+
 def accuracy_vs_latency(points: pd.DataFrame, conditions: str) -> Figure:
-    """Reported top-1 against latency measured on this machine (``latency_ms`` column)."""
+    """Reported top-1 against latency measured here (``latency_ms`` column); rows from several machines
+    (a ``machine_label`` column) are one series each, by marker."""
     fig, ax = plt.subplots(figsize=(8, 5.5), layout="constrained")
-    for family, group in points.groupby("family"):
-        colour = COLOURS[family]
-        ax.scatter(group["latency_ms"], group["top1_reported"], s=42, facecolors="none", edgecolors=colour,
-                   label=f"{family}: top-1 reported, latency measured here")
-        _frontier_and_names(ax, group, "latency_ms", colour)
-    _reported_axes(ax, f"median latency (ms), {conditions}", "Accuracy vs measured CPU latency on this machine")
+    labels = points["machine_label"] if "machine_label" in points else pd.Series("this machine", index=points.index)
+    several = labels.nunique() > 1
+    for (machine, marker) in zip(labels.unique(), MACHINE_MARKERS):
+        for family, group in points[labels == machine].groupby("family"):
+            colour = COLOURS[family]
+            where = machine if several else "latency measured here"
+            ax.scatter(group["latency_ms"], group["top1_reported"], s=42, marker=marker, facecolors="none",
+                       edgecolors=colour, label=f"{family}: top-1 reported, {where}")
+            _frontier_and_names(ax, group, "latency_ms", colour)
+    title = "Accuracy vs measured CPU latency" + (" on several machines" if several else " on this machine")
+    _reported_axes(ax, f"median latency (ms), {conditions}", title)
     return fig
 
 

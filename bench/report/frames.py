@@ -66,8 +66,16 @@ def latency(results: pd.DataFrame, suite: str) -> pd.DataFrame:
     """Median latency (ms) per entry of ``suite`` with its conditions."""
     rows = rows_of(results, suite, "latency")
     columns = ["entry", "model", "paper_ref", "params", "macs", "latency_ms_p50", "latency_cv", "device", "threads",
-               "batch_size", "input_size", "cpu"]
-    return rows[columns].reset_index(drop=True) if not rows.empty else pd.DataFrame(columns=columns)
+               "batch_size", "input_size", "cpu", "machine"]
+    return rows.reindex(columns=columns).reset_index(drop=True) if not rows.empty else pd.DataFrame(columns=columns)
+
+
+def machine_label(row: dict | pd.Series) -> str:
+    """A machine as a reader knows it: its CPU (and GPU), with the fingerprint when one was stored."""
+    gpu = row.get("gpu")
+    name = str(row.get("cpu") or "unknown CPU") + (f" + {gpu}" if isinstance(gpu, str) and gpu else "")
+    machine = row.get("machine")
+    return f"{name} [{machine}]" if isinstance(machine, str) and machine else name
 
 
 def best_throughput(results: pd.DataFrame, suite: str) -> pd.DataFrame:
