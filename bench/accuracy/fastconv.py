@@ -136,11 +136,18 @@ def _is_matmul_conv(module: nn.Module) -> bool:
 def _rows(x: torch.Tensor) -> torch.Tensor:
     """(N, C, H, W) -> (N*H*W, C): a view for channels_last (or 1 x 1) tensors."""
     n, c, h, w = x.shape
+    if h == 1 and w == 1:  # its gradient then comes back with contiguous strides too (see _unrows)
+        return x.reshape(n, c)
     return x.permute(0, 2, 3, 1).reshape(n * h * w, c)
 
 
 def _unrows(y: torch.Tensor, n: int, h: int, w: int) -> torch.Tensor:
-    """(N*H*W, C) -> (N, C, H, W) in channels_last memory (a view)."""
+    """(N*H*W, C) -> (N, C, H, W) in channels_last memory (a view). A 1 x 1 map is returned with
+    contiguous strides (the same memory): CPU batch norm takes a channels-last kernel for a tensor
+    flagged channels_last, which on 1 x 1 maps is 3.5x slower than its contiguous one (forward and
+    backward, 256 x 1152: 5.8 against 1.65 ms)."""
+    if h == 1 and w == 1:
+        return y.view(n, y.shape[-1], 1, 1)
     return y.view(n, h, w, y.shape[-1]).permute(0, 3, 1, 2)
 
 
