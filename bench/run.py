@@ -189,6 +189,7 @@ def accuracy_columns(budget: TrainBudget, seeds: tuple[int, ...], results: list[
         "seeds": " ".join(map(str, seeds)), "n_seeds": len(seeds), "epochs": budget.epochs, "budget": budget.describe(),
         "train_seconds": float(sum(r.seconds for r in results)),
         "train_images_per_s": float(np.mean([r.images_per_s for r in results])),
+        "timestamp": max((r.finished for r in results if r.finished), default=now()),  # when the last seed ended
         "device": budget.device, "threads": _shared({r.threads for r in results} - {0}),
         "train_jobs": _shared({r.concurrent for r in results} - {0}),
     }

@@ -229,3 +229,20 @@ def test_a_single_pixel_conv_takes_the_matmul_path_and_a_larger_map_does_not() -
         assert calls == [1]
     finally:
         torch.nn.functional.linear = original
+
+
+def test_a_rows_time_is_when_its_seeds_finished_not_when_it_was_written(tmp_path: Path) -> None:
+    import json
+    import os
+
+    from bench.accuracy.train import TrainResult, finished_result
+
+    old = tmp_path / "result.json"
+    old.write_text(json.dumps({"top1": 90.0, "top5": 99.0, "train_loss": 0.6, "epochs": 8, "seconds": 1.0,
+                               "images_per_s": 1.0}))  # from before runs recorded their end
+    os.utime(old, (1_790_000_000, 1_790_000_000))
+    result = finished_result(tmp_path)
+    assert result.finished.startswith("2026-09-21")
+    newer = TrainResult(91.0, 99.0, 0.6, 8, 1.0, 1.0, finished="2026-12-01T10:00:00+00:00")
+    row = accuracy_columns(TrainBudget(), (0, 1), [result, newer])
+    assert row["timestamp"] == "2026-12-01T10:00:00+00:00"

@@ -15,11 +15,12 @@ are those of a single process, so results agree within seed noise.
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import math
 import random
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -31,6 +32,7 @@ from torch import nn
 from bench.accuracy.data import ImageTensors, load_dataset
 from bench.accuracy.distributed import DistContext
 from bench.accuracy.fastconv import use_fast_depthwise, use_fast_matmul_convs
+from bench.environment import now
 from bench.models import build_model
 from bench.specs import ModelSpec
 
@@ -93,6 +95,7 @@ class TrainResult:
     history: list[dict] = field(default_factory=list)
     threads: int = 0  # torch threads the run trained with (0: not recorded)
     concurrent: int = 0  # runs training on the machine at once, ``bench run --train-jobs`` (0: not recorded)
+    finished: str = ""  # when the run ended (UTC, ISO 8601): the time its row reports
 
 
 def seed_everything(seed: int) -> None:
@@ -181,7 +184,11 @@ def finished_result(directory: Path | None) -> TrainResult | None:
     path = directory / "result.json" if directory else None
     if path is None or not path.exists():
         return None
-    return TrainResult(**json.loads(path.read_text()))
+    result = TrainResult(**json.loads(path.read_text()))
+    if not result.finished:  # written before runs recorded it: the file's own time
+        mtime = _dt.datetime.fromtimestamp(path.stat().st_mtime, _dt.timezone.utc)
+        result = replace(result, finished=mtime.isoformat(timespec="seconds"))
+    return result
 
 
 def train_model(spec: ModelSpec, budget: TrainBudget, seed: int, *, checkpoint_dir: Path | None = None,
@@ -364,7 +371,7 @@ class _Run:
         final = self.history[-1]
         result = TrainResult(final["top1"], final["top5"], final["train_loss"], self.budget.epochs, self.train_seconds,
                              self.images_seen / self.train_seconds if self.train_seconds else 0.0, self.history,
-                             torch.get_num_threads(), concurrent)
+                             torch.get_num_threads(), concurrent, now())
         if self.checkpoint_dir is not None and self.dist.is_main:
             from bench.atomic import atomic_write
 
