@@ -140,7 +140,7 @@ def build_report(results: pd.DataFrame, out: Path, environment: dict) -> Report:
         add_figure(figures.learning_curve(curve), "proxy_learning_curve", "Proxy budget: the learning curve",
                    "Top-1 trained from scratch here (source: measured, one seed per point) against the epochs of "
                    "the run; the proxy suites train for the smallest E at which 2E gains at most "
-                   f"{frames.CONVERGED_GAIN:g} points. Budget: {frames.budget_summary(curve['budget'].iloc[0])}.")
+                   f"{frames.CONVERGED_GAIN:g} points. Budget: {frames.curve_budget(curve)}.")
 
     claim_frame = claims.claims_table(results)
     all_tables = [

@@ -229,7 +229,9 @@ def grid_search(rows: pd.DataFrame, paper_entry: str) -> Figure:
 def learning_curve(rows: pd.DataFrame) -> Figure:
     """Proxy top-1 against training epochs (log2 axis), one line per entry: where doubling stops paying."""
     fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
-    for (entry, group), colour in zip(rows.groupby("entry", sort=False), ("black", "tab:red", "tab:blue", "tab:green")):
+    spare = iter(("tab:purple", "tab:brown", "tab:pink", "tab:olive"))
+    for entry, group in rows.groupby("entry", sort=False):
+        colour = COLOURS.get(str(group["method"].iloc[0]), None) or next(spare, "grey")
         _errorbars(ax, group, colour, f"{entry} (measured)", x="epochs", scale=1)
         for row in group.itertuples():
             ax.annotate(f"{row.top1:.2f}", (row.epochs, row.top1), fontsize=7, xytext=(3, -10),

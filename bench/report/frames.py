@@ -144,6 +144,11 @@ def doubling_gains(curve: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, columns=["entry", "epochs", "top1", "top1_doubled", "gain"])
 
 
+def curve_budget(curve: pd.DataFrame) -> str:
+    """The learning curve's budget, its epoch counts listed."""
+    return budget_summary(curve["budget"].iloc[0], ", ".join(str(int(e)) for e in sorted(curve["epochs"].unique())))
+
+
 def chosen_epochs(curve: pd.DataFrame, gain: float = CONVERGED_GAIN) -> int | None:
     """The smallest E at which doubling the epochs gains at most ``gain`` points for every entry."""
     gains = doubling_gains(curve)
@@ -178,11 +183,11 @@ def pretrained(results: pd.DataFrame) -> pd.DataFrame:
     return rows[columns].reset_index(drop=True)
 
 
-def budget_summary(budget_json: str) -> str:
-    """A one-line reading of a stored budget."""
+def budget_summary(budget_json: str, epochs: str | None = None) -> str:
+    """A one-line reading of a stored budget (``epochs`` overrides its epoch count, e.g. '4, 8, 16')."""
     b = json.loads(budget_json)
     images = "all" if b.get("train_images") is None else f"{b['train_images']:,}"
-    return (f"{b['dataset']} at {b['base_resolution']} px x r, {images} training images x {b['epochs']} epochs, "
+    return (f"{b['dataset']} at {b['base_resolution']} px x r, {images} training images x {epochs or b['epochs']} epochs, "
             f"batch {b['batch_size']}, {b['optimizer']} lr {b['lr']:g}, label smoothing {b['label_smoothing']:g}, "
             f"{'crop+flip' if b.get('augment') else 'no'} augmentation, {b['device']}")
 

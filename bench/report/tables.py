@@ -94,7 +94,7 @@ def learning_curve_table(results: pd.DataFrame) -> Table:
     verdict = (f"the smallest E at which doubling gains at most {frames.CONVERGED_GAIN:g} points for every entry is "
                f"{chosen}" if chosen else f"no E measured here gains {frames.CONVERGED_GAIN:g} points or less for every entry")
     caption = (f"One seed per point (source: measured), each epoch count its own run. Rule: {verdict}. Budget: "
-               f"{frames.budget_summary(curve['budget'].iloc[0])}.")
+               f"{frames.curve_budget(curve)}.")
     return Table(name, title, caption, gains)
 
 
