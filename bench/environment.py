@@ -16,8 +16,18 @@ from importlib import metadata
 from pathlib import Path
 
 ENVIRONMENT_COLUMNS = (
-    "effbench_version", "python", "torch", "timm", "platform", "cpu", "cpu_count",
-    "gpu", "torch_threads", "git_commit", "hostname", "timestamp",
+    "effbench_version",
+    "python",
+    "torch",
+    "timm",
+    "platform",
+    "cpu",
+    "cpu_count",
+    "gpu",
+    "torch_threads",
+    "git_commit",
+    "hostname",
+    "timestamp",
 )
 
 
@@ -37,10 +47,17 @@ def git_commit(directory: Path | None = None) -> str:
     """Short commit of the checkout the code runs from, '+dirty' if it has local changes; '' outside git."""
     cwd = directory or Path(__file__).resolve().parent
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=cwd, capture_output=True,
-                                text=True, timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd,
-                               capture_output=True, text=True, timeout=10, check=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return ""
     return f"{commit}+dirty" if dirty else commit
@@ -55,7 +72,7 @@ def _version(package: str) -> str:
 
 def now() -> str:
     """The current UTC time as a row stores it."""
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
 
 def machine_fingerprint(env: dict[str, object]) -> str:

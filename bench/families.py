@@ -9,8 +9,9 @@ check that the network has exactly these numbers, so the two can never drift apa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from bench.scaling import round_channels, round_repeats
 
@@ -117,22 +118,33 @@ _MOBILENETV1 = BaseArchitecture(stem=32, channels=(64, 128, 256, 512, 1024), rep
 def _resnet(block: str, layers: tuple[int, ...]) -> BaseArchitecture:
     expansion = 4 if block == "Bottleneck" else 1
     return BaseArchitecture(
-        stem=64, channels=(64, 128, 256, 512), repeats=layers, head=0,
-        scale_stem=False, head_from_last_stage=expansion, block=block,
+        stem=64,
+        channels=(64, 128, 256, 512),
+        repeats=layers,
+        head=0,
+        scale_stem=False,
+        head_from_last_stage=expansion,
+        block=block,
     )
 
 
 FAMILIES: dict[str, Family] = {
     "efficientnet": Family(
-        "efficientnet", {"efficientnet_b0": _EFFICIENTNET_B0}, _build_efficientnet,
+        "efficientnet",
+        {"efficientnet_b0": _EFFICIENTNET_B0},
+        _build_efficientnet,
         note="timm _gen_efficientnet(channel_multiplier=w, depth_multiplier=d); stem, stages and head scaled",
     ),
     "mobilenetv2": Family(
-        "mobilenetv2", {"mobilenetv2_100": _MOBILENETV2}, _build_mobilenetv2,
+        "mobilenetv2",
+        {"mobilenetv2_100": _MOBILENETV2},
+        _build_mobilenetv2,
         note="timm _gen_mobilenet_v2; head conv never narrower than 1280 (as in the MobileNetV2 paper)",
     ),
     "mobilenetv1": Family(
-        "mobilenetv1", {"mobilenetv1_100": _MOBILENETV1}, _build_mobilenetv1,
+        "mobilenetv1",
+        {"mobilenetv1_100": _MOBILENETV1},
+        _build_mobilenetv1,
         note="timm _gen_mobilenet_v1; no head conv, the classifier reads the last stage",
     ),
     "resnet": Family(
@@ -149,6 +161,14 @@ FAMILIES: dict[str, Family] = {
         "because timm's plain ResNet stem has no width parameter",
     ),
 }
+
+
+def scalable_family(base: str) -> Family:
+    """The family of a scalable base; ValueError for any other name."""
+    family = family_of_base(base)
+    if family is None:
+        raise ValueError(f"{base} is not a scalable base")
+    return family
 
 
 def family_of_base(base: str) -> Family | None:

@@ -22,10 +22,10 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
@@ -94,8 +94,9 @@ def read_baseline(path: Path) -> dict:
 
 
 def resolve_revision(revision: str, root: Path) -> str:
-    proc = subprocess.run(["git", "rev-parse", "--verify", f"{revision}^{{commit}}"], cwd=root,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        ["git", "rev-parse", "--verify", f"{revision}^{{commit}}"], cwd=root, capture_output=True, text=True
+    )
     if proc.returncode != 0:
         raise ValueError(f"gate baseline revision {revision!r} is not a commit of {root}")
     return proc.stdout.strip()
@@ -116,8 +117,9 @@ def baseline_revision(recorded: str, root: Path) -> tuple[str, str]:
 
 def extract_package(revision: str, root: Path, dest: Path) -> Path:
     """Write ``bench/`` as it is at ``revision`` under ``dest``; return ``dest``."""
-    archive = subprocess.run(["git", "archive", "--format=tar", revision, "bench"], cwd=root,
-                             capture_output=True, check=True).stdout
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", revision, "bench"], cwd=root, capture_output=True, check=True
+    ).stdout
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(dest, filter="data")
     if not (dest / "bench" / "gate_worker.py").exists():
@@ -132,14 +134,16 @@ class _WorkerProcess:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(code_dir), os.environ.get("PYTHONPATH", "")])}
         args = [python or sys.executable, "-m", "bench.gate_worker", "--core", str(core)]
         args += [f"--slowdown={name}={fraction}" for name, fraction in slowdowns.items()]
-        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
-                                     cwd=code_dir, bufsize=1)
+        self.proc = subprocess.Popen(
+            args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, cwd=code_dir, bufsize=1
+        )
         used = Path(self.call(op="hello")["bench"]).resolve()
         if used != (code_dir / "bench").resolve():
             self.close()
             raise RuntimeError(f"gate worker imported {used}, not {code_dir / 'bench'}")
 
     def call(self, **request) -> dict:
+        assert self.proc.stdin is not None and self.proc.stdout is not None  # opened as pipes above
         self.proc.stdin.write(json.dumps(request) + "\n")
         self.proc.stdin.flush()
         line = self.proc.stdout.readline()
@@ -148,7 +152,7 @@ class _WorkerProcess:
         return json.loads(line)
 
     def close(self) -> None:
-        if self.proc.poll() is None:
+        if self.proc.poll() is None and self.proc.stdin is not None:
             self.proc.stdin.close()
             self.proc.wait(timeout=60)
 
@@ -182,27 +186,39 @@ class Side:
     python: str | None = None  # None: this interpreter
 
 
-def compare(models: list[str], baseline: Side | Path, candidate: Side | Path, settings: GateSettings,
-            slowdowns: dict[str, float] | None = None) -> list[ModelVerdict]:
+def compare(
+    models: list[str],
+    baseline: Side | Path,
+    candidate: Side | Path,
+    settings: GateSettings,
+    slowdowns: dict[str, float] | None = None,
+) -> list[ModelVerdict]:
     """Paired timings of each model, baseline side vs candidate side (slowdowns apply to the candidate).
     A side is a code directory (a revision of ``bench``) and a Python environment (torch, timm)."""
     core = settings.core if settings.core is not None else _default_core()
     base_side = baseline if isinstance(baseline, Side) else Side(baseline)
     cand_side = candidate if isinstance(candidate, Side) else Side(candidate)
     with ExitStack() as stack:
-        baseline = _WorkerProcess(base_side.code_dir, core, {}, base_side.python)
-        stack.callback(baseline.close)
-        candidate = _WorkerProcess(cand_side.code_dir, core, slowdowns or {}, cand_side.python)
-        stack.callback(candidate.close)
+        base_worker = _WorkerProcess(base_side.code_dir, core, {}, base_side.python)
+        stack.callback(base_worker.close)
+        cand_worker = _WorkerProcess(cand_side.code_dir, core, slowdowns or {}, cand_side.python)
+        stack.callback(cand_worker.close)
         verdicts = []
         for model in models:
-            base_ms, cand_ms, ratios = _paired_ratios(baseline, candidate, model, settings)
+            base_ms, cand_ms, ratios = _paired_ratios(base_worker, cand_worker, model, settings)
             ratio = float(np.median(ratios))
-            verdicts.append(ModelVerdict(
-                model=model, baseline_ms=float(np.median(base_ms)), candidate_ms=float(np.median(cand_ms)),
-                ratio=ratio, ratio_p10=float(np.percentile(ratios, 10)), ratio_p90=float(np.percentile(ratios, 90)),
-                pairs=len(ratios), regressed=ratio > 1.0 + settings.threshold,
-            ))
+            verdicts.append(
+                ModelVerdict(
+                    model=model,
+                    baseline_ms=float(np.median(base_ms)),
+                    candidate_ms=float(np.median(cand_ms)),
+                    ratio=ratio,
+                    ratio_p10=float(np.percentile(ratios, 10)),
+                    ratio_p90=float(np.percentile(ratios, 90)),
+                    pairs=len(ratios),
+                    regressed=ratio > 1.0 + settings.threshold,
+                )
+            )
     return verdicts
 
 
@@ -213,8 +229,14 @@ def baseline_code(revision: str, root: Path) -> Iterator[Path]:
         yield extract_package(revision, root, Path(tmp))
 
 
-def run_gate(models: list[str], revision: str, settings: GateSettings, slowdowns: dict[str, float] | None = None,
-             root: Path | None = None, fallback: bool = False) -> GateReport:
+def run_gate(
+    models: list[str],
+    revision: str,
+    settings: GateSettings,
+    slowdowns: dict[str, float] | None = None,
+    root: Path | None = None,
+    fallback: bool = False,
+) -> GateReport:
     """Compare ``models`` between ``revision`` and the working tree's ``bench``.
 
     With ``fallback``, a revision missing from the clone is replaced by HEAD~1 (see ``baseline_revision``).
@@ -228,9 +250,14 @@ def run_gate(models: list[str], revision: str, settings: GateSettings, slowdowns
     return GateReport(commit, settings.threshold, settings, verdicts, dict(slowdowns or {}))
 
 
-def run_environment_gate(models: list[str], baseline_python: str, settings: GateSettings,
-                         slowdowns: dict[str, float] | None = None, root: Path | None = None,
-                         candidate_python: str | None = None) -> GateReport:
+def run_environment_gate(
+    models: list[str],
+    baseline_python: str,
+    settings: GateSettings,
+    slowdowns: dict[str, float] | None = None,
+    root: Path | None = None,
+    candidate_python: str | None = None,
+) -> GateReport:
     """Compare ``models`` between two Python environments running the same ``bench`` code: a torch or timm
     upgrade that slows a model fails the gate as a code change would."""
     root = root or repo_root()
@@ -243,14 +270,19 @@ def run_environment_gate(models: list[str], baseline_python: str, settings: Gate
 
 
 def format_report(report: GateReport) -> str:
-    baseline = report.baseline_revision if report.baseline_revision.startswith("python ") else \
-        report.baseline_revision[:12]
-    lines = [f"latency gate: candidate vs baseline {baseline} "
-             f"(fail above +{report.threshold:.0%}; median of {report.verdicts[0].pairs if report.verdicts else 0} "
-             f"interleaved pairs, 1 thread, same core)"]
+    baseline = (
+        report.baseline_revision if report.baseline_revision.startswith("python ") else report.baseline_revision[:12]
+    )
+    lines = [
+        f"latency gate: candidate vs baseline {baseline} "
+        f"(fail above +{report.threshold:.0%}; median of {report.verdicts[0].pairs if report.verdicts else 0} "
+        f"interleaved pairs, 1 thread, same core)"
+    ]
     for v in report.verdicts:
-        lines.append(f"  {v.model:<22} baseline {v.baseline_ms:8.2f} ms  candidate {v.candidate_ms:8.2f} ms  "
-                     f"ratio {v.ratio:.3f} [p10 {v.ratio_p10:.3f}, p90 {v.ratio_p90:.3f}]  "
-                     f"{'REGRESSED' if v.regressed else 'ok'}")
+        lines.append(
+            f"  {v.model:<22} baseline {v.baseline_ms:8.2f} ms  candidate {v.candidate_ms:8.2f} ms  "
+            f"ratio {v.ratio:.3f} [p10 {v.ratio_p10:.3f}, p90 {v.ratio_p90:.3f}]  "
+            f"{'REGRESSED' if v.regressed else 'ok'}"
+        )
     lines.append("latency gate: " + ("passed" if report.passed else "FAILED"))
     return "\n".join(lines)

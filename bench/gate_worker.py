@@ -52,6 +52,8 @@ class _Worker:
         return {"ok": True}
 
     def time(self, count: int) -> dict:
+        if self.runner is None:
+            raise RuntimeError("time before build")
         times = []
         for _ in range(count):
             start = time.perf_counter_ns()
@@ -65,8 +67,13 @@ class _Worker:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.gate_worker", description=__doc__.splitlines()[0])
     parser.add_argument("--core", type=int, help="pin this process to one CPU core")
-    parser.add_argument("--slowdown", action="append", default=[], metavar="MODEL=FRACTION",
-                        help="make MODEL's forward slower by FRACTION of its time (to validate the gate)")
+    parser.add_argument(
+        "--slowdown",
+        action="append",
+        default=[],
+        metavar="MODEL=FRACTION",
+        help="make MODEL's forward slower by FRACTION of its time (to validate the gate)",
+    )
     args = parser.parse_args(argv)
     if args.core is not None and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {args.core})

@@ -26,8 +26,8 @@ import contextlib
 import math
 import os
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
 
 import numpy as np
 import torch
@@ -183,18 +183,24 @@ class Runner:
     the forward's time in ms, with CUDA events on the GPU.
     """
 
-    def __init__(self, model: nn.Module, input_shape: tuple[int, int, int], conditions: LatencyConditions,
-                 batch_size: int | None = None) -> None:
+    def __init__(
+        self,
+        model: nn.Module,
+        input_shape: tuple[int, int, int],
+        conditions: LatencyConditions,
+        batch_size: int | None = None,
+    ) -> None:
         if conditions.device == "cuda" and not torch.cuda.is_available():
             raise RuntimeError("CUDA was asked for but torch.cuda.is_available() is False")
         self.conditions = conditions
         self.device = torch.device(conditions.device)
         self.batch_size = batch_size or conditions.batch_size
         memory_format = torch.channels_last if conditions.channels_last else torch.contiguous_format
-        model = model.eval().to(self.device, memory_format=memory_format)
+        model = model.eval().to(self.device).to(memory_format=memory_format)
         self.model: Callable = torch.compile(model) if conditions.compile else model
         self.input = torch.randn((self.batch_size, *input_shape), device=self.device).contiguous(
-            memory_format=memory_format)
+            memory_format=memory_format
+        )
         dtype = PRECISIONS[conditions.precision]
         self._autocast = (lambda: torch.autocast(self.device.type, dtype=dtype)) if dtype else contextlib.nullcontext
 
@@ -240,7 +246,9 @@ def _time_until_enough(runner: Runner, conditions: LatencyConditions) -> list[fl
     return samples
 
 
-def measure_latency(model: nn.Module, input_shape: tuple[int, int, int], conditions: LatencyConditions) -> LatencyResult:
+def measure_latency(
+    model: nn.Module, input_shape: tuple[int, int, int], conditions: LatencyConditions
+) -> LatencyResult:
     """Time forwards of ``model`` at ``conditions.batch_size``; on CUDA, halve the batch on OOM."""
     batch = conditions.batch_size
     with measurement_state(conditions) as core:
@@ -259,12 +267,14 @@ def measure_latency(model: nn.Module, input_shape: tuple[int, int, int], conditi
                 batch //= 2
         peak = torch.cuda.max_memory_allocated() / 2**20 if conditions.device == "cuda" else None
         threads = torch.get_num_threads()
-    return LatencyResult(conditions, input_shape[-1], conditions.batch_size, batch, TimingStats(tuple(samples)),
-                         threads, peak, core)
+    return LatencyResult(
+        conditions, input_shape[-1], conditions.batch_size, batch, TimingStats(tuple(samples)), threads, peak, core
+    )
 
 
-def measure_throughput(model: nn.Module, input_shape: tuple[int, int, int], batch_sizes: list[int],
-                       conditions: LatencyConditions) -> list[LatencyResult]:
+def measure_throughput(
+    model: nn.Module, input_shape: tuple[int, int, int], batch_sizes: list[int], conditions: LatencyConditions
+) -> list[LatencyResult]:
     """``measure_latency`` over a batch-size sweep (the same prepared model, one result per batch)."""
     from dataclasses import replace
 

@@ -20,7 +20,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING
 
-from bench.families import FAMILIES, Architecture, Family, family_of_base
+from bench.families import FAMILIES, Architecture, Family, family_of_base, scalable_family
 from bench.scaling import PAPER_COEFFICIENTS, CompoundCoefficients, compound, round_resolution
 from bench.specs import IMAGENET, InputSpec, ModelSpec
 
@@ -58,8 +58,12 @@ def presets() -> dict[str, Preset]:
     rows = csv.DictReader(text.splitlines())
     return {
         row["model"]: Preset(
-            row["model"], "efficientnet_b0", float(row["width"]), float(row["depth"]),
-            int(row["input_size"]), float(row["dropout"]),
+            row["model"],
+            "efficientnet_b0",
+            float(row["width"]),
+            float(row["depth"]),
+            int(row["input_size"]),
+            float(row["dropout"]),
         )
         for row in rows
     }
@@ -141,21 +145,38 @@ def make_spec(
             )
         size = input_size or inputs.base_resolution or default_input_size(model)
         label = name or (model if input_size is None else f"{model}@{size}")
-        return ModelSpec(label, model, TIMM_FAMILY, "baseline", input_size=size,
-                         in_chans=inputs.in_chans, num_classes=inputs.num_classes)
+        return ModelSpec(
+            label,
+            model,
+            TIMM_FAMILY,
+            "baseline",
+            input_size=size,
+            in_chans=inputs.in_chans,
+            num_classes=inputs.num_classes,
+        )
     return _scaled_spec(model, family, width, depth, resolution, phi, coefficients, input_size, name, inputs)
 
 
 def _preset_spec(preset: Preset, name: str | None, input_size: int | None, inputs: InputSpec) -> ModelSpec:
-    family = family_of_base(preset.base)
+    family = scalable_family(preset.base)
     base = inputs.base_resolution or family.base_resolution
     published_r = preset.input_size / family.base_resolution
-    size = input_size or (preset.input_size if inputs.base_resolution is None
-                          else round_resolution(base, published_r, inputs.resolution_divisor))
+    size = input_size or (
+        preset.input_size
+        if inputs.base_resolution is None
+        else round_resolution(base, published_r, inputs.resolution_divisor)
+    )
     return ModelSpec(
-        name or (preset.name if input_size is None else f"{preset.name}@{size}"), preset.base, family.name,
-        "preset", width=preset.width, depth=preset.depth, resolution=size / base,
-        input_size=size, in_chans=inputs.in_chans, num_classes=inputs.num_classes,
+        name or (preset.name if input_size is None else f"{preset.name}@{size}"),
+        preset.base,
+        family.name,
+        "preset",
+        width=preset.width,
+        depth=preset.depth,
+        resolution=size / base,
+        input_size=size,
+        in_chans=inputs.in_chans,
+        num_classes=inputs.num_classes,
     )
 
 
@@ -177,8 +198,19 @@ def _scaled_spec(model, family, width, depth, resolution, phi, coefficients, inp
         method = "resolution"
     w, d, r = width or 1.0, depth or 1.0, resolution or 1.0
     label = name or _variant_name(model, method, w, d, r, phi, coefficients, size)
-    return ModelSpec(label, model, family.name, method, width=w, depth=d, resolution=r, input_size=size,
-                     phi=phi, in_chans=inputs.in_chans, num_classes=inputs.num_classes)
+    return ModelSpec(
+        label,
+        model,
+        family.name,
+        method,
+        width=w,
+        depth=d,
+        resolution=r,
+        input_size=size,
+        phi=phi,
+        in_chans=inputs.in_chans,
+        num_classes=inputs.num_classes,
+    )
 
 
 def _variant_name(model, method, w, d, r, phi, coefficients, size) -> str:

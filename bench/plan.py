@@ -9,8 +9,8 @@ waits for the round after it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from bench.cache import ComplexityCache
 from bench.complexity import count_many
@@ -48,10 +48,18 @@ class _SolveTask:
 def _solve_task(task: _SolveTask) -> tuple[Match | SolverError, dict]:
     """Solve one entry (in a worker); return the match (or the error) and everything counted."""
     entry = task.entry
+    result: Match | SolverError
     try:
-        result = solve(entry.model, entry.target.method, task.target_macs, task.cache.macs,
-                       tolerance=entry.target.tolerance, coefficients=entry.coefficients, name=entry.name,
-                       inputs=entry.inputs)
+        result = solve(
+            entry.model,
+            entry.cost_target.method,
+            task.target_macs,
+            task.cache.macs,
+            tolerance=entry.cost_target.tolerance,
+            coefficients=entry.coefficients,
+            name=entry.name,
+            inputs=entry.inputs,
+        )
     except SolverError as error:
         result = error
     return result, task.cache.entries()
@@ -59,17 +67,19 @@ def _solve_task(task: _SolveTask) -> tuple[Match | SolverError, dict]:
 
 def _target_spec(entry: SuiteEntry, planned: dict[str, PlannedModel]) -> ModelSpec:
     """The spec whose MACs set ``entry``'s target (for ratios: the unscaled model)."""
-    if entry.target.entry is not None:
-        return planned[entry.target.entry].spec
+    if entry.cost_target.entry is not None:
+        return planned[entry.cost_target.entry].spec
     return make_spec(entry.model, inputs=entry.inputs)
 
 
 def _target_macs(entry: SuiteEntry, planned: dict[str, PlannedModel], cache: ComplexityCache) -> float:
-    target = entry.target
+    target = entry.cost_target
     if target.macs is not None:
         return target.macs
     macs = cache.macs(_target_spec(entry, planned))
-    return float(macs) if target.entry is not None else target.macs_ratio * macs
+    if target.entry is not None or target.macs_ratio is None:
+        return float(macs)
+    return target.macs_ratio * macs
 
 
 def plan_suite(
@@ -79,8 +89,8 @@ def plan_suite(
     planned = {e.name: PlannedModel(e, e.spec) for e in suite.entries if e.spec is not None}
     pending = [e for e in suite.entries if e.spec is None]
     while pending:
-        ready = [e for e in pending if e.target.entry is None or e.target.entry in planned]
-        needed = {id(e): _target_spec(e, planned) for e in ready if e.target.macs is None}
+        ready = [e for e in pending if e.cost_target.entry is None or e.cost_target.entry in planned]
+        needed = {id(e): _target_spec(e, planned) for e in ready if e.cost_target.macs is None}
         for counted in count_many([s for s in needed.values() if cache.get(s) is None], jobs):
             cache.put(counted.spec, counted.complexity)
         tasks = [_SolveTask(e, _target_macs(e, planned, cache), cache) for e in ready]

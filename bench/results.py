@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import fcntl
 import json
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import pandas as pd
 
@@ -25,23 +25,68 @@ from bench.environment import ENVIRONMENT_COLUMNS
 #: training) and empty for exact counts, which are the same on every machine.
 IDENTITY_COLUMNS = ("suite", "entry", "measurement", "workload_key", "machine")
 SPEC_COLUMNS = (
-    "model", "base", "family", "method", "width", "depth", "resolution", "phi",
-    "input_size", "in_chans", "num_classes",
+    "model",
+    "base",
+    "family",
+    "method",
+    "width",
+    "depth",
+    "resolution",
+    "phi",
+    "input_size",
+    "in_chans",
+    "num_classes",
 )
 COMPLEXITY_COLUMNS = ("params", "macs", "activations", "counter")
 MATCH_COLUMNS = ("target_macs", "match_of", "paper_ref")
 LATENCY_COLUMNS = (
-    "device", "precision", "memory_format", "compile", "threads", "batch_size", "batch_requested",
-    "warmup_iterations", "iterations", "latency_ms_p50", "latency_ms_p90", "latency_ms_p99", "latency_ms_mean",
-    "latency_ms_std", "latency_cv", "throughput_ips", "peak_memory_mb", "cpu_core",
+    "device",
+    "precision",
+    "memory_format",
+    "compile",
+    "threads",
+    "batch_size",
+    "batch_requested",
+    "warmup_iterations",
+    "iterations",
+    "latency_ms_p50",
+    "latency_ms_p90",
+    "latency_ms_p99",
+    "latency_ms_mean",
+    "latency_ms_std",
+    "latency_cv",
+    "throughput_ips",
+    "peak_memory_mb",
+    "cpu_core",
 )
 ACCURACY_COLUMNS = (
-    "accuracy_source", "dataset", "top1", "top1_std", "top1_per_seed", "top5", "top5_std", "seeds", "n_seeds",
-    "upsampled", "epochs", "budget",
-    "train_seconds", "train_images_per_s", "train_jobs", "eval_images", "checkpoint",
+    "accuracy_source",
+    "dataset",
+    "top1",
+    "top1_std",
+    "top1_per_seed",
+    "top5",
+    "top5_std",
+    "seeds",
+    "n_seeds",
+    "upsampled",
+    "epochs",
+    "budget",
+    "train_seconds",
+    "train_images_per_s",
+    "train_jobs",
+    "eval_images",
+    "checkpoint",
 )
-COLUMNS = (IDENTITY_COLUMNS + SPEC_COLUMNS + COMPLEXITY_COLUMNS + MATCH_COLUMNS + LATENCY_COLUMNS
-           + ACCURACY_COLUMNS + ENVIRONMENT_COLUMNS)
+COLUMNS = (
+    IDENTITY_COLUMNS
+    + SPEC_COLUMNS
+    + COMPLEXITY_COLUMNS
+    + MATCH_COLUMNS
+    + LATENCY_COLUMNS
+    + ACCURACY_COLUMNS
+    + ENVIRONMENT_COLUMNS
+)
 DEFAULT_RESULTS = Path("reports") / "results.csv"
 
 
@@ -159,9 +204,17 @@ def newest_budget(rows: pd.DataFrame) -> pd.DataFrame:
 def spec_columns(spec) -> dict:
     """The SPEC_COLUMNS of a ModelSpec (``model`` is the variant's name)."""
     return {
-        "model": spec.name, "base": spec.base, "family": spec.family, "method": spec.method,
-        "width": spec.width, "depth": spec.depth, "resolution": spec.resolution, "phi": spec.phi,
-        "input_size": spec.input_size, "in_chans": spec.in_chans, "num_classes": spec.num_classes,
+        "model": spec.name,
+        "base": spec.base,
+        "family": spec.family,
+        "method": spec.method,
+        "width": spec.width,
+        "depth": spec.depth,
+        "resolution": spec.resolution,
+        "phi": spec.phi,
+        "input_size": spec.input_size,
+        "in_chans": spec.in_chans,
+        "num_classes": spec.num_classes,
     }
 
 
@@ -172,8 +225,11 @@ def merge_stores(sources: Iterable[Path], target: Path) -> tuple[int, int]:
     frames = [read_results(path) for path in sources]
     with _locked(target):
         frames.append(read_results(target))
-        merged = pd.concat([f for f in frames if not f.empty], ignore_index=True) if any(
-            not f.empty for f in frames) else pd.DataFrame(columns=list(COLUMNS))
+        merged = (
+            pd.concat([f for f in frames if not f.empty], ignore_index=True)
+            if any(not f.empty for f in frames)
+            else pd.DataFrame(columns=list(COLUMNS))
+        )
         read = len(merged)
         merged["_identity"] = [identity(r) for r in merged.to_dict("records")]
         merged = merged.sort_values("timestamp", kind="stable").drop_duplicates("_identity", keep="last")

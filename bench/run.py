@@ -13,16 +13,15 @@ from itertools import chain
 from pathlib import Path
 
 import numpy as np
-
 from tqdm import tqdm
 
-from bench.cache import ComplexityCache
-from bench.complexity import Complexity, count_many
-from bench.environment import environment, machine_fingerprint, now
 from bench.accuracy.data import native_size
 from bench.accuracy.distributed import DistContext
 from bench.accuracy.runs import SeedRun, train_runs
 from bench.accuracy.train import TrainBudget, TrainResult
+from bench.cache import ComplexityCache
+from bench.complexity import Complexity, count_many
+from bench.environment import environment, machine_fingerprint, now
 from bench.latency import LatencyConditions, LatencyResult, measure_latency
 from bench.models import build_model, workload_key
 from bench.plan import PlannedModel, plan_suite
@@ -62,11 +61,20 @@ def _row(suite: SuiteSpec, task: Task, counts: Complexity, env: dict) -> dict:
     planned = task.planned
     measured = {"machine": machine_fingerprint(env), "timestamp": now()} if task.timed else {"machine": ""}
     return {
-        "suite": suite.name, "entry": planned.entry.name, "measurement": task.measurement, "workload_key": task.key,
+        "suite": suite.name,
+        "entry": planned.entry.name,
+        "measurement": task.measurement,
+        "workload_key": task.key,
         **spec_columns(planned.spec),
-        "params": counts.params, "macs": counts.macs, "activations": counts.activations, "counter": COUNTER,
-        "target_macs": planned.target_macs, "match_of": planned.match_of, "paper_ref": planned.entry.paper,
-        **env, **measured,
+        "params": counts.params,
+        "macs": counts.macs,
+        "activations": counts.activations,
+        "counter": COUNTER,
+        "target_macs": planned.target_macs,
+        "match_of": planned.match_of,
+        "paper_ref": planned.entry.paper,
+        **env,
+        **measured,
     }
 
 
@@ -74,12 +82,24 @@ def latency_columns(result: LatencyResult) -> dict:
     """The measured columns of a latency or throughput row, with the conditions next to the figures."""
     c, stats = result.conditions, result.stats
     return {
-        "device": c.device, "precision": c.precision, "memory_format": c.memory_format, "compile": c.compile,
-        "threads": result.threads, "batch_size": result.batch_used, "batch_requested": result.batch_requested,
-        "warmup_iterations": c.warmup_iterations, "iterations": stats.iterations,
-        "latency_ms_p50": stats.p50, "latency_ms_p90": stats.p90, "latency_ms_p99": stats.p99,
-        "latency_ms_mean": stats.mean, "latency_ms_std": stats.std, "latency_cv": stats.cv,
-        "throughput_ips": result.throughput, "peak_memory_mb": result.peak_memory_mb, "cpu_core": result.core,
+        "device": c.device,
+        "precision": c.precision,
+        "memory_format": c.memory_format,
+        "compile": c.compile,
+        "threads": result.threads,
+        "batch_size": result.batch_used,
+        "batch_requested": result.batch_requested,
+        "warmup_iterations": c.warmup_iterations,
+        "iterations": stats.iterations,
+        "latency_ms_p50": stats.p50,
+        "latency_ms_p90": stats.p90,
+        "latency_ms_p99": stats.p99,
+        "latency_ms_mean": stats.mean,
+        "latency_ms_std": stats.std,
+        "latency_cv": stats.cv,
+        "throughput_ips": result.throughput,
+        "peak_memory_mb": result.peak_memory_mb,
+        "cpu_core": result.core,
     }
 
 
@@ -103,6 +123,18 @@ class Task:
         return latency_key(spec, self.measurement, self.conditions)
 
     @property
+    def train_budget(self) -> TrainBudget:
+        if self.budget is None:
+            raise ValueError(f"{self.planned.entry.name}: not a training task")
+        return self.budget
+
+    @property
+    def latency_conditions(self) -> LatencyConditions:
+        if self.conditions is None:
+            raise ValueError(f"{self.planned.entry.name}: not a timing task")
+        return self.conditions
+
+    @property
     def timed(self) -> bool:
         return self.conditions is not None or self.budget is not None
 
@@ -116,8 +148,10 @@ def suite_tasks(suite: SuiteSpec, planned: list[PlannedModel]) -> list[Task]:
         if suite.latency is not None:
             tasks.append(Task(item, "latency", suite.latency))
         if suite.throughput is not None:
-            tasks += [Task(item, "throughput", replace(suite.throughput.conditions, batch_size=b))
-                      for b in suite.throughput.batch_sizes]
+            tasks += [
+                Task(item, "throughput", replace(suite.throughput.conditions, batch_size=b))
+                for b in suite.throughput.batch_sizes
+            ]
         seeds = item.entry.seeds or suite.seeds
         tasks += [Task(item, "accuracy", budget=budget, seeds=seeds) for budget in suite.budgets]
     return tasks
@@ -137,34 +171,48 @@ def count_missing(specs: list[ModelSpec], cache: ComplexityCache, jobs: int, pro
 
 def _measure_latency(task: Task) -> dict:
     spec = task.planned.spec
-    return latency_columns(measure_latency(build_model(spec), spec.input_shape, task.conditions))
+    return latency_columns(measure_latency(build_model(spec), spec.input_shape, task.latency_conditions))
 
 
-def _train_tasks(tasks: list[Task], checkpoints: Path, dist: DistContext, jobs: int, progress: bool,
-                 cost: Callable[[SeedRun], float] | None = None) -> Iterator[tuple[Task, dict]]:
+def _train_tasks(
+    tasks: list[Task],
+    checkpoints: Path,
+    dist: DistContext,
+    jobs: int,
+    progress: bool,
+    cost: Callable[[SeedRun], float] | None = None,
+) -> Iterator[tuple[Task, dict]]:
     """(task, accuracy columns) as each task's seeds all finish (resuming from checkpoints);
     ``jobs`` runs train at once on CPU (see bench.accuracy.runs). Runs start most ``cost``ly first, so
     that with several workers the last ones to finish are short and no worker idles long at the end."""
     runs: dict[Path, SeedRun] = {}
     owners: dict[Path, list[tuple[int, int]]] = {}  # two entries with one network and budget share its runs
     for t, task in enumerate(tasks):
-        run_key = workload_key(task.planned.spec, measurement="accuracy", budget=task.budget.describe())
+        run_key = workload_key(task.planned.spec, measurement="accuracy", budget=task.train_budget.describe())
         for s, seed in enumerate(task.seeds):
             folder = checkpoints / f"{run_key}-s{seed}"
-            runs.setdefault(folder, SeedRun(task.planned.spec, task.budget, seed, folder))
+            runs.setdefault(folder, SeedRun(task.planned.spec, task.train_budget, seed, folder))
             owners.setdefault(folder, []).append((t, s))
     if cost is not None:
         runs = dict(sorted(runs.items(), key=lambda item: -cost(item[1])))
     order = list(runs)
     results: dict[int, dict[int, TrainResult]] = {t: {} for t in range(len(tasks))}
-    for i, result in train_runs(list(runs.values()), jobs, dist=dist, progress=progress and jobs <= 1, data_cache={},
-                                log_epochs=progress):
+    for i, result in train_runs(
+        list(runs.values()), jobs, dist=dist, progress=progress and jobs <= 1, data_cache={}, log_epochs=progress
+    ):
         for t, s in owners[order[i]]:
             results[t][s] = result
             task = tasks[t]
             if len(results[t]) == len(task.seeds):
-                yield task, accuracy_columns(task.budget, task.seeds, [results[t][k] for k in range(len(task.seeds))],
-                                             input_size=task.planned.spec.input_size)
+                yield (
+                    task,
+                    accuracy_columns(
+                        task.train_budget,
+                        task.seeds,
+                        [results[t][k] for k in range(len(task.seeds))],
+                        input_size=task.planned.spec.input_size,
+                    ),
+                )
 
 
 def _shared(values: set[int]) -> int | None:
@@ -172,48 +220,77 @@ def _shared(values: set[int]) -> int | None:
     return next(iter(values)) if len(values) == 1 else None
 
 
-def accuracy_columns(budget: TrainBudget, seeds: tuple[int, ...], results: list[TrainResult], *,
-                     input_size: int | None = None) -> dict:
+def accuracy_columns(
+    budget: TrainBudget, seeds: tuple[int, ...], results: list[TrainResult], *, input_size: int | None = None
+) -> dict:
     """The accuracy columns of one entry's row: mean and std over seeds, each seed's top-1, the budget, and
     whether the entry's input is larger than the dataset's own images (``upsampled``: no new detail)."""
     top1 = np.array([r.top1 for r in results])
     native = native_size(budget.dataset)
     top5 = np.array([r.top5 for r in results], dtype=float)
-    spread = (lambda values: float(values.std(ddof=1)) if len(values) > 1 else 0.0)
+
+    def spread(values: np.ndarray) -> float:
+        return float(values.std(ddof=1)) if len(values) > 1 else 0.0
+
     return {
-        "accuracy_source": "measured", "dataset": budget.dataset, "top1": float(top1.mean()), "top1_std": spread(top1),
+        "accuracy_source": "measured",
+        "dataset": budget.dataset,
+        "top1": float(top1.mean()),
+        "top1_std": spread(top1),
         "top5": float(np.nanmean(top5)) if not np.isnan(top5).all() else None,
         "top5_std": spread(top5) if not np.isnan(top5).any() else None,
         "top1_per_seed": " ".join(f"{v:g}" for v in top1),
         "upsampled": None if native is None or input_size is None else bool(input_size > native),
-        "seeds": " ".join(map(str, seeds)), "n_seeds": len(seeds), "epochs": budget.epochs, "budget": budget.describe(),
+        "seeds": " ".join(map(str, seeds)),
+        "n_seeds": len(seeds),
+        "epochs": budget.epochs,
+        "budget": budget.describe(),
         "train_seconds": float(sum(r.seconds for r in results)),
         "train_images_per_s": float(np.mean([r.images_per_s for r in results])),
         "timestamp": max((r.finished for r in results if r.finished), default=now()),  # when the last seed ended
-        "device": budget.device, "threads": _shared({r.threads for r in results} - {0}),
+        "device": budget.device,
+        "threads": _shared({r.threads for r in results} - {0}),
         "train_jobs": _shared({r.concurrent for r in results} - {0}),
     }
 
 
 def latency_key(spec: ModelSpec, measurement: str, c: LatencyConditions) -> str:
     """The workload key of a latency or throughput row: the network, its input, every timing condition."""
-    return workload_key(spec, measurement=measurement, device=c.device, batch=c.batch_size, threads=c.threads,
-                        precision=c.precision, memory_format=c.memory_format, compile=c.compile)
+    return workload_key(
+        spec,
+        measurement=measurement,
+        device=c.device,
+        batch=c.batch_size,
+        threads=c.threads,
+        precision=c.precision,
+        memory_format=c.memory_format,
+        compile=c.compile,
+    )
 
 
 def single_latency_row(spec: ModelSpec, result: LatencyResult, env: dict, suite: str = "cli") -> dict:
     """The row ``bench latency`` stores: as a suite's latency row, under suite ``cli``, entry = the variant."""
     counts = ComplexityCache(None).count(spec)
     return {
-        "suite": suite, "entry": spec.name, "measurement": "latency",
-        "workload_key": latency_key(spec, "latency", result.conditions), **spec_columns(spec),
-        "params": counts.params, "macs": counts.macs, "activations": counts.activations, "counter": COUNTER,
-        **env, "machine": machine_fingerprint(env), "timestamp": now(), **latency_columns(result),
+        "suite": suite,
+        "entry": spec.name,
+        "measurement": "latency",
+        "workload_key": latency_key(spec, "latency", result.conditions),
+        **spec_columns(spec),
+        "params": counts.params,
+        "macs": counts.macs,
+        "activations": counts.activations,
+        "counter": COUNTER,
+        **env,
+        "machine": machine_fingerprint(env),
+        "timestamp": now(),
+        **latency_columns(result),
     }
 
 
-def pretrained_eval_row(model_name: str, checkpoint: Path, folder: Path, result, env: dict,
-                        suite: str = "pretrained_eval") -> dict:
+def pretrained_eval_row(
+    model_name: str, checkpoint: Path, folder: Path, result, env: dict, suite: str = "pretrained_eval"
+) -> dict:
     """One ``pretrained-eval`` row: the checkpoint (by digest), the folder, top-1/top-5 and the model's counts."""
     from bench.accuracy.pretrained import file_digest
     from bench.cache import ComplexityCache
@@ -223,14 +300,27 @@ def pretrained_eval_row(model_name: str, checkpoint: Path, folder: Path, result,
     spec = make_spec(model_name, input_size=size)
     counts = ComplexityCache(None).count(spec)
     digest = file_digest(checkpoint)
-    key = workload_key(spec, measurement="pretrained-eval", checkpoint=digest, folder=str(folder.resolve()),
-                       images=result.images)
+    key = workload_key(
+        spec, measurement="pretrained-eval", checkpoint=digest, folder=str(folder.resolve()), images=result.images
+    )
     return {
-        "suite": suite, "entry": model_name, "measurement": "accuracy", "workload_key": key,
-        "machine": machine_fingerprint(env), **spec_columns(spec),
-        "params": counts.params, "macs": counts.macs, "activations": counts.activations, "counter": COUNTER,
-        "accuracy_source": "pretrained-eval", "dataset": f"folder:{folder}", "top1": result.top1, "top5": result.top5,
-        "eval_images": result.images, "checkpoint": f"{checkpoint.name} sha256:{digest}", **env,
+        "suite": suite,
+        "entry": model_name,
+        "measurement": "accuracy",
+        "workload_key": key,
+        "machine": machine_fingerprint(env),
+        **spec_columns(spec),
+        "params": counts.params,
+        "macs": counts.macs,
+        "activations": counts.activations,
+        "counter": COUNTER,
+        "accuracy_source": "pretrained-eval",
+        "dataset": f"folder:{folder}",
+        "top1": result.top1,
+        "top5": result.top5,
+        "eval_images": result.images,
+        "checkpoint": f"{checkpoint.name} sha256:{digest}",
+        **env,
     }
 
 
@@ -242,13 +332,23 @@ def check_devices(suite: SuiteSpec) -> None:
     if cuda and not torch.cuda.is_available():
         from bench.suites import SuiteError
 
-        raise SuiteError(suite.path, f"{cuda[0]}.device", "needs a CUDA GPU, and this machine has none "
-                         "(torch.cuda.is_available() is False); run it on a GPU machine or set device: cpu")
+        raise SuiteError(
+            suite.path,
+            f"{cuda[0]}.device",
+            "needs a CUDA GPU, and this machine has none "
+            "(torch.cuda.is_available() is False); run it on a GPU machine or set device: cpu",
+        )
 
 
 def run_suite(
-    suite: SuiteSpec, results: Path, cache: ComplexityCache, *, force: bool = False, jobs: int = 2,
-    train_jobs: int = 1, progress: bool = True,
+    suite: SuiteSpec,
+    results: Path,
+    cache: ComplexityCache,
+    *,
+    force: bool = False,
+    jobs: int = 2,
+    train_jobs: int = 1,
+    progress: bool = True,
 ) -> RunSummary:
     """Plan ``suite``, then produce every row not already in ``results``.
 
@@ -263,8 +363,11 @@ def run_suite(
     env = environment()
     done = set() if force else done_identities(results)
     machine = machine_fingerprint(env)
-    todo = [t for t in tasks
-            if (suite.name, t.planned.entry.name, t.measurement, t.key, machine if t.timed else "") not in done]
+    todo = [
+        t
+        for t in tasks
+        if (suite.name, t.planned.entry.name, t.measurement, t.key, machine if t.timed else "") not in done
+    ]
     count_missing([t.planned.spec for t in todo], cache, jobs, progress)
     dist = DistContext.from_env(suite.train.device) if suite.train is not None else DistContext()
     if dist.is_main:
@@ -275,11 +378,13 @@ def run_suite(
     trained = [t for t in timed if t.budget is not None]
     measured = ((t, _measure_latency(t)) for t in timed if t.budget is None)  # first: nothing else running
     with _bar(len(timed), "measuring", progress and dist.is_main) as bar:
+
         def run_cost(run: SeedRun) -> float:
             return cache.count(run.spec).macs * run.budget.epochs
 
-        for task, columns in chain(measured, _train_tasks(trained, results.parent / "checkpoints", dist,
-                                                          train_jobs, progress, run_cost)):
+        for task, columns in chain(
+            measured, _train_tasks(trained, results.parent / "checkpoints", dist, train_jobs, progress, run_cost)
+        ):
             if dist.is_main:
                 append_rows(results, [{**_row(suite, task, cache.count(task.planned.spec), env), **columns}])
             label = task.planned.entry.name + (f" bs{task.conditions.batch_size}" if task.conditions else "")

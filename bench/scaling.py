@@ -89,4 +89,3 @@ def round_repeats(repeats: int, multiplier: float = 1.0) -> int:
 def round_resolution(base: int, multiplier: float = 1.0, divisor: int = RESOLUTION_DIVISOR) -> int:
     """Input size for resolution coefficient ``multiplier``: nearest multiple of ``divisor``."""
     return max(divisor, int(round(base * multiplier / divisor)) * divisor)
-

@@ -17,13 +17,13 @@ a workload key, so narrowing inside one step of the staircase counts nothing new
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
-from bench.families import family_of_base
+from bench.families import family_of_base, scalable_family
 from bench.models import make_spec, workload_key
 from bench.scaling import PAPER_COEFFICIENTS, CompoundCoefficients, round_resolution
-from bench.specs import IMAGENET, ModelSpec
+from bench.specs import IMAGENET, InputSpec, ModelSpec
 
 MATCHABLE_METHODS = ("width", "depth", "resolution", "compound")
 DEFAULT_TOLERANCE = 0.03
@@ -59,16 +59,20 @@ def _slope(method: str, coefficients: CompoundCoefficients) -> float:
     return {"width": 2.0, "depth": 1.0, "resolution": 2.0, "compound": math.log(coefficients.flops_base)}[method]
 
 
-def _variant_maker(model: str, method: str, coefficients: CompoundCoefficients, spec_kwargs: dict):
+def _variant_maker(
+    model: str, method: str, coefficients: CompoundCoefficients, inputs: InputSpec
+) -> Callable[[float], ModelSpec]:
     """t -> ModelSpec, for t = log(w), log(d), log(r) or phi."""
     if method == "compound":
-        return lambda t: make_spec(model, phi=t, coefficients=coefficients, **spec_kwargs)
+        return lambda t: make_spec(model, phi=t, coefficients=coefficients, inputs=inputs)
     if method == "resolution":
-        inputs = spec_kwargs.get("inputs", IMAGENET)
-        base = inputs.base_resolution or family_of_base(model).base_resolution
-        return lambda t: make_spec(model, input_size=round_resolution(base, math.exp(t), inputs.resolution_divisor),
-                                   **spec_kwargs)
-    return lambda t: make_spec(model, **{method: math.exp(t)}, **spec_kwargs)
+        base = inputs.base_resolution or scalable_family(model).base_resolution
+        return lambda t: make_spec(
+            model, input_size=round_resolution(base, math.exp(t), inputs.resolution_divisor), inputs=inputs
+        )
+    if method == "width":
+        return lambda t: make_spec(model, width=math.exp(t), inputs=inputs)
+    return lambda t: make_spec(model, depth=math.exp(t), inputs=inputs)
 
 
 def solve(
@@ -80,7 +84,7 @@ def solve(
     tolerance: float = DEFAULT_TOLERANCE,
     coefficients: CompoundCoefficients = PAPER_COEFFICIENTS,
     name: str | None = None,
-    **spec_kwargs,
+    inputs: InputSpec = IMAGENET,
 ) -> Match:
     """A ``method`` variant of ``model`` whose MACs hit ``target_macs`` (see module docstring).
 
@@ -93,12 +97,13 @@ def solve(
         raise ValueError(f"{model} is not a scalable base")
     if not target_macs > 0:
         raise ValueError(f"target MACs must be positive, got {target_macs!r}")
-    search = _Search(_variant_maker(model, method, coefficients, spec_kwargs), macs_of, target_macs)
+    search = _Search(_variant_maker(model, method, coefficients, inputs), macs_of, target_macs)
     lo, hi = search.bracket(_slope(method, coefficients), _T_LIMITS[method])
     lo, hi = search.narrow(lo, hi)
     best = min((lo, hi), key=lambda t: abs(search.log_ratio(t)))
-    spec = _final_spec(model, method, search.make(_shortest_within_step(best, search, method)),
-                       coefficients, name, spec_kwargs)
+    spec = _final_spec(
+        model, method, search.make(_shortest_within_step(best, search, method)), coefficients, name, inputs
+    )
     match = Match(spec, search.macs(best), float(target_macs), search.evaluations)
     if abs(match.rel_error) > tolerance:
         raise SolverError(
@@ -108,17 +113,19 @@ def solve(
     return match
 
 
-def _final_spec(model, method, spec, coefficients, name, spec_kwargs) -> ModelSpec:
+def _final_spec(
+    model: str, method: str, spec: ModelSpec, coefficients: CompoundCoefficients, name: str | None, inputs: InputSpec
+) -> ModelSpec:
     """The solved spec, renamed if asked; resolution variants carry r = size / base exactly."""
     if name is None and method != "resolution":
         return spec
     if method == "compound":
-        coefs = {"phi": spec.phi, "coefficients": coefficients}
-    elif method == "resolution":
-        coefs = {"input_size": spec.input_size}
-    else:
-        coefs = {method: getattr(spec, method)}
-    return make_spec(model, **coefs, name=name, **spec_kwargs)
+        return make_spec(model, phi=spec.phi, coefficients=coefficients, name=name, inputs=inputs)
+    if method == "resolution":
+        return make_spec(model, input_size=spec.input_size, name=name, inputs=inputs)
+    if method == "width":
+        return make_spec(model, width=spec.width, name=name, inputs=inputs)
+    return make_spec(model, depth=spec.depth, name=name, inputs=inputs)
 
 
 class _Search:

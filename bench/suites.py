@@ -43,8 +43,19 @@ from bench.solver import DEFAULT_TOLERANCE, MATCHABLE_METHODS
 from bench.specs import IMAGENET, InputSpec, ModelSpec
 
 SUPPORTED_METRICS = ("complexity", "latency", "throughput", "accuracy")
-_TOP_KEYS = ("name", "description", "reference", "metrics", "compound", "latency", "throughput", "train", "seeds",
-             "resolution_divisor", "models")
+_TOP_KEYS = (
+    "name",
+    "description",
+    "reference",
+    "metrics",
+    "compound",
+    "latency",
+    "throughput",
+    "train",
+    "seeds",
+    "resolution_divisor",
+    "models",
+)
 DEFAULT_SEEDS = (0, 1, 2)
 DEFAULT_THROUGHPUT_BATCHES = (1, 8, 32)
 _ENTRY_KEYS = ("model", "name", "scale", "input_size", "paper", "note", "seeds")
@@ -94,6 +105,13 @@ class SuiteEntry:
     #: This entry's own seeds (e.g. more for a grid search's leading candidates); None: the suite's.
     seeds: tuple[int, ...] | None = None
 
+    @property
+    def cost_target(self) -> MatchTarget:
+        """The target of a solved entry (one without a spec of its own)."""
+        if self.target is None:
+            raise ValueError(f"{self.name} is not a solved entry")
+        return self.target
+
 
 @dataclass(frozen=True)
 class ThroughputSettings:
@@ -124,8 +142,11 @@ class SuiteSpec:
     @property
     def devices(self) -> dict[str, str]:
         """The device each block of the suite runs on, e.g. {'throughput': 'cuda'}."""
-        blocks = {"latency": self.latency, "throughput": self.throughput.conditions if self.throughput else None,
-                  "train": self.train}
+        blocks = {
+            "latency": self.latency,
+            "throughput": self.throughput.conditions if self.throughput else None,
+            "train": self.train,
+        }
         return {name: block.device for name, block in blocks.items() if block is not None}
 
     @property
@@ -194,7 +215,9 @@ class _Validator:
             raise self.fail("metrics", f"must be a non-empty list, got {metrics!r}")
         for i, metric in enumerate(metrics):
             if metric not in SUPPORTED_METRICS:
-                raise self.fail(f"metrics[{i}]", f"unknown metric {metric!r}{_did_you_mean(str(metric), SUPPORTED_METRICS)}")
+                raise self.fail(
+                    f"metrics[{i}]", f"unknown metric {metric!r}{_did_you_mean(str(metric), SUPPORTED_METRICS)}"
+                )
         coefficients = self.coefficients(raw.get("compound", {}), "compound", PAPER_COEFFICIENTS)
         for block in ("train", "seeds"):
             if block in raw and "accuracy" not in metrics:
@@ -205,8 +228,9 @@ class _Validator:
         models = raw.get("models")
         if not isinstance(models, list) or not models:
             raise self.fail("models", "must be a non-empty list of model entries")
-        entries = [entry for i, item in enumerate(models)
-                   for entry in self.entries(item, f"models[{i}]", coefficients, inputs)]
+        entries = [
+            entry for i, item in enumerate(models) for entry in self.entries(item, f"models[{i}]", coefficients, inputs)
+        ]
         self.check_names(entries)
         for block in ("latency", "throughput"):
             if block in raw and block not in metrics:
@@ -240,7 +264,11 @@ class _Validator:
         return self.dataclass_from(TrainBudget, {**raw, "epochs": epochs[0]}, "train"), tuple(epochs)
 
     def seeds(self, raw: Any, where: str = "seeds") -> tuple[int, ...]:
-        if not isinstance(raw, list) or not raw or any(isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in raw):
+        if (
+            not isinstance(raw, list)
+            or not raw
+            or any(isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in raw)
+        ):
             raise self.fail(where, f"must be a non-empty list of non-negative integers, got {raw!r}")
         if len(set(raw)) != len(raw):
             raise self.fail(where, f"has repeated seeds: {raw!r}")
@@ -294,14 +322,21 @@ class _Validator:
         return value
 
     def throughput(self, raw: Any) -> ThroughputSettings:
-        raw = self.mapping(raw, "throughput", tuple(f.name for f in fields(LatencyConditions)
-                                                    if f.name != "batch_size") + ("batch_sizes",))
+        raw = self.mapping(
+            raw,
+            "throughput",
+            tuple(f.name for f in fields(LatencyConditions) if f.name != "batch_size") + ("batch_sizes",),
+        )
         batches = raw.get("batch_sizes", list(DEFAULT_THROUGHPUT_BATCHES))
-        if not isinstance(batches, list) or not batches or any(
-                isinstance(b, bool) or not isinstance(b, int) or b < 1 for b in batches):
+        if (
+            not isinstance(batches, list)
+            or not batches
+            or any(isinstance(b, bool) or not isinstance(b, int) or b < 1 for b in batches)
+        ):
             raise self.fail("throughput.batch_sizes", f"must be a non-empty list of positive integers, got {batches!r}")
-        conditions = self.conditions({k: v for k, v in raw.items() if k != "batch_sizes"}, "throughput",
-                                     ("batch_sizes", "batch_size"))
+        conditions = self.conditions(
+            {k: v for k, v in raw.items() if k != "batch_sizes"}, "throughput", ("batch_sizes", "batch_size")
+        )
         return ThroughputSettings(tuple(batches), conditions)
 
     def coefficients(self, raw: Any, where: str, default: CompoundCoefficients) -> CompoundCoefficients:
@@ -318,31 +353,46 @@ class _Validator:
         scale = self.mapping(item.get("scale", {}), f"{where}.scale", _SCALE_KEYS)
         swept = [key for key in _SWEEPABLE if isinstance(scale.get(key), list)]
         if len(swept) > 1:
-            raise self.fail(f"{where}.scale", f"only one value may be a list (a sweep), got lists for {', '.join(swept)}")
+            raise self.fail(
+                f"{where}.scale", f"only one value may be a list (a sweep), got lists for {', '.join(swept)}"
+            )
         if not swept:
             return [self.entry(item, scale, where, coefficients, inputs)]
         key = swept[0]
         if not scale[key]:
             raise self.fail(f"{where}.scale.{key}", "a sweep needs at least one value")
         if "name" in item or "paper" in item:
-            raise self.fail(where, "a sweep names its entries itself; drop 'name' and 'paper' or list entries one by one")
-        return [self.entry(item, {**scale, key: value}, f"{where}.scale.{key}[{j}]", coefficients, inputs)
-                for j, value in enumerate(scale[key])]
+            raise self.fail(
+                where, "a sweep names its entries itself; drop 'name' and 'paper' or list entries one by one"
+            )
+        return [
+            self.entry(item, {**scale, key: value}, f"{where}.scale.{key}[{j}]", coefficients, inputs)
+            for j, value in enumerate(scale[key])
+        ]
 
-    def entry(self, item: dict, scale: dict, where: str, suite_coefficients: CompoundCoefficients,
-              inputs: InputSpec) -> SuiteEntry:
+    def entry(
+        self, item: dict, scale: dict, where: str, suite_coefficients: CompoundCoefficients, inputs: InputSpec
+    ) -> SuiteEntry:
         model = self.model(item.get("model"), where)
         coefficients = self.coefficients(
             {k: scale[k] for k in ("alpha", "beta", "gamma") if k in scale}, f"{where}.scale", suite_coefficients
         )
         paper = item.get("paper")
         if paper is not None and paper not in paper_rows():
-            raise self.fail(f"{where}.paper", f"no reported row {paper!r}{_did_you_mean(str(paper), sorted(paper_rows()))}")
+            raise self.fail(
+                f"{where}.paper", f"no reported row {paper!r}{_did_you_mean(str(paper), sorted(paper_rows()))}"
+            )
         name = self.text(item["name"], f"{where}.name") if "name" in item else None
         input_size = int(self.number(item["input_size"], f"{where}.input_size")) if "input_size" in item else None
-        common = {"model": model, "where": where, "coefficients": coefficients, "paper": paper,
-                  "note": str(item.get("note", "")), "inputs": inputs,
-                  "seeds": self.seeds(item["seeds"], f"{where}.seeds") if "seeds" in item else None}
+        common: dict[str, Any] = {
+            "model": model,
+            "where": where,
+            "coefficients": coefficients,
+            "paper": paper,
+            "note": str(item.get("note", "")),
+            "inputs": inputs,
+            "seeds": self.seeds(item["seeds"], f"{where}.seeds") if "seeds" in item else None,
+        }
         if any(k in scale for k in ("match", "macs", "macs_ratio")):
             if input_size is not None:
                 raise self.fail(f"{where}.input_size", "a solved entry takes its input size from the solver")
@@ -362,15 +412,28 @@ class _Validator:
         return name
 
     def spec(self, model, scale, input_size, name, coefficients, where, inputs) -> ModelSpec:
-        coefs = {key: self.number(scale[key], f"{where}.scale.{key}", positive=key != "phi")
-                 for key in ("w", "d", "r", "phi") if key in scale}
+        coefs = {
+            key: self.number(scale[key], f"{where}.scale.{key}", positive=key != "phi")
+            for key in ("w", "d", "r", "phi")
+            if key in scale
+        }
         for key in ("tolerance",):
             if key in scale:
-                raise self.fail(f"{where}.scale.{key}", "only applies to solved entries (with match, macs or macs_ratio)")
+                raise self.fail(
+                    f"{where}.scale.{key}", "only applies to solved entries (with match, macs or macs_ratio)"
+                )
         try:
-            spec = make_spec(model, width=coefs.get("w"), depth=coefs.get("d"), resolution=coefs.get("r"),
-                             phi=coefs.get("phi"), coefficients=coefficients, input_size=input_size, name=name,
-                             inputs=inputs)
+            spec = make_spec(
+                model,
+                width=coefs.get("w"),
+                depth=coefs.get("d"),
+                resolution=coefs.get("r"),
+                phi=coefs.get("phi"),
+                coefficients=coefficients,
+                input_size=input_size,
+                name=name,
+                inputs=inputs,
+            )
         except ValueError as error:  # NotScalableError included
             raise self.fail(f"{where}.scale", str(error)) from None
         method = scale.get("method")
@@ -387,7 +450,9 @@ class _Validator:
                 raise self.fail(f"{where}.{key}", f"a solved entry gets its coefficients from the solver; drop {key!r}")
         method = scale.get("method")
         if method not in MATCHABLE_METHODS:
-            raise self.fail(f"{where}.method", f"a solved entry needs method: one of {', '.join(MATCHABLE_METHODS)}; got {method!r}")
+            raise self.fail(
+                f"{where}.method", f"a solved entry needs method: one of {', '.join(MATCHABLE_METHODS)}; got {method!r}"
+            )
         if model not in scalable_bases():
             hint = f"; scale {presets()[model].base} instead" if model in presets() else ""
             raise self.fail(f"{where}", f"{model} is not a scalable base{hint}")
@@ -403,18 +468,27 @@ class _Validator:
         seen: dict[str, str] = {}
         for entry in entries:
             if entry.name in seen:
-                raise self.fail(entry.where, f"duplicate entry name {entry.name!r} (also {seen[entry.name]}); add a 'name'")
+                raise self.fail(
+                    entry.where, f"duplicate entry name {entry.name!r} (also {seen[entry.name]}); add a 'name'"
+                )
             seen[entry.name] = entry.where
         by_name = {e.name: e for e in entries}
         for entry in entries:
             chain = [entry.name]
-            while (match := by_name[chain[-1]].target.entry if by_name[chain[-1]].target else None) is not None:
+            while (match := _matched_entry(by_name[chain[-1]])) is not None:
                 if match not in by_name:
-                    raise self.fail(f"{by_name[chain[-1]].where}.scale.match",
-                                    f"no entry named {match!r}{_did_you_mean(match, list(by_name))}")
+                    raise self.fail(
+                        f"{by_name[chain[-1]].where}.scale.match",
+                        f"no entry named {match!r}{_did_you_mean(match, list(by_name))}",
+                    )
                 if match in chain:
                     raise self.fail(f"{entry.where}.scale.match", f"circular match: {' -> '.join(chain + [match])}")
                 chain.append(match)
+
+
+def _matched_entry(entry: SuiteEntry) -> str | None:
+    """The entry whose MACs ``entry`` is solved to, if any."""
+    return entry.target.entry if entry.target is not None else None
 
 
 def _solved_name(model: str, target: MatchTarget) -> str:

@@ -84,8 +84,20 @@ def test_latency_command_prints_percentiles_and_stores_a_row(tmp_path: Path, cap
     import json
 
     results = tmp_path / "r.csv"
-    args = ["latency", "mobilenetv2_100", "--w", "0.5", "--input-size", "64", "--iterations", "3", "--min-time", "0",
-            "--warmup", "1"]
+    args = [
+        "latency",
+        "mobilenetv2_100",
+        "--w",
+        "0.5",
+        "--input-size",
+        "64",
+        "--iterations",
+        "3",
+        "--min-time",
+        "0",
+        "--warmup",
+        "1",
+    ]
     assert main(args + ["--results", str(results)]) == 0
     out = capsys.readouterr().out
     assert "mobilenetv2_100-w0.5" in out and "p50 " in out and "p99 " in out and "CV " in out and "images/s" in out

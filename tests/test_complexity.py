@@ -19,15 +19,27 @@ def test_counts_equal_the_pinned_reference(row: dict[str, str]) -> None:
     assert count_complexity(spec) == Complexity(int(row["params"]), int(row["macs"]), int(row["activations"]))
 
 
-@pytest.mark.parametrize("name", ["efficientnet_b0", "tf_efficientnet_b0", "resnet50", "mobilenetv2_100",
-                                  "densenet121", "inception_v3", "efficientnet_b3"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "efficientnet_b0",
+        "tf_efficientnet_b0",
+        "resnet50",
+        "mobilenetv2_100",
+        "densenet121",
+        "inception_v3",
+        "efficientnet_b3",
+    ],
+)
 def test_shortcuts_leave_macs_identical_to_plain_flop_counter_mode(name: str) -> None:
     spec = make_spec(name)
     model = build_model(spec, device="meta")
     assert count_module(model, spec.input_shape).macs == count_macs_reference(model, spec.input_shape)
 
 
-@pytest.mark.parametrize("name", ["efficientnet_b0", "tf_efficientnet_b0", "resnet50", "mobilenetv2_100", "mobilenetv1_100"])
+@pytest.mark.parametrize(
+    "name", ["efficientnet_b0", "tf_efficientnet_b0", "resnet50", "mobilenetv2_100", "mobilenetv1_100"]
+)
 def test_ptflops_aten_backend_agrees_within_0_1_percent(name: str) -> None:
     spec = make_spec(name)
     model = build_model(spec, device="meta")

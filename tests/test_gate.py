@@ -13,7 +13,9 @@ from tests.conftest import ROOT
 
 
 def _head() -> str:
-    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+    return subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 def test_read_baseline(tmp_path: Path) -> None:
@@ -75,6 +77,8 @@ def test_the_environment_gate_catches_a_slow_environment(tmp_path: Path) -> None
     report = gate.run_environment_gate(["mobilenetv1_100"], sys.executable, settings, candidate_python=str(slow))
     (verdict,) = report.verdicts
     assert verdict.regressed and verdict.ratio > 1.2 and not report.passed
-    assert report.baseline_revision.startswith("python ") and "candidate vs baseline python" in gate.format_report(report)
+    assert report.baseline_revision.startswith("python ") and "candidate vs baseline python" in gate.format_report(
+        report
+    )
     with pytest.raises(ValueError, match="not an executable Python"):
         gate.run_environment_gate(["mobilenetv1_100"], str(tmp_path / "nope"), settings)

@@ -23,7 +23,9 @@ TRIALS = int(os.environ.get("GATE_TRIALS", "20"))
 
 @pytest.fixture(scope="module")
 def setup():
-    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
     models = [e.model for e in load_suite(ROOT / "suites" / "ci_latency.yaml").entries]
     with gate.baseline_code(head, ROOT) as baseline_dir:
         yield models, baseline_dir
@@ -35,8 +37,11 @@ def _trials(models, baseline_dir, inject: bool) -> list[gate.GateReport]:
         slow = {models[trial % len(models)]: 0.15} if inject else {}
         verdicts = gate.compare(models, baseline_dir, ROOT, gate.GateSettings(), slow)
         reports.append(gate.GateReport("HEAD", gate.DEFAULT_THRESHOLD, gate.GateSettings(), verdicts, slow))
-        print(f"{'inject' if inject else 'no change'} trial {trial}: "
-              + " ".join(f"{v.model}={v.ratio:.3f}" for v in verdicts), flush=True)
+        print(
+            f"{'inject' if inject else 'no change'} trial {trial}: "
+            + " ".join(f"{v.model}={v.ratio:.3f}" for v in verdicts),
+            flush=True,
+        )
     return reports
 
 

@@ -13,7 +13,9 @@ TINY = LatencyConditions(threads=1, warmup_iterations=1, min_iterations=3, min_t
 
 
 def _tiny_model() -> nn.Module:
-    return nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 4))
+    return nn.Sequential(
+        nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 4)
+    )
 
 
 def test_statistics() -> None:
@@ -45,7 +47,9 @@ def test_measure_latency_records_conditions_and_iterations() -> None:
 
 
 def test_min_time_extends_iterations() -> None:
-    conditions = LatencyConditions(threads=1, warmup_iterations=0, min_iterations=2, min_time_s=0.05, max_iterations=10_000)
+    conditions = LatencyConditions(
+        threads=1, warmup_iterations=0, min_iterations=2, min_time_s=0.05, max_iterations=10_000
+    )
     assert measure_latency(_tiny_model(), (3, 16, 16), conditions).stats.iterations > 2
 
 
@@ -105,7 +109,8 @@ def test_a_one_thread_cpu_measurement_is_pinned_to_one_core_and_says_which() -> 
     model = torch.nn.Conv2d(3, 4, 3)
     result = measure_latency(model, (3, 16, 16), LatencyConditions(threads=1, min_iterations=3, min_time_s=0.0))
     assert result.core == max(before) and os.sched_getaffinity(0) == before  # restored after
-    unpinned = measure_latency(model, (3, 16, 16), LatencyConditions(threads=1, pin_core=False, min_iterations=3,
-                                                                     min_time_s=0.0))
+    unpinned = measure_latency(
+        model, (3, 16, 16), LatencyConditions(threads=1, pin_core=False, min_iterations=3, min_time_s=0.0)
+    )
     assert unpinned.core is None
     assert not LatencyConditions(threads=2).pins and LatencyConditions(threads=2, pin_core=True).pins

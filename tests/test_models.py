@@ -8,7 +8,13 @@ import torch
 
 from bench.families import FAMILIES
 from bench.models import (
-    NotScalableError, UnknownModelError, architecture, build_model, check_name, default_input_size, make_spec,
+    NotScalableError,
+    UnknownModelError,
+    architecture,
+    build_model,
+    check_name,
+    default_input_size,
+    make_spec,
     workload_key,
 )
 
@@ -29,8 +35,10 @@ def test_presets_have_exactly_timms_parameter_counts(index: int) -> None:
 
 
 def _efficientnet_numbers(model) -> tuple:
-    channels = tuple(stage[-1].conv_pwl.out_channels if hasattr(stage[-1], "conv_pwl") else stage[-1].conv_pw.out_channels
-                     for stage in model.blocks)
+    channels = tuple(
+        stage[-1].conv_pwl.out_channels if hasattr(stage[-1], "conv_pwl") else stage[-1].conv_pw.out_channels
+        for stage in model.blocks
+    )
     head = model.conv_head.out_channels if hasattr(model.conv_head, "out_channels") else 0
     return model.conv_stem.out_channels, channels, tuple(len(s) for s in model.blocks), head
 
@@ -38,8 +46,10 @@ def _efficientnet_numbers(model) -> tuple:
 def _resnet_numbers(model) -> tuple:
     stages = [model.layer1, model.layer2, model.layer3, model.layer4]
     block = stages[0][0]
-    planes = [(s[0].conv3 if hasattr(block, "conv3") else s[0].conv2).out_channels // (4 if hasattr(block, "conv3") else 1)
-              for s in stages]
+    planes = [
+        (s[0].conv3 if hasattr(block, "conv3") else s[0].conv2).out_channels // (4 if hasattr(block, "conv3") else 1)
+        for s in stages
+    ]
     return model.conv1.out_channels, tuple(planes), tuple(len(s) for s in stages), model.num_features
 
 
@@ -98,12 +108,15 @@ def test_bad_requests_are_refused_with_a_reason() -> None:
 
 
 def test_workload_key_identifies_the_network_and_input() -> None:
-    assert workload_key(make_spec("efficientnet_b0", width=1.401)) == workload_key(make_spec("efficientnet_b0", width=1.4))
+    assert workload_key(make_spec("efficientnet_b0", width=1.401)) == workload_key(
+        make_spec("efficientnet_b0", width=1.4)
+    )
     assert workload_key(make_spec("efficientnet_b0", phi=0)) == workload_key(make_spec("efficientnet_b0"))
     assert workload_key(make_spec("efficientnet_b0", resolution=1.3)) != workload_key(make_spec("efficientnet_b0"))
     assert workload_key(make_spec("resnet50"), batch=1) != workload_key(make_spec("resnet50"), batch=8)
     assert workload_key(make_spec("efficientnet_b3")) == workload_key(
-        make_spec("efficientnet_b0", width=1.2, depth=1.4, input_size=300))
+        make_spec("efficientnet_b0", width=1.2, depth=1.4, input_size=300)
+    )
 
 
 def test_default_input_sizes() -> None:

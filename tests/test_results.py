@@ -13,8 +13,16 @@ from bench.results import COLUMNS, ResultsFormatError, append_rows, done_identit
 
 
 def _row(entry: str, macs: int, suite: str = "s", key: str = "k") -> dict:
-    return {"suite": suite, "entry": entry, "measurement": "complexity", "workload_key": f"{key}-{entry}",
-            "model": entry, "macs": macs, "params": 1, "activations": 2}
+    return {
+        "suite": suite,
+        "entry": entry,
+        "measurement": "complexity",
+        "workload_key": f"{key}-{entry}",
+        "model": entry,
+        "macs": macs,
+        "params": 1,
+        "activations": 2,
+    }
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
@@ -67,23 +75,27 @@ def test_concurrent_writers_lose_no_rows(tmp_path: Path) -> None:
 
 
 def test_newest_budget_is_chosen_per_suite_and_unbudgeted_rows_stay() -> None:
-    rows = pd.DataFrame([
-        {"suite": "a", "entry": "x", "budget": "old", "timestamp": "2026-01-01"},
-        {"suite": "a", "entry": "y", "budget": "new", "timestamp": "2026-02-01"},
-        {"suite": "a", "entry": "z", "budget": None, "timestamp": "2025-01-01"},  # e.g. a MAC count
-        {"suite": "b", "entry": "x", "budget": "old", "timestamp": "2026-03-01"},  # b's newest is a's old
-    ])
+    rows = pd.DataFrame(
+        [
+            {"suite": "a", "entry": "x", "budget": "old", "timestamp": "2026-01-01"},
+            {"suite": "a", "entry": "y", "budget": "new", "timestamp": "2026-02-01"},
+            {"suite": "a", "entry": "z", "budget": None, "timestamp": "2025-01-01"},  # e.g. a MAC count
+            {"suite": "b", "entry": "x", "budget": "old", "timestamp": "2026-03-01"},  # b's newest is a's old
+        ]
+    )
     assert newest_budget(rows)[["suite", "entry"]].values.tolist() == [["a", "y"], ["a", "z"], ["b", "x"]]
 
 
 def test_a_learning_curves_points_are_one_budget_family() -> None:
     budget = lambda epochs, lr=0.1: json.dumps({"epochs": epochs, "lr": lr}, sort_keys=True)  # noqa: E731
-    rows = pd.DataFrame([
-        {"suite": "curve", "entry": "b0", "budget": budget(4, lr=0.5), "timestamp": "2026-01-01"},  # superseded lr
-        {"suite": "curve", "entry": "b0", "budget": budget(4), "timestamp": "2026-02-01"},
-        {"suite": "curve", "entry": "b0", "budget": budget(8), "timestamp": "2026-02-02"},
-        {"suite": "curve", "entry": "b0", "budget": budget(16), "timestamp": "2026-02-03"},
-    ])
+    rows = pd.DataFrame(
+        [
+            {"suite": "curve", "entry": "b0", "budget": budget(4, lr=0.5), "timestamp": "2026-01-01"},  # superseded lr
+            {"suite": "curve", "entry": "b0", "budget": budget(4), "timestamp": "2026-02-01"},
+            {"suite": "curve", "entry": "b0", "budget": budget(8), "timestamp": "2026-02-02"},
+            {"suite": "curve", "entry": "b0", "budget": budget(16), "timestamp": "2026-02-03"},
+        ]
+    )
     assert newest_budget(rows)["budget"].map(lambda b: json.loads(b)["epochs"]).tolist() == [4, 8, 16]
 
 
@@ -91,10 +103,26 @@ def test_stores_from_two_machines_merge_without_loss(tmp_path: Path) -> None:
     from bench.cli import main as bench_main
 
     def rows(machine: str, latency: float, timestamp: str) -> list[dict]:
-        return [{"suite": "s", "entry": "b0", "measurement": "latency", "workload_key": "k", "machine": machine,
-                 "latency_ms_p50": latency, "timestamp": timestamp},
-                {"suite": "s", "entry": "b0", "measurement": "complexity", "workload_key": "c", "machine": "",
-                 "macs": 1e6, "timestamp": timestamp}]
+        return [
+            {
+                "suite": "s",
+                "entry": "b0",
+                "measurement": "latency",
+                "workload_key": "k",
+                "machine": machine,
+                "latency_ms_p50": latency,
+                "timestamp": timestamp,
+            },
+            {
+                "suite": "s",
+                "entry": "b0",
+                "measurement": "complexity",
+                "workload_key": "c",
+                "machine": "",
+                "macs": 1e6,
+                "timestamp": timestamp,
+            },
+        ]
 
     a, b, out = tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "all.csv"
     append_rows(a, rows("machine-a", 10.0, "2026-01-01T00:00:00"))
@@ -110,5 +138,7 @@ def test_stores_from_two_machines_merge_without_loss(tmp_path: Path) -> None:
 
 def test_an_old_store_without_a_machine_column_still_has_identities(tmp_path: Path) -> None:
     path = tmp_path / "old.csv"
-    pd.DataFrame([{"suite": "s", "entry": "e", "measurement": "complexity", "workload_key": "k"}]).to_csv(path, index=False)
+    pd.DataFrame([{"suite": "s", "entry": "e", "measurement": "complexity", "workload_key": "k"}]).to_csv(
+        path, index=False
+    )
     assert done_identities(path) == {("s", "e", "complexity", "k", "")}

@@ -42,8 +42,17 @@ def test_parallel_runs_give_the_rows_of_sequential_runs(tmp_path: Path, fashion_
 
 
 def test_finished_runs_come_back_without_training(tmp_path: Path, fashion_mnist: Path) -> None:
-    budget = TrainBudget(data_root=str(fashion_mnist), base_resolution=28, train_images=256, test_images=128,
-                         epochs=1, batch_size=64, optimizer="adamw", lr=1e-2, augment=False)
+    budget = TrainBudget(
+        data_root=str(fashion_mnist),
+        base_resolution=28,
+        train_images=256,
+        test_images=128,
+        epochs=1,
+        batch_size=64,
+        optimizer="adamw",
+        lr=1e-2,
+        augment=False,
+    )
     spec = make_spec("mobilenetv2_100", width=0.5, inputs=InputSpec(28, 1, 1, 10))
     runs = [SeedRun(spec, budget, seed, tmp_path / f"s{seed}") for seed in (0, 1)]
     first = dict(train_runs(runs, jobs=2))
@@ -53,11 +62,22 @@ def test_finished_runs_come_back_without_training(tmp_path: Path, fashion_mnist:
 
 
 def test_a_failed_run_stops_the_queued_ones(tmp_path: Path, fashion_mnist: Path) -> None:
-    budget = TrainBudget(data_root=str(fashion_mnist), base_resolution=28, train_images=2048, test_images=128,
-                         epochs=2, batch_size=64, optimizer="adamw", lr=1e-2, augment=False)
+    budget = TrainBudget(
+        data_root=str(fashion_mnist),
+        base_resolution=28,
+        train_images=2048,
+        test_images=128,
+        epochs=2,
+        batch_size=64,
+        optimizer="adamw",
+        lr=1e-2,
+        augment=False,
+    )
     good = make_spec("mobilenetv2_100", width=0.5, inputs=InputSpec(28, 1, 1, 10))
     bad = make_spec("mobilenetv2_100", width=0.5, inputs=InputSpec(28, 1, 1, 100))  # 100 classes, data has 10
-    runs = [SeedRun(bad, budget, 0, tmp_path / "bad")] + [SeedRun(good, budget, s, tmp_path / f"s{s}") for s in (1, 2, 3)]
+    runs = [SeedRun(bad, budget, 0, tmp_path / "bad")] + [
+        SeedRun(good, budget, s, tmp_path / f"s{s}") for s in (1, 2, 3)
+    ]
     with pytest.raises(ValueError, match="100 classes"):
         list(train_runs(runs, jobs=2))
     assert not (tmp_path / "s3" / "result.json").exists()  # cancelled before it started, not trained after
@@ -74,8 +94,10 @@ def test_runs_need_their_own_checkpoint_folders(tmp_path: Path) -> None:
 
 def test_entries_naming_one_network_share_its_runs(tmp_path: Path, fashion_mnist: Path) -> None:
     suite = tmp_path / "shared.yaml"
-    suite.write_text(SUITE.replace("DATA", str(fashion_mnist)).replace("epochs: 3", "epochs: 1")
-                     + "  - {model: mobilenetv2_100, name: same-network, scale: {w: 0.5}}\n")
+    suite.write_text(
+        SUITE.replace("DATA", str(fashion_mnist)).replace("epochs: 3", "epochs: 1")
+        + "  - {model: mobilenetv2_100, name: same-network, scale: {w: 0.5}}\n"
+    )
     results = tmp_path / "results.csv"
     assert main(["run", str(suite), "--results", str(results), "--quiet", "--train-jobs", "2"]) == 0
     rows = read_results(results)
@@ -94,6 +116,6 @@ def test_training_prints_a_line_per_epoch_and_a_top1_table(tmp_path: Path, fashi
         for epoch in (1, 2):
             assert f"mobilenetv2_100-w0.5 seed {seed}: epoch {epoch}/2, loss " in out
     assert "images/s" in out and "min left" in out and ", top-1 " in out  # the last epoch is scored
-    table = out[out.index("top-1 %"):]
+    table = out[out.index("top-1 %") :]
     row = read_results(tmp_path / "r.csv").iloc[0]
     assert f"{row['top1']:.2f}" in table and f"{row['top1_std']:.2f}" in table and "95% CI" in out

@@ -37,7 +37,9 @@ def test_round_repeats_is_ceil() -> None:
     assert round_repeats(3, 3.1) == 10
 
 
-@pytest.mark.parametrize(("r", "size"), [(1.0, 224), (1.3, 292), (1.5, 336), (1.7, 380), (2.0, 448), (2.2, 492), (2.5, 560), (1.15, 256)])
+@pytest.mark.parametrize(
+    ("r", "size"), [(1.0, 224), (1.3, 292), (1.5, 336), (1.7, 380), (2.0, 448), (2.2, 492), (2.5, 560), (1.15, 256)]
+)
 def test_round_resolution_to_multiple_of_four(r: float, size: int) -> None:
     assert round_resolution(224, r) == size
 
@@ -74,8 +76,12 @@ def test_efficientnet_presets_give_the_published_architectures(row: dict[str, st
 def test_presets_are_the_published_coefficients() -> None:
     table = {name: (p.width, p.depth, p.input_size) for name, p in presets().items()}
     assert table == {
-        "efficientnet_b0": (1.0, 1.0, 224), "efficientnet_b1": (1.0, 1.1, 240),
-        "efficientnet_b2": (1.1, 1.2, 260), "efficientnet_b3": (1.2, 1.4, 300),
-        "efficientnet_b4": (1.4, 1.8, 380), "efficientnet_b5": (1.6, 2.2, 456),
-        "efficientnet_b6": (1.8, 2.6, 528), "efficientnet_b7": (2.0, 3.1, 600),
+        "efficientnet_b0": (1.0, 1.0, 224),
+        "efficientnet_b1": (1.0, 1.1, 240),
+        "efficientnet_b2": (1.1, 1.2, 260),
+        "efficientnet_b3": (1.2, 1.4, 300),
+        "efficientnet_b4": (1.4, 1.8, 380),
+        "efficientnet_b5": (1.6, 2.2, 456),
+        "efficientnet_b6": (1.8, 2.6, 528),
+        "efficientnet_b7": (2.0, 3.1, 600),
     }

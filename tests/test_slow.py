@@ -62,22 +62,41 @@ def test_report_opens_in_headless_chromium(tmp_path: Path) -> None:
     if browser is None:
         pytest.skip("no Chromium: apt-get install chromium")
     out = tmp_path / "reports"
-    done = subprocess.run([sys.executable, "-m", "bench.report", "--results", str(tmp_path / "results.csv"),
-                           "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=900)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.report", "--results", str(tmp_path / "results.csv"), "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     page = out / "index.html"
     checked = out / "index-checked.html"
     checked.write_text(page.read_text().replace("</body>", _IMAGE_CHECK + "</body>"))
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--allow-file-access-from-files", "--enable-logging=stderr",
-             "--v=0", "--virtual-time-budget=10000", f"--user-data-dir={tmp_path / 'profile'}"]
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--allow-file-access-from-files",
+        "--enable-logging=stderr",
+        "--v=0",
+        "--virtual-time-budget=10000",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ]
     dom = subprocess.run([browser, *flags, "--dump-dom", checked.as_uri()], capture_output=True, text=True, timeout=180)
     match = re.search(r"images=(\d+) broken=(\[.*?\])", dom.stdout)
     assert match, dom.stderr[-3000:]
     assert int(match.group(1)) == page.read_text().count("<img") >= 3 and match.group(2) == "[]"
-    console = subprocess.run([browser, *flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=180)
+    console = subprocess.run(
+        [browser, *flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=180
+    )
     errors = [line for line in console.stderr.splitlines() if "CONSOLE" in line or "Failed to load resource" in line]
     assert errors == [], errors
     screenshot = out / "index-screenshot.png"
-    subprocess.run([browser, *flags, "--window-size=1200,4000", f"--screenshot={screenshot}", page.as_uri()],
-                   capture_output=True, text=True, timeout=180)
+    subprocess.run(
+        [browser, *flags, "--window-size=1200,4000", f"--screenshot={screenshot}", page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert screenshot.stat().st_size > 50_000

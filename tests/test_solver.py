@@ -57,7 +57,9 @@ def test_compound_solution_reproduces_a_preset_cost(cache: ComplexityCache) -> N
 def test_depth_staircase_gap_is_reported_not_fudged(cache: ComplexityCache) -> None:
     """Just above d = 1.75 every stage gains a block: depth-only B0 jumps from 0.78 G to 0.97 G MACs."""
     target = cache.macs(make_spec("efficientnet_b0", phi=1.0))  # 0.86 G
-    with pytest.raises(SolverError, match=r"depth-only scaling of efficientnet_b0 cannot reach 0.8599 G MACs within 3%"):
+    with pytest.raises(
+        SolverError, match=r"depth-only scaling of efficientnet_b0 cannot reach 0.8599 G MACs within 3%"
+    ):
         solve("efficientnet_b0", "depth", target, cache.macs)
 
 
@@ -84,8 +86,10 @@ def test_paper_suites_single_dimension_rows_match_their_compound_within_3_percen
 
 def test_unreachable_match_in_a_suite_is_a_one_line_suite_error(tmp_path, cache: ComplexityCache) -> None:
     path = tmp_path / "gap.yaml"
-    path.write_text("models:\n  - {model: efficientnet_b0, name: c, scale: {phi: 1}}\n"
-                    "  - {model: efficientnet_b0, scale: {method: depth, match: c}}\n")
+    path.write_text(
+        "models:\n  - {model: efficientnet_b0, name: c, scale: {phi: 1}}\n"
+        "  - {model: efficientnet_b0, scale: {method: depth, match: c}}\n"
+    )
     with pytest.raises(SuiteError) as error:
         plan_suite(load_suite(path), cache)
     message = str(error.value)

@@ -8,8 +8,18 @@ import pytest
 from scipy import stats as scipy_stats
 
 from bench.report.stats import (
-    INCONCLUSIVE, REFUTED, REPRODUCED, Comparison, Sample, all_negative_verdict, beats_all_verdict,
-    detectable_difference, holm, t_test, welch, with_holm,
+    INCONCLUSIVE,
+    REFUTED,
+    REPRODUCED,
+    Comparison,
+    Sample,
+    all_negative_verdict,
+    beats_all_verdict,
+    detectable_difference,
+    holm,
+    t_test,
+    welch,
+    with_holm,
 )
 
 
@@ -37,12 +47,15 @@ def test_a_normal_two_standard_error_rule_would_be_too_loose_with_few_seeds() ->
     assert scipy_stats.t.ppf(0.975, 4) == pytest.approx(2.776, abs=1e-3)
 
 
-@pytest.mark.parametrize("p, adjusted", [
-    ([0.01, 0.04, 0.03], [0.03, 0.06, 0.06]),         # step-down: 3x, 2x, 1x, kept monotone
-    ([0.2, 0.001], [0.2, 0.002]),
-    ([0.5, 0.6, 0.7, 0.8], [1.0, 1.0, 1.0, 1.0]),       # capped at 1, and never below an earlier step
-    ([0.01, float("nan")], [0.02, float("nan")]),        # an untestable comparison still counts
-])
+@pytest.mark.parametrize(
+    "p, adjusted",
+    [
+        ([0.01, 0.04, 0.03], [0.03, 0.06, 0.06]),  # step-down: 3x, 2x, 1x, kept monotone
+        ([0.2, 0.001], [0.2, 0.002]),
+        ([0.5, 0.6, 0.7, 0.8], [1.0, 1.0, 1.0, 1.0]),  # capped at 1, and never below an earlier step
+        ([0.01, float("nan")], [0.02, float("nan")]),  # an untestable comparison still counts
+    ],
+)
 def test_holm(p: list[float], adjusted: list[float]) -> None:
     got = holm(p)
     for g, want in zip(got, adjusted):
@@ -64,15 +77,30 @@ def _c(diff: float, p: float) -> Comparison:
     return Comparison(diff, 0.3, 8.0, diff - 0.7, diff + 0.7, p, p, 1.0)
 
 
-@pytest.mark.parametrize("name, comparisons, verdict", [
-    ("all three ahead, all significant", {"w": _c(1.0, 0.001), "d": _c(2.0, 0.002), "r": _c(0.8, 0.01)}, REPRODUCED),
-    ("one ahead but not significant", {"w": _c(1.0, 0.001), "d": _c(2.0, 0.002), "r": _c(0.3, 0.3)}, INCONCLUSIVE),
-    ("significant alone, not after Holm", {"w": _c(1.0, 0.02), "d": _c(2.0, 0.03), "r": _c(0.8, 0.04)}, INCONCLUSIVE),
-    ("an alternative significantly ahead", {"w": _c(-1.0, 0.001), "d": _c(2.0, 0.002), "r": _c(0.8, 0.01)}, REFUTED),
-    ("behind but not significantly", {"w": _c(-1.0, 0.2), "d": _c(-0.5, 0.4)}, INCONCLUSIVE),
-    ("one untestable", {"w": _c(1.0, 0.001), "d": Comparison(2.0, *[float("nan")] * 7)}, INCONCLUSIVE),
-    ("nothing to compare", {}, INCONCLUSIVE),
-])
+@pytest.mark.parametrize(
+    "name, comparisons, verdict",
+    [
+        (
+            "all three ahead, all significant",
+            {"w": _c(1.0, 0.001), "d": _c(2.0, 0.002), "r": _c(0.8, 0.01)},
+            REPRODUCED,
+        ),
+        ("one ahead but not significant", {"w": _c(1.0, 0.001), "d": _c(2.0, 0.002), "r": _c(0.3, 0.3)}, INCONCLUSIVE),
+        (
+            "significant alone, not after Holm",
+            {"w": _c(1.0, 0.02), "d": _c(2.0, 0.03), "r": _c(0.8, 0.04)},
+            INCONCLUSIVE,
+        ),
+        (
+            "an alternative significantly ahead",
+            {"w": _c(-1.0, 0.001), "d": _c(2.0, 0.002), "r": _c(0.8, 0.01)},
+            REFUTED,
+        ),
+        ("behind but not significantly", {"w": _c(-1.0, 0.2), "d": _c(-0.5, 0.4)}, INCONCLUSIVE),
+        ("one untestable", {"w": _c(1.0, 0.001), "d": Comparison(2.0, *[float("nan")] * 7)}, INCONCLUSIVE),
+        ("nothing to compare", {}, INCONCLUSIVE),
+    ],
+)
 def test_beats_all_verdict(name: str, comparisons: dict[str, Comparison], verdict: str) -> None:
     assert beats_all_verdict(with_holm(comparisons)) == verdict, name
 
@@ -85,10 +113,13 @@ def test_holm_family_states_detectable_difference_at_the_strictest_level() -> No
     assert family["a"].p_adjusted == family["b"].p_adjusted == pytest.approx(min(1.0, 2 * single.p))
 
 
-@pytest.mark.parametrize("curvatures, verdict", [
-    ({"width": _c(-1.0, 0.001), "depth": _c(-0.9, 0.004), "resolution": _c(-0.5, 0.01)}, REPRODUCED),
-    ({"width": _c(-1.0, 0.001), "depth": _c(0.9, 0.004), "resolution": _c(-0.5, 0.01)}, REFUTED),
-    ({"width": _c(-1.0, 0.001), "depth": _c(-0.2, 0.5), "resolution": _c(-0.5, 0.01)}, INCONCLUSIVE),
-])
+@pytest.mark.parametrize(
+    "curvatures, verdict",
+    [
+        ({"width": _c(-1.0, 0.001), "depth": _c(-0.9, 0.004), "resolution": _c(-0.5, 0.01)}, REPRODUCED),
+        ({"width": _c(-1.0, 0.001), "depth": _c(0.9, 0.004), "resolution": _c(-0.5, 0.01)}, REFUTED),
+        ({"width": _c(-1.0, 0.001), "depth": _c(-0.2, 0.5), "resolution": _c(-0.5, 0.01)}, INCONCLUSIVE),
+    ],
+)
 def test_all_negative_verdict(curvatures: dict[str, Comparison], verdict: str) -> None:
     assert all_negative_verdict(with_holm(curvatures)) == verdict

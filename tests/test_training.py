@@ -38,8 +38,10 @@ def test_fashion_mnist_layout_and_missing_message(fashion_mnist: Path, tmp_path:
         datasets.load_fashion_mnist("train", tmp_path / "nowhere")
 
 
-@pytest.mark.skipif(not (datasets.FASHION_MNIST_DIR / "t10k-images-idx3-ubyte.gz").exists(),
-                    reason="the Debian package dataset-fashion-mnist is not installed")
+@pytest.mark.skipif(
+    not (datasets.FASHION_MNIST_DIR / "t10k-images-idx3-ubyte.gz").exists(),
+    reason="the Debian package dataset-fashion-mnist is not installed",
+)
 def test_the_real_fashion_mnist() -> None:
     test = datasets.load_fashion_mnist("test")
     assert test.images.shape == (10000, 1, 28, 28)
@@ -70,7 +72,9 @@ def test_image_folder_dataset(tmp_path: Path) -> None:
         for index, name in enumerate(("a", "b")):
             (tmp_path / split / name).mkdir(parents=True)
             for i in range(3):
-                Image.fromarray(np.full((20, 30, 3), 60 * index + i, np.uint8)).save(tmp_path / split / name / f"{i}.png")
+                Image.fromarray(np.full((20, 30, 3), 60 * index + i, np.uint8)).save(
+                    tmp_path / split / name / f"{i}.png"
+                )
     train = datasets.load_dataset(f"folder:{tmp_path}", "train", size=16)
     test = datasets.load_dataset(f"folder:{tmp_path}", "test", size=16)  # falls back to val/
     assert train.images.shape == (6, 3, 16, 16) and test.labels.tolist() == [0, 0, 0, 1, 1, 1]
@@ -138,14 +142,24 @@ def test_budget_validation_and_description() -> None:
 
 
 def _tiny_budget(root: Path, **overrides) -> TrainBudget:
-    settings = dict(data_root=str(root), base_resolution=28, train_images=512, test_images=256, epochs=2,
-                    batch_size=64, optimizer="adamw", lr=1e-2, weight_decay=0.05,
-                    augment=False)  # a flip turns one synthetic grating class into another
+    settings = dict(
+        data_root=str(root),
+        base_resolution=28,
+        train_images=512,
+        test_images=256,
+        epochs=2,
+        batch_size=64,
+        optimizer="adamw",
+        lr=1e-2,
+        weight_decay=0.05,
+        augment=False,
+    )  # a flip turns one synthetic grating class into another
     return TrainBudget(**{**settings, **overrides})
 
 
-def test_a_killed_run_resumes_to_the_same_result(fashion_mnist: Path, tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_killed_run_resumes_to_the_same_result(
+    fashion_mnist: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from bench.accuracy import train as train_module
 
     spec = make_spec("mobilenetv2_100", width=0.5, inputs=GREY_10)
@@ -188,8 +202,9 @@ def test_learning_happens_and_rows_summarise_seeds(fashion_mnist: Path) -> None:
     assert row["budget"] == budget.describe()
 
 
-@pytest.mark.parametrize("model, size", [("efficientnet_b0", 16), ("resnet18", 16), ("mobilenetv1_100", 18),
-                                         ("mobilenetv2_100", 28)])
+@pytest.mark.parametrize(
+    "model, size", [("efficientnet_b0", 16), ("resnet18", 16), ("mobilenetv1_100", 18), ("mobilenetv2_100", 28)]
+)
 def test_matmul_convs_compute_the_same_forward_and_gradients(model: str, size: int) -> None:
     """In float64, so the comparison is of the mathematics, not of float32 summation order."""
     spec = make_spec(model, inputs=InputSpec(size, 1, 1, 10))
@@ -238,8 +253,9 @@ def test_a_rows_time_is_when_its_seeds_finished_not_when_it_was_written(tmp_path
     from bench.accuracy.train import TrainResult, finished_result
 
     old = tmp_path / "result.json"
-    old.write_text(json.dumps({"top1": 90.0, "top5": 99.0, "train_loss": 0.6, "epochs": 8, "seconds": 1.0,
-                               "images_per_s": 1.0}))  # from before runs recorded their end
+    old.write_text(
+        json.dumps({"top1": 90.0, "top5": 99.0, "train_loss": 0.6, "epochs": 8, "seconds": 1.0, "images_per_s": 1.0})
+    )  # from before runs recorded their end
     os.utime(old, (1_790_000_000, 1_790_000_000))
     result = finished_result(tmp_path)
     assert result.finished.startswith("2026-09-21")

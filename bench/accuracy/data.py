@@ -72,7 +72,7 @@ class ImageTensors:
             return self
         chunks = []
         for start in range(0, len(self.images), 4096):
-            chunk = self.images[start:start + 4096].float()
+            chunk = self.images[start : start + 4096].float()
             chunk = F.interpolate(chunk, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
             chunks.append(chunk.round_().clamp_(0, 255).to(torch.uint8))
         return ImageTensors(self.name, torch.cat(chunks), self.labels, self.num_classes, self.mean, self.std)
@@ -86,7 +86,7 @@ def read_idx(path: Path) -> np.ndarray:
     zero, dtype_code, ndim = struct.unpack(">HBB", data[:4])
     if zero != 0 or dtype_code != 0x08:
         raise ValueError(f"{path}: not an unsigned-byte idx file")
-    shape = struct.unpack(f">{ndim}I", data[4:4 + 4 * ndim])
+    shape = struct.unpack(f">{ndim}I", data[4 : 4 + 4 * ndim])
     array = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim)
     if array.size != int(np.prod(shape)):
         raise ValueError(f"{path}: expected {shape} values, found {array.size}")
@@ -111,11 +111,16 @@ def load_cifar(name: str, split: str, root: Path, download: bool = False) -> Ima
     try:
         data = cls(str(root), train=split == "train", download=download)
     except RuntimeError as error:
-        raise DatasetMissingError(f"{name} not found in {root} ({error}); pass download=True "
-                                  f"(--download) to fetch it, or point root at a local copy") from None
+        raise DatasetMissingError(
+            f"{name} not found in {root} ({error}); pass download=True "
+            f"(--download) to fetch it, or point root at a local copy"
+        ) from None
     images = torch.from_numpy(data.data).permute(0, 3, 1, 2).contiguous()
-    mean, std = ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)) if name == "cifar10" else \
-        ((0.5071, 0.4865, 0.4409), (0.2673, 0.2564, 0.2762))
+    mean, std = (
+        ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616))
+        if name == "cifar10"
+        else ((0.5071, 0.4865, 0.4409), (0.2673, 0.2564, 0.2762))
+    )
     return ImageTensors(name, images, torch.tensor(data.targets, dtype=torch.int64), len(data.classes), mean, std)
 
 
@@ -132,10 +137,14 @@ def load_image_folder(root: Path, split: str, size: int) -> ImageTensors:
     data = datasets.ImageFolder(str(folder), transform=to_tensor)
     images = torch.stack([image for image, _ in data])
     labels = torch.tensor(data.targets, dtype=torch.int64)
-    return ImageTensors(f"folder:{root}", images, labels, len(data.classes), (0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
+    return ImageTensors(
+        f"folder:{root}", images, labels, len(data.classes), (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+    )
 
 
-def load_dataset(name: str, split: str, *, root: Path | None = None, size: int = 32, download: bool = False) -> ImageTensors:
+def load_dataset(
+    name: str, split: str, *, root: Path | None = None, size: int = 32, download: bool = False
+) -> ImageTensors:
     """Dispatch on the dataset name used in suites (``fashion_mnist``, ``cifar10``, ``cifar100``, ``folder:PATH``)."""
     if name == "fashion_mnist":
         return load_fashion_mnist(split, root or FASHION_MNIST_DIR)

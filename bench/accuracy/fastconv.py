@@ -37,7 +37,9 @@ from torch import nn
 SMALL_MAP = 16
 
 
-def depthwise_weight_grad(x: torch.Tensor, grad_out: torch.Tensor, kernel: int, stride: int, padding: int) -> torch.Tensor:
+def depthwise_weight_grad(
+    x: torch.Tensor, grad_out: torch.Tensor, kernel: int, stride: int, padding: int
+) -> torch.Tensor:
     """d(loss)/d(weight) of ``conv2d(x, weight, stride, padding, groups=C)``, shape (C, 1, k, k)."""
     _, channels, height, width = x.shape
     out_h, out_w = grad_out.shape[-2:]
@@ -50,9 +52,13 @@ def depthwise_weight_grad(x: torch.Tensor, grad_out: torch.Tensor, kernel: int, 
             w0, w1 = _valid(j, width, out_w, stride, padding)
             if w1 < w0:
                 continue
-            window = x[:, :, h0 * stride + i - padding:h1 * stride + i - padding + 1:stride,
-                       w0 * stride + j - padding:w1 * stride + j - padding + 1:stride]
-            grad[:, 0, i, j] = (window * grad_out[:, :, h0:h1 + 1, w0:w1 + 1]).sum((0, 2, 3))
+            window = x[
+                :,
+                :,
+                h0 * stride + i - padding : h1 * stride + i - padding + 1 : stride,
+                w0 * stride + j - padding : w1 * stride + j - padding + 1 : stride,
+            ]
+            grad[:, 0, i, j] = (window * grad_out[:, :, h0 : h1 + 1, w0 : w1 + 1]).sum((0, 2, 3))
     return grad
 
 
@@ -77,30 +83,42 @@ class _DepthwiseConv2d(torch.autograd.Function):
         grad_x = grad_w = None
         if ctx.needs_input_grad[0]:
             grad_x = torch.ops.aten.convolution_backward(
-                grad_out, x, weight, None, [s, s], [p, p], [1, 1], False, [0, 0], channels, [True, False, False])[0]
+                grad_out, x, weight, None, [s, s], [p, p], [1, 1], False, [0, 0], channels, [True, False, False]
+            )[0]
         if ctx.needs_input_grad[1]:
             grad_w = depthwise_weight_grad(x, grad_out, weight.shape[-1], s, p)
         return grad_x, grad_w, None, None
 
 
 def _is_plain_depthwise(module: nn.Module) -> bool:
-    return (type(module) is nn.Conv2d and module.groups > 1 and module.groups == module.in_channels == module.out_channels
-            and module.bias is None and module.dilation == (1, 1) and module.padding_mode == "zeros"
-            and isinstance(module.padding, tuple) and module.padding[0] == module.padding[1]
-            and module.kernel_size[0] == module.kernel_size[1] and module.stride[0] == module.stride[1])
+    return (
+        type(module) is nn.Conv2d
+        and module.groups > 1
+        and module.groups == module.in_channels == module.out_channels
+        and module.bias is None
+        and module.dilation == (1, 1)
+        and module.padding_mode == "zeros"
+        and isinstance(module.padding, tuple)
+        and module.padding[0] == module.padding[1]
+        and module.kernel_size[0] == module.kernel_size[1]
+        and module.stride[0] == module.stride[1]
+    )
 
 
-def _mark_tapwise(module: nn.Conv2d) -> None:
-    module.tapwise_weight_grad = True
-    module.forward = types.MethodType(_fast_forward, module)
+def _mark_tapwise(module: nn.Module) -> None:
+    setattr(module, "tapwise_weight_grad", True)  # noqa: B010 (an attribute nn.Module does not declare)
+    setattr(module, "forward", types.MethodType(_fast_forward, module))  # noqa: B010
 
 
 def use_fast_depthwise(model: nn.Module, example: torch.Tensor) -> int:
     """Give the depthwise convs of ``model`` whose output map is small (at ``example``'s size) the
     tap-wise weight gradient; returns how many. Forward results are unchanged."""
     out_sizes: dict[nn.Module, int] = {}
-    hooks = [m.register_forward_hook(lambda mod, _i, out: out_sizes.__setitem__(mod, out.shape[-1] * out.shape[-2]))
-             for m in model.modules() if _is_plain_depthwise(m)]
+    hooks = [
+        m.register_forward_hook(lambda mod, _i, out: out_sizes.__setitem__(mod, out.shape[-1] * out.shape[-2]))
+        for m in model.modules()
+        if _is_plain_depthwise(m)
+    ]
     try:
         with torch.no_grad():
             was_training = model.training
@@ -120,8 +138,13 @@ def use_fast_depthwise(model: nn.Module, example: torch.Tensor) -> int:
 def _centre_only(module: nn.Conv2d) -> bool:
     """A k x k conv whose 1 x 1 input sees only its centre tap (odd square kernel, padding k // 2)."""
     k = module.kernel_size
-    return (k[0] == k[1] and k[0] % 2 == 1 and isinstance(module.padding, tuple)
-            and module.padding == (k[0] // 2, k[0] // 2) and module.dilation == (1, 1))
+    return (
+        k[0] == k[1]
+        and k[0] % 2 == 1
+        and isinstance(module.padding, tuple)
+        and module.padding == (k[0] // 2, k[0] // 2)
+        and module.dilation == (1, 1)
+    )
 
 
 def _is_matmul_conv(module: nn.Module) -> bool:
@@ -156,8 +179,9 @@ def _fast_forward(self: nn.Conv2d, x: torch.Tensor) -> torch.Tensor:
     tap-wise depthwise weight gradient where ``use_fast_depthwise`` marked the conv; else aten's."""
     n, _, h, w = x.shape
     single_pixel = h == 1 and w == 1
-    pointwise = self.kernel_size == (1, 1) and self.stride == (1, 1) and x.is_contiguous(
-        memory_format=torch.channels_last)
+    pointwise = (
+        self.kernel_size == (1, 1) and self.stride == (1, 1) and x.is_contiguous(memory_format=torch.channels_last)
+    )
     if getattr(self, "matmul_conv", False) and (single_pixel or (pointwise and self.groups == 1)):
         centre = self.kernel_size[0] // 2
         weight = self.weight[:, :, centre, centre]
@@ -179,7 +203,7 @@ def use_fast_matmul_convs(model: nn.Module) -> int:
     changed = 0
     for module in model.modules():
         if _is_matmul_conv(module):
-            module.matmul_conv = True
-            module.forward = types.MethodType(_fast_forward, module)
+            setattr(module, "matmul_conv", True)  # noqa: B010 (an attribute nn.Module does not declare)
+            setattr(module, "forward", types.MethodType(_fast_forward, module))  # noqa: B010
             changed += 1
     return changed

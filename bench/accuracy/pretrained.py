@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any
 
 import torch
 from torch import nn
@@ -49,6 +50,7 @@ def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"no checkpoint file at {path}")
+    state: Any
     if path.suffix == ".safetensors":
         from safetensors.torch import load_file
 
@@ -69,8 +71,14 @@ def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
 #: Lite0 checkpoint (``_blocks.N`` naming) -> timm EfficientNet, outside the blocks.
 _LITE_TOP = {"_conv_stem": "conv_stem", "_bn0": "bn1", "_conv_head": "conv_head", "_bn1": "bn2", "_fc": "classifier"}
 #: Inside a block with an expansion conv (timm InvertedResidual) ...
-_LITE_EXPANDED = {"_expand_conv": "conv_pw", "_bn0": "bn1", "_depthwise_conv": "conv_dw", "_bn1": "bn2",
-                  "_project_conv": "conv_pwl", "_bn2": "bn3"}
+_LITE_EXPANDED = {
+    "_expand_conv": "conv_pw",
+    "_bn0": "bn1",
+    "_depthwise_conv": "conv_dw",
+    "_bn1": "bn2",
+    "_project_conv": "conv_pwl",
+    "_bn2": "bn3",
+}
 #: ... and without one (timm DepthwiseSeparableConv, the first stage).
 _LITE_SEPARABLE = {"_depthwise_conv": "conv_dw", "_bn1": "bn1", "_project_conv": "conv_pw", "_bn2": "bn2"}
 
@@ -86,7 +94,8 @@ def convert_lite0(state: dict[str, torch.Tensor], model: nn.Module) -> dict[str,
     Top level: ``_conv_stem``/``_bn0`` -> ``conv_stem``/``bn1``, ``_conv_head``/``_bn1`` ->
     ``conv_head``/``bn2``, ``_fc`` -> ``classifier``.
     """
-    positions = [(s, i) for s, stage in enumerate(model.blocks) for i in range(len(stage))]
+    blocks: Any = model.blocks  # timm's EfficientNet stages
+    positions = [(s, i) for s, stage in enumerate(blocks) for i in range(len(stage))]
     expanded = {int(m.group(1)) for k in state if (m := re.match(r"_blocks\.(\d+)\._expand_conv\.", k))}
     renamed = {}
     for key, value in state.items():
@@ -111,11 +120,13 @@ CONVERTERS: dict[str, Callable[[dict[str, torch.Tensor], nn.Module], dict[str, t
 }
 
 
-def load_pretrained(model_name: str, checkpoint: Path, convert: str | None = None, num_classes: int | None = None) -> nn.Module:
+def load_pretrained(
+    model_name: str, checkpoint: Path, convert: str | None = None, num_classes: int | None = None
+) -> nn.Module:
     """A timm model (no download) with every tensor of ``checkpoint`` loaded strictly, in eval mode."""
     import timm
 
-    kwargs = {} if num_classes is None else {"num_classes": num_classes}
+    kwargs: dict[str, Any] = {} if num_classes is None else {"num_classes": num_classes}
     model = timm.create_model(model_name, pretrained=False, **kwargs)
     state = read_state_dict(checkpoint)
     if convert is not None:
@@ -127,8 +138,11 @@ def load_pretrained(model_name: str, checkpoint: Path, convert: str | None = Non
     unexpected = sorted(set(state) - set(expected))
     wrong = [k for k in expected.keys() & state.keys() if expected[k].shape != state[k].shape]
     if missing or unexpected or wrong:
-        detail = "; ".join(f"{label} {names[:3]}{' ...' if len(names) > 3 else ''}" for label, names in
-                           (("missing", missing), ("unexpected", unexpected), ("wrong shape", wrong)) if names)
+        detail = "; ".join(
+            f"{label} {names[:3]}{' ...' if len(names) > 3 else ''}"
+            for label, names in (("missing", missing), ("unexpected", unexpected), ("wrong shape", wrong))
+            if names
+        )
         raise CheckpointError(f"{checkpoint} does not fit {model_name}: {detail}")
     model.load_state_dict(state, strict=True)
     return model.eval()
@@ -157,8 +171,10 @@ def class_index_map(class_names: list[str], num_outputs: int) -> list[int]:
             raise ValueError(f"folder classes that are not ImageNet-1k synsets: {unknown[:5]}")
         return [order[name] for name in class_names]
     if len(class_names) != num_outputs:
-        raise ValueError(f"{len(class_names)} class folders for a {num_outputs}-output model; name the folders "
-                         f"by ImageNet synset (n01440764 ...) or give the model as many outputs as classes")
+        raise ValueError(
+            f"{len(class_names)} class folders for a {num_outputs}-output model; name the folders "
+            f"by ImageNet synset (n01440764 ...) or give the model as many outputs as classes"
+        )
     return list(range(num_outputs))
 
 
@@ -183,8 +199,9 @@ class PretrainedEval:
 
 
 @torch.no_grad()
-def evaluate_folder(model: nn.Module, folder: Path, *, batch_size: int = 32, workers: int = 0,
-                    limit: int | None = None) -> PretrainedEval:
+def evaluate_folder(
+    model: nn.Module, folder: Path, *, batch_size: int = 32, workers: int = 0, limit: int | None = None
+) -> PretrainedEval:
     """Score ``model`` on ``folder/<class>/<image>`` with timm's evaluation transform for it."""
     from timm.data import create_transform, resolve_data_config
     from torchvision.datasets import ImageFolder
@@ -194,7 +211,9 @@ def evaluate_folder(model: nn.Module, folder: Path, *, batch_size: int = 32, wor
         raise ValueError(f"no image folder at {folder} (expected {folder}/<class>/<image>)")
     config = resolve_data_config({}, model=model)
     dataset = ImageFolder(str(folder), transform=create_transform(**config, is_training=False))
-    outputs = model.get_classifier().out_features if hasattr(model.get_classifier(), "out_features") else model.num_classes
+    classifier: Any = model.get_classifier()  # type: ignore[operator]  # a timm model
+    num_classes: Any = getattr(model, "num_classes", None)
+    outputs = int(classifier.out_features if hasattr(classifier, "out_features") else num_classes)
     to_output = torch.tensor(class_index_map(dataset.classes, outputs))
     samples = dataset.samples[:limit] if limit else dataset.samples
     subset = torch.utils.data.Subset(dataset, range(len(samples)))

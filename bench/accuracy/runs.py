@@ -41,12 +41,28 @@ class SeedRun:
     checkpoint_dir: Path
 
 
-def _train(run: SeedRun, threads: int | None = None, dist: DistContext | None = None, progress: bool = False,
-           data_cache: dict | None = None, concurrent: int = 1, log_epochs: bool = False) -> TrainResult:
+def _train(
+    run: SeedRun,
+    threads: int | None = None,
+    dist: DistContext | None = None,
+    progress: bool = False,
+    data_cache: dict | None = None,
+    concurrent: int = 1,
+    log_epochs: bool = False,
+) -> TrainResult:
     if threads:
         torch.set_num_threads(threads)
-    return train_model(run.spec, run.budget, run.seed, checkpoint_dir=run.checkpoint_dir, dist=dist,
-                       data_cache=data_cache, progress=progress, concurrent=concurrent, log_epochs=log_epochs)
+    return train_model(
+        run.spec,
+        run.budget,
+        run.seed,
+        checkpoint_dir=run.checkpoint_dir,
+        dist=dist,
+        data_cache=data_cache,
+        progress=progress,
+        concurrent=concurrent,
+        log_epochs=log_epochs,
+    )
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:
@@ -63,13 +79,24 @@ def _fetch_downloads(budgets: set[TrainBudget]) -> None:
     """Download what budgets with ``download: true`` need here, once, before workers would race to."""
     for budget in budgets:
         for split in ("train", "test"):
-            load_dataset(budget.dataset, split, root=Path(budget.data_root) if budget.data_root else None,
-                         size=budget.base_resolution, download=True)
+            load_dataset(
+                budget.dataset,
+                split,
+                root=Path(budget.data_root) if budget.data_root else None,
+                size=budget.base_resolution,
+                download=True,
+            )
 
 
-def train_runs(runs: list[SeedRun], jobs: int = 1, threads: int | None = None, dist: DistContext | None = None,
-               progress: bool = False, data_cache: dict | None = None, log_epochs: bool = False,
-               ) -> Iterator[tuple[int, TrainResult]]:
+def train_runs(
+    runs: list[SeedRun],
+    jobs: int = 1,
+    threads: int | None = None,
+    dist: DistContext | None = None,
+    progress: bool = False,
+    data_cache: dict | None = None,
+    log_epochs: bool = False,
+) -> Iterator[tuple[int, TrainResult]]:
     """(index, result) for each run, in completion order.
 
     Finished runs (a ``result.json`` in their checkpoint folder) come back first, without a worker.

@@ -20,9 +20,10 @@ import json
 import math
 import random
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -80,8 +81,9 @@ class TrainBudget:
 
     def describe(self) -> str:
         """The budget as compact JSON, stored beside every accuracy it produced."""
-        return json.dumps({k: v for k, v in asdict(self).items() if k not in ("data_root", "download", "threads")},
-                          sort_keys=True)
+        return json.dumps(
+            {k: v for k, v in asdict(self).items() if k not in ("data_root", "download", "threads")}, sort_keys=True
+        )
 
 
 @dataclass(frozen=True)
@@ -120,8 +122,9 @@ def augment(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     dx = torch.randint(0, 2 * pad + 1, (batch,), generator=generator)
     rows = (dy[:, None] + torch.arange(size))[:, None, :, None]
     cols = (dx[:, None] + torch.arange(size))[:, None, None, :]
-    cropped = padded[torch.arange(batch)[:, None, None, None], torch.arange(images.shape[1])[None, :, None, None],
-                     rows, cols]
+    cropped = padded[
+        torch.arange(batch)[:, None, None, None], torch.arange(images.shape[1])[None, :, None, None], rows, cols
+    ]
     flip = torch.rand(batch, generator=generator) < 0.5
     cropped[flip] = cropped[flip].flip(-1)
     return cropped
@@ -140,14 +143,20 @@ def _schedule(budget: TrainBudget, steps_per_epoch: int) -> Callable[[int], floa
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, data: ImageTensors, budget: TrainBudget, device: torch.device,
-             dist: DistContext, batch_size: int = 500) -> tuple[float, float | None]:
+def evaluate(
+    model: nn.Module,
+    data: ImageTensors,
+    budget: TrainBudget,
+    device: torch.device,
+    dist: DistContext,
+    batch_size: int = 500,
+) -> tuple[float, float | None]:
     """Top-1 and top-5 (percent) on ``data``; each process takes a share, counts are summed."""
     model.eval()
     correct1 = correct5 = 0
-    indices = torch.arange(len(data.labels))[dist.rank::dist.world_size]
+    indices = torch.arange(len(data.labels))[dist.rank :: dist.world_size]
     for start in range(0, len(indices), batch_size):
-        index = indices[start:start + batch_size]
+        index = indices[start : start + batch_size]
         x = _normalize(data.images[index].to(device), data, budget.channels_last)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
             logits = model(x)
@@ -162,7 +171,13 @@ def evaluate(model: nn.Module, data: ImageTensors, budget: TrainBudget, device: 
 
 def _load_split(budget: TrainBudget, split: str, size: int, cache: dict | None) -> ImageTensors:
     """The split at ``size`` px (subset fixed by seed 0, so every model and seed sees the same images)."""
-    key = (budget.dataset, budget.data_root, split, size, budget.train_images if split == "train" else budget.test_images)
+    key = (
+        budget.dataset,
+        budget.data_root,
+        split,
+        size,
+        budget.train_images if split == "train" else budget.test_images,
+    )
     if cache is not None and key in cache:
         return cache[key]
     root = Path(budget.data_root) if budget.data_root else None
@@ -186,14 +201,23 @@ def finished_result(directory: Path | None) -> TrainResult | None:
         return None
     result = TrainResult(**json.loads(path.read_text()))
     if not result.finished:  # written before runs recorded it: the file's own time
-        mtime = _dt.datetime.fromtimestamp(path.stat().st_mtime, _dt.timezone.utc)
+        mtime = _dt.datetime.fromtimestamp(path.stat().st_mtime, _dt.UTC)
         result = replace(result, finished=mtime.isoformat(timespec="seconds"))
     return result
 
 
-def train_model(spec: ModelSpec, budget: TrainBudget, seed: int, *, checkpoint_dir: Path | None = None,
-                dist: DistContext | None = None, data_cache: dict | None = None, progress: bool = False,
-                concurrent: int = 1, log_epochs: bool = False) -> TrainResult:
+def train_model(
+    spec: ModelSpec,
+    budget: TrainBudget,
+    seed: int,
+    *,
+    checkpoint_dir: Path | None = None,
+    dist: DistContext | None = None,
+    data_cache: dict | None = None,
+    progress: bool = False,
+    concurrent: int = 1,
+    log_epochs: bool = False,
+) -> TrainResult:
     """Train ``spec`` from scratch on the proxy task; resume from ``checkpoint_dir`` if a run was cut off.
     ``concurrent`` (how many runs share the machine) is recorded, not acted on. ``progress`` shows a bar
     per epoch on a terminal; ``log_epochs`` prints one plain line per finished epoch (loss, images/s,
@@ -217,7 +241,7 @@ def prepare(spec: ModelSpec, budget: TrainBudget, seed: int, device: torch.devic
     """The model (initialised from ``seed``, channels_last / fast depthwise per budget) and its optimizer."""
     seed_everything(seed)
     model = build_model(spec, drop_rate=budget.dropout, drop_path_rate=budget.drop_path).to(device)
-    classifier = model.get_classifier()
+    classifier = model.get_classifier()  # type: ignore[operator]  # timm models have it; nn.Module does not say so
     if budget.zero_init_head and isinstance(classifier, nn.Linear):
         # timm's EfficientNet/MobileNet head init scales with 1/sqrt(num_classes): tuned for 1000
         # classes, it starts a 10-class head with logits ~10x too large (initial loss ~4 > ln 10).
@@ -235,9 +259,10 @@ def prepare(spec: ModelSpec, budget: TrainBudget, seed: int, device: torch.devic
 
     # torch's fused AdamW / SGD: one kernel over all parameters, 3.4x faster than the foreach default on
     # one CPU core for ResNet-18's 11M parameters (16 against 54 ms a step); the same update up to rounding.
-    fused = {"fused": True} if budget.optimizer in FUSED_OPTIMIZERS else {}
-    optimizer = create_optimizer_v2(model, opt=budget.optimizer, lr=budget.lr, weight_decay=budget.weight_decay,
-                                    momentum=budget.momentum, **fused)
+    fused: dict[str, Any] = {"fused": True} if budget.optimizer in FUSED_OPTIMIZERS else {}
+    optimizer = create_optimizer_v2(
+        model, opt=budget.optimizer, lr=budget.lr, weight_decay=budget.weight_decay, momentum=budget.momentum, **fused
+    )
     return model.train(), optimizer
 
 
@@ -259,8 +284,14 @@ def zero_init_residual_branches(model: nn.Module) -> int:
     return changed
 
 
-def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, scheduler, loss_fn: nn.Module,
-               x: torch.Tensor, labels: torch.Tensor) -> float:
+def train_step(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scheduler,
+    loss_fn: nn.Module,
+    x: torch.Tensor,
+    labels: torch.Tensor,
+) -> float:
     """One optimisation step (bf16 autocast on CUDA); returns the loss."""
     with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=x.device.type == "cuda"):
         loss = loss_fn(model(x), labels)
@@ -293,8 +324,10 @@ class _Run:
         train = _load_split(budget, "train", spec.input_size, data_cache)
         test = _load_split(budget, "test", spec.input_size, data_cache)
         if (train.in_chans, train.num_classes) != (spec.in_chans, spec.num_classes):
-            raise ValueError(f"{spec.name} is built for {spec.in_chans} channels / {spec.num_classes} classes; "
-                             f"{budget.dataset} has {train.in_chans} / {train.num_classes}")
+            raise ValueError(
+                f"{spec.name} is built for {spec.in_chans} channels / {spec.num_classes} classes; "
+                f"{budget.dataset} has {train.in_chans} / {train.num_classes}"
+            )
         model, optimizer = prepare(spec, budget, self.seed, self.device, _normalize(train.images[:2], train, False))
         steps = len(train.labels) // budget.batch_size
         if steps == 0:
@@ -329,8 +362,9 @@ class _Run:
         self.train_seconds, self.images_seen = state["train_seconds"], state["images_seen"]
         return state["epoch"] + 1
 
-    def epoch(self, epoch: int, runner: nn.Module, optimizer, scheduler, loss_fn: nn.Module, train: ImageTensors,
-              steps: int) -> float:
+    def epoch(
+        self, epoch: int, runner: nn.Module, optimizer, scheduler, loss_fn: nn.Module, train: ImageTensors, steps: int
+    ) -> float:
         """Train one epoch (its order and augmentation fixed by seed and epoch); the mean loss."""
         from tqdm import tqdm
 
@@ -339,10 +373,14 @@ class _Run:
         augment_rng = torch.Generator().manual_seed((self.seed * 1009 + epoch) * 31 + dist.rank)
         runner.train()
         began, loss_sum = time.perf_counter(), 0.0
-        bar = tqdm(range(steps), desc=f"{self.spec.name} s{self.seed} e{epoch + 1}/{budget.epochs}", leave=False,
-                   disable=None if (self.progress and dist.is_main) else True)
+        bar = tqdm(
+            range(steps),
+            desc=f"{self.spec.name} s{self.seed} e{epoch + 1}/{budget.epochs}",
+            leave=False,
+            disable=None if (self.progress and dist.is_main) else True,
+        )
         for step in bar:
-            index = order[step * budget.batch_size:(step + 1) * budget.batch_size][dist.rank::dist.world_size]
+            index = order[step * budget.batch_size : (step + 1) * budget.batch_size][dist.rank :: dist.world_size]
             images = augment(train.images[index], augment_rng) if budget.augment else train.images[index]
             x = _normalize(images.to(self.device), train, budget.channels_last)
             loss_sum += train_step(runner, optimizer, scheduler, loss_fn, x, train.labels[index].to(self.device))
@@ -352,10 +390,19 @@ class _Run:
 
     def checkpoint(self, epoch: int, model: nn.Module, optimizer, scheduler) -> None:
         if self.last is not None and self.dist.is_main:
-            _save(self.last, {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                              "scheduler": scheduler.state_dict(), "epoch": epoch, "history": json.dumps(self.history),
-                              "train_seconds": self.train_seconds, "images_seen": self.images_seen,
-                              "rng": torch.get_rng_state()})
+            _save(
+                self.last,
+                {
+                    "model": model.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict(),
+                    "epoch": epoch,
+                    "history": json.dumps(self.history),
+                    "train_seconds": self.train_seconds,
+                    "images_seen": self.images_seen,
+                    "rng": torch.get_rng_state(),
+                },
+            )
         self.dist.barrier()
 
     def log(self, epoch: int, loss: float, top1: float | None) -> None:
@@ -364,14 +411,26 @@ class _Run:
         rate = self.images_seen / self.train_seconds if self.train_seconds else 0.0
         left = (self.budget.epochs - epoch - 1) * self.train_seconds / (epoch + 1)  # resumed epochs count too
         scored = "" if top1 is None else f", top-1 {top1:.2f}%"
-        print(f"{self.spec.name} seed {self.seed}: epoch {epoch + 1}/{self.budget.epochs}, loss {loss:.3f}, "
-              f"{rate:.0f} images/s, {left / 60:.1f} min left{scored}", flush=True)
+        print(
+            f"{self.spec.name} seed {self.seed}: epoch {epoch + 1}/{self.budget.epochs}, loss {loss:.3f}, "
+            f"{rate:.0f} images/s, {left / 60:.1f} min left{scored}",
+            flush=True,
+        )
 
     def finish(self, concurrent: int) -> TrainResult:
         final = self.history[-1]
-        result = TrainResult(final["top1"], final["top5"], final["train_loss"], self.budget.epochs, self.train_seconds,
-                             self.images_seen / self.train_seconds if self.train_seconds else 0.0, self.history,
-                             torch.get_num_threads(), concurrent, now())
+        result = TrainResult(
+            final["top1"],
+            final["top5"],
+            final["train_loss"],
+            self.budget.epochs,
+            self.train_seconds,
+            self.images_seen / self.train_seconds if self.train_seconds else 0.0,
+            self.history,
+            torch.get_num_threads(),
+            concurrent,
+            now(),
+        )
         if self.checkpoint_dir is not None and self.dist.is_main:
             from bench.atomic import atomic_write
 

@@ -44,8 +44,12 @@ def test_count_paper_suites_cold(benchmark, paper_specs) -> None:
     assert len(specs) >= 40 and any(s.input_size == 600 for s in specs)
     result = benchmark.pedantic(lambda: list(count_many(specs, jobs=2)), rounds=1, iterations=1)
     assert len(result) == len(specs)
-    benchmark.extra_info.update(models=len(specs), planning_s=round(planning_s, 2), target_s=COLD_TARGET_S,
-                                target_met=benchmark.stats.stats.max <= COLD_TARGET_S)
+    benchmark.extra_info.update(
+        models=len(specs),
+        planning_s=round(planning_s, 2),
+        target_s=COLD_TARGET_S,
+        target_met=benchmark.stats.stats.max <= COLD_TARGET_S,
+    )
 
 
 def test_count_paper_suites_cached(benchmark, paper_specs) -> None:
@@ -54,8 +58,9 @@ def test_count_paper_suites_cached(benchmark, paper_specs) -> None:
         cache.put(counted.spec, counted.complexity)
     result = benchmark.pedantic(lambda: [cache.count(s) for s in specs], rounds=5, iterations=1)
     assert len(result) == len(specs)
-    benchmark.extra_info.update(models=len(specs), target_s=CACHED_TARGET_S,
-                                target_met=benchmark.stats.stats.max <= CACHED_TARGET_S)
+    benchmark.extra_info.update(
+        models=len(specs), target_s=CACHED_TARGET_S, target_met=benchmark.stats.stats.max <= CACHED_TARGET_S
+    )
 
 
 @pytest.mark.parametrize("name", ["efficientnet_b0", "efficientnet_b7", "resnet50"])

@@ -20,7 +20,6 @@ from __future__ import annotations
 import statistics
 
 import pytest
-import torch
 from torch.utils.benchmark import Timer
 
 from bench.latency import LatencyConditions, Runner, measure_latency, measurement_state
@@ -40,7 +39,7 @@ def _interleaved(name: str) -> tuple[list[float], list[float]]:
     model = build_model(spec)
     with measurement_state(CONDITIONS):
         runner = Runner(model, spec.input_shape, CONDITIONS)
-        timer = Timer(stmt="model(x)", globals={"model": model, "x": runner.input}, num_threads=CONDITIONS.threads)
+        timer = Timer(stmt="model(x)", globals={"model": model, "x": runner.input}, num_threads=CONDITIONS.threads or 1)
         for _ in range(CONDITIONS.warmup_iterations):
             runner.step()
         ours, theirs = [], []
@@ -54,8 +53,12 @@ def _interleaved(name: str) -> tuple[list[float], list[float]]:
 def test_median_agrees_with_torch_benchmark_timer(benchmark, name: str) -> None:
     ours, theirs = benchmark.pedantic(_interleaved, args=(name,), rounds=1, iterations=1)
     ours_ms, theirs_ms = statistics.median(ours), statistics.median(theirs)
-    benchmark.extra_info.update(ours_median_ms=round(ours_ms, 3), timer_median_ms=round(theirs_ms, 3),
-                                ratio=round(ours_ms / theirs_ms, 4), pairs=PAIRS)
+    benchmark.extra_info.update(
+        ours_median_ms=round(ours_ms, 3),
+        timer_median_ms=round(theirs_ms, 3),
+        ratio=round(ours_ms / theirs_ms, 4),
+        pairs=PAIRS,
+    )
     benchmark.extra_info.update(target_rel=0.05, target_met=abs(ours_ms / theirs_ms - 1) <= 0.05)
     assert ours_ms == pytest.approx(theirs_ms, rel=GROSS)
 

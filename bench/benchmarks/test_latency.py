@@ -24,11 +24,19 @@ def test_latency(benchmark, suite_entry) -> None:
     counts = count_complexity(spec)
     with measurement_state(conditions) as core:
         runner = Runner(build_model(spec), spec.input_shape, conditions)
-        benchmark.pedantic(runner.step, rounds=conditions.min_iterations,
-                           warmup_rounds=conditions.warmup_iterations, iterations=1)
+        benchmark.pedantic(
+            runner.step, rounds=conditions.min_iterations, warmup_rounds=conditions.warmup_iterations, iterations=1
+        )
     benchmark.extra_info.update(
-        model=spec.name, input_size=spec.input_size, params=counts.params, macs=counts.macs,
-        device=conditions.device, threads=conditions.threads, precision=conditions.precision,
-        memory_format=conditions.memory_format, compile=conditions.compile, batch_size=conditions.batch_size,
+        model=spec.name,
+        input_size=spec.input_size,
+        params=counts.params,
+        macs=counts.macs,
+        device=conditions.device,
+        threads=conditions.threads,
+        precision=conditions.precision,
+        memory_format=conditions.memory_format,
+        compile=conditions.compile,
+        batch_size=conditions.batch_size,
         cpu_core=core,
     )

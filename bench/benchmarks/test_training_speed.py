@@ -11,6 +11,7 @@ thread, aim 1200) in ``extra_info`` and fails only on a gross regression (fast b
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 import torch
@@ -28,8 +29,14 @@ pytestmark = pytest.mark.study
 
 def _setup(fast_depthwise: bool = True, fast_matmul: bool = True):
     spec = make_spec("efficientnet_b0", inputs=InputSpec(SIZE, resolution_divisor=1, in_chans=1, num_classes=10))
-    budget = TrainBudget(base_resolution=SIZE, fast_depthwise=fast_depthwise, fast_matmul_convs=fast_matmul,
-                         optimizer="adamw", lr=3e-3, batch_size=BATCH)
+    budget = TrainBudget(
+        base_resolution=SIZE,
+        fast_depthwise=fast_depthwise,
+        fast_matmul_convs=fast_matmul,
+        optimizer="adamw",
+        lr=3e-3,
+        batch_size=BATCH,
+    )
     x = torch.randn(BATCH, 1, SIZE, SIZE).contiguous(memory_format=torch.channels_last)
     model, optimizer = prepare(spec, budget, 0, torch.device("cpu"), x)
     labels = torch.randint(0, 10, (BATCH,))
@@ -57,17 +64,26 @@ def test_b0_training_throughput(benchmark) -> None:
 
     benchmark.pedantic(interleaved, rounds=ROUNDS, iterations=1, warmup_rounds=0)
     median = {name: sorted(values)[len(values) // 2] for name, values in rates.items()}
-    benchmark.extra_info.update({
-        **{f"images_per_s_{name}": round(rate, 1) for name, rate in median.items()},
-        "speedup_fast_over_plain": round(median["fast"] / median["plain"], 2), "target_images_per_s": TARGET_IPS,
-        "target_met": median["fast"] >= TARGET_IPS, "threads": 1, "batch": BATCH, "size": SIZE,
-    })
-    print(f"\nB0 training at {SIZE}px, batch {BATCH}, 1 thread: " + ", ".join(
-        f"{name} {rate:.0f}" for name, rate in median.items()) + f" img/s (target {TARGET_IPS:.0f})")
+    benchmark.extra_info.update(
+        {
+            **{f"images_per_s_{name}": round(rate, 1) for name, rate in median.items()},
+            "speedup_fast_over_plain": round(median["fast"] / median["plain"], 2),
+            "target_images_per_s": TARGET_IPS,
+            "target_met": median["fast"] >= TARGET_IPS,
+            "threads": 1,
+            "batch": BATCH,
+            "size": SIZE,
+        }
+    )
+    print(
+        f"\nB0 training at {SIZE}px, batch {BATCH}, 1 thread: "
+        + ", ".join(f"{name} {rate:.0f}" for name, rate in median.items())
+        + f" img/s (target {TARGET_IPS:.0f})"
+    )
     assert median["fast"] > 0.5 * median["plain"]  # only a gross regression fails a study
 
 
-def _worker_rate(args: tuple[int, int, object]) -> float:
+def _worker_rate(args: tuple[int, int, Any]) -> float:
     """In a spawned worker: build the fast setup with ``threads`` threads, wait for the others, time
     ``rounds`` x STEPS steps; the median images/s."""
     threads, rounds, barrier = args
@@ -97,12 +113,21 @@ def test_b0_training_throughput_runs_side_by_side(benchmark) -> None:
 
     benchmark.pedantic(interleaved, rounds=2, iterations=1, warmup_rounds=0)
     median = {name: sorted(values)[len(values) // 2] for name, values in rates.items()}
-    benchmark.extra_info.update({
-        "images_per_s_one_run": round(median["one_run"], 1), "images_per_s_side_by_side": round(median["side_by_side"], 1),
-        "jobs": jobs, "threads_one_run": torch.get_num_threads(), "target_images_per_s": TARGET_IPS,
-        "target_met_side_by_side": median["side_by_side"] >= TARGET_IPS, "batch": BATCH, "size": SIZE,
-    })
-    print(f"\nB0 training at {SIZE}px, batch {BATCH}: one run on {torch.get_num_threads()} threads "
-          f"{median['one_run']:.0f} img/s; {jobs} single-thread runs at once {median['side_by_side']:.0f} img/s in all "
-          f"(target {TARGET_IPS:.0f})")
+    benchmark.extra_info.update(
+        {
+            "images_per_s_one_run": round(median["one_run"], 1),
+            "images_per_s_side_by_side": round(median["side_by_side"], 1),
+            "jobs": jobs,
+            "threads_one_run": torch.get_num_threads(),
+            "target_images_per_s": TARGET_IPS,
+            "target_met_side_by_side": median["side_by_side"] >= TARGET_IPS,
+            "batch": BATCH,
+            "size": SIZE,
+        }
+    )
+    print(
+        f"\nB0 training at {SIZE}px, batch {BATCH}: one run on {torch.get_num_threads()} threads "
+        f"{median['one_run']:.0f} img/s; {jobs} single-thread runs at once {median['side_by_side']:.0f} img/s in all "
+        f"(target {TARGET_IPS:.0f})"
+    )
     assert median["side_by_side"] > 0.5 * median["one_run"]  # only a gross regression fails a study

@@ -11,8 +11,8 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from bench.results import DEFAULT_RESULTS
 
@@ -21,19 +21,38 @@ from bench.results import DEFAULT_RESULTS
 MEASURED_DIR = Path("reports") / "measured"
 
 #: Cheap suites measured by default: counts for all paper suites, CPU latency for Tables 2 and 4.
-DEFAULT_SUITES = ("paper_table2", "paper_table3", "paper_table4", "paper_table7", "fig3_single_dim",
-                  "fig8_compound_vs_single")
+DEFAULT_SUITES = (
+    "paper_table2",
+    "paper_table3",
+    "paper_table4",
+    "paper_table7",
+    "fig3_single_dim",
+    "fig8_compound_vs_single",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench.report", description=__doc__.splitlines()[0])
-    parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help=f"results file (default {DEFAULT_RESULTS})")
+    parser.add_argument(
+        "--results", type=Path, default=DEFAULT_RESULTS, help=f"results file (default {DEFAULT_RESULTS})"
+    )
     parser.add_argument("--out", type=Path, default=Path("reports"), help="output folder (default reports/)")
-    parser.add_argument("--suites", nargs="+", default=list(DEFAULT_SUITES), metavar="NAME",
-                        help="suites to measure first, by name in suites/ or path (default: the paper suites)")
-    parser.add_argument("--include", nargs="*", type=Path, default=None, metavar="FILE",
-                        help="more results files to report beside --results (default: the measured rows checked in "
-                             f"under {MEASURED_DIR}/)")
+    parser.add_argument(
+        "--suites",
+        nargs="+",
+        default=list(DEFAULT_SUITES),
+        metavar="NAME",
+        help="suites to measure first, by name in suites/ or path (default: the paper suites)",
+    )
+    parser.add_argument(
+        "--include",
+        nargs="*",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="more results files to report beside --results (default: the measured rows checked in "
+        f"under {MEASURED_DIR}/)",
+    )
     parser.add_argument("--no-measure", action="store_true", help="only plot and tabulate the rows already stored")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     return parser
@@ -56,8 +75,11 @@ def measure(suite_names: Sequence[str], results: Path, progress: bool) -> None:
         start = time.perf_counter()
         summary = run_suite(suite, results, cache, progress=progress)
         if progress:
-            print(f"measured {suite.name}: {summary.written} rows new, {summary.skipped} stored "
-                  f"({time.perf_counter() - start:.1f} s)", file=sys.stderr)
+            print(
+                f"measured {suite.name}: {summary.written} rows new, {summary.skipped} stored "
+                f"({time.perf_counter() - start:.1f} s)",
+                file=sys.stderr,
+            )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -79,13 +101,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     included = sorted(MEASURED_DIR.glob("*.csv")) if args.include is None else args.include
     tables = [read_results(args.results)] + [read_results(path) for path in included]
-    results = pd.concat([t for t in tables if not t.empty], ignore_index=True) if any(not t.empty for t in tables) \
+    results = (
+        pd.concat([t for t in tables if not t.empty], ignore_index=True)
+        if any(not t.empty for t in tables)
         else tables[0]
+    )
     report = build_report(results, args.out, environment())
     if not args.quiet:
-        print(f"report: {args.out / 'index.html'} ({len(report.figures)} figures, {len(report.tables)} tables, "
-              f"{time.perf_counter() - start:.1f} s; rows from {args.results}"
-              f"{''.join(', ' + str(p) for p in included)})")
+        print(
+            f"report: {args.out / 'index.html'} ({len(report.figures)} figures, {len(report.tables)} tables, "
+            f"{time.perf_counter() - start:.1f} s; rows from {args.results}"
+            f"{''.join(', ' + str(p) for p in included)})"
+        )
         for item in report.missing:
             print(f"  missing: {item}")
     return 0

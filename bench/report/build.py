@@ -13,10 +13,12 @@ from bench.report import claims, figures, frames, tables
 from bench.report.html import FigureEntry, page
 
 TITLE = "effbench: EfficientNet (Tan & Le, 2019) comparisons, measured here"
-INTRO = ("Counts (params, MACs) are exact, from FlopCounterMode on the meta device; MACs are multiply-adds, the "
-         "paper's 'FLOPS' (FLOPs = 2 x MACs). Accuracy sources: 'reported' = the paper's ImageNet numbers; "
-         "'measured' = trained from scratch here on a small proxy task (Fashion-MNIST), comparable only within "
-         "a suite; 'pretrained-eval' = a checkpoint scored here on an image folder. Latency is measured on this machine.")
+INTRO = (
+    "Counts (params, MACs) are exact, from FlopCounterMode on the meta device; MACs are multiply-adds, the "
+    "paper's 'FLOPS' (FLOPs = 2 x MACs). Accuracy sources: 'reported' = the paper's ImageNet numbers; "
+    "'measured' = trained from scratch here on a small proxy task (Fashion-MNIST), comparable only within "
+    "a suite; 'pretrained-eval' = a checkpoint scored here on an image folder. Latency is measured on this machine."
+)
 
 
 @dataclass(frozen=True)
@@ -41,24 +43,37 @@ class ProxyFigure:
 
 
 PROXY_FIGURES = (
-    ProxyFigure("proxy_fig3_single_dim", "fig3_proxy_single_dimension",
-                "Figure 3 analogue: single-dimension scaling of B0 (proxy task)",
-                "against MACs at the proxy resolution: B0 scaled by width, depth and resolution alone.",
-                figures.single_dimension_panels),
-    ProxyFigure("proxy_fig8_table7", "fig8_proxy_compound_vs_single",
-                "Figure 8 analogue: compound vs single-dimension scaling of B0 (proxy task)",
-                "against MACs at the proxy resolution: the Table 7 models, and width-, depth- and resolution-only "
-                "variants solved to the compound model's MACs.",
-                lambda rows, budget: figures.compound_vs_single(rows)),
-    ProxyFigure("proxy_table3", "table3_proxy_networks",
-                "Table 3 analogue: MobileNetV1/V2 and ResNet-18, compound vs single-dimension scaling (proxy task)",
-                "against MACs at the proxy resolution: each network, its compound model, and the single-dimension "
-                "variants solved to the compound model's MACs (each panel names those it has).",
-                lambda rows, budget: figures.networks_compound_vs_single(rows)),
-    ProxyFigure("proxy_grid_search", "grid_search_proxy", "Grid search at phi = 1 (proxy task)",
-                "against the depth coefficient: B0 scaled to twice its MACs, split between depth (x axis) and "
-                "width, at 28 and 32 px, and the paper's alpha=1.2, beta=1.1, gamma=1.15 (star; 1.83x B0's MACs).",
-                lambda rows, budget: figures.grid_search(rows, frames.GRID_PAPER_ENTRY)),
+    ProxyFigure(
+        "proxy_fig3_single_dim",
+        "fig3_proxy_single_dimension",
+        "Figure 3 analogue: single-dimension scaling of B0 (proxy task)",
+        "against MACs at the proxy resolution: B0 scaled by width, depth and resolution alone.",
+        figures.single_dimension_panels,
+    ),
+    ProxyFigure(
+        "proxy_fig8_table7",
+        "fig8_proxy_compound_vs_single",
+        "Figure 8 analogue: compound vs single-dimension scaling of B0 (proxy task)",
+        "against MACs at the proxy resolution: the Table 7 models, and width-, depth- and resolution-only "
+        "variants solved to the compound model's MACs.",
+        lambda rows, budget: figures.compound_vs_single(rows),
+    ),
+    ProxyFigure(
+        "proxy_table3",
+        "table3_proxy_networks",
+        "Table 3 analogue: MobileNetV1/V2 and ResNet-18, compound vs single-dimension scaling (proxy task)",
+        "against MACs at the proxy resolution: each network, its compound model, and the single-dimension "
+        "variants solved to the compound model's MACs (each panel names those it has).",
+        lambda rows, budget: figures.networks_compound_vs_single(rows),
+    ),
+    ProxyFigure(
+        "proxy_grid_search",
+        "grid_search_proxy",
+        "Grid search at phi = 1 (proxy task)",
+        "against the depth coefficient: B0 scaled to twice its MACs, split between depth (x axis) and "
+        "width, at 28 and 32 px, and the paper's alpha=1.2, beta=1.1, gamma=1.15 (star; 1.83x B0's MACs).",
+        lambda rows, budget: figures.grid_search(rows, frames.GRID_PAPER_ENTRY),
+    ),
 )
 
 
@@ -93,34 +108,48 @@ def build_report(results: pd.DataFrame, out: Path, environment: dict) -> Report:
     comparison = frames.paper_comparison(results, "table2", "paper_table2")
     points = figures.table2_points(comparison)
     if comparison["macs_b_ours"].notna().any():
-        add_figure(figures.accuracy_vs_cost(points, "params_m", "parameters (millions), log scale",
-                                            "Figure 1 analogue: accuracy vs params"), "fig1_accuracy_vs_params",
-                   "Figure 1 analogue: ImageNet top-1 vs parameters",
-                   "EfficientNet B0-B7 against the Table 2 comparison ConvNets. x: parameters counted here (squares: "
-                   "models timm lacks, the paper's count); y: the paper's reported top-1 (hollow markers). Lines: "
-                   "Pareto frontier of each family.")
-        add_figure(figures.accuracy_vs_cost(points, "macs_b", "MACs (billions, multiply-adds), log scale",
-                                            "Figure 5 analogue: accuracy vs MACs"), "fig5_accuracy_vs_macs",
-                   "Figure 5 analogue: ImageNet top-1 vs MACs",
-                   "As Figure 1 with MACs counted here on the x axis (the paper's FLOPS are multiply-adds).")
+        add_figure(
+            figures.accuracy_vs_cost(
+                points, "params_m", "parameters (millions), log scale", "Figure 1 analogue: accuracy vs params"
+            ),
+            "fig1_accuracy_vs_params",
+            "Figure 1 analogue: ImageNet top-1 vs parameters",
+            "EfficientNet B0-B7 against the Table 2 comparison ConvNets. x: parameters counted here (squares: "
+            "models timm lacks, the paper's count); y: the paper's reported top-1 (hollow markers). Lines: "
+            "Pareto frontier of each family.",
+        )
+        add_figure(
+            figures.accuracy_vs_cost(
+                points, "macs_b", "MACs (billions, multiply-adds), log scale", "Figure 5 analogue: accuracy vs MACs"
+            ),
+            "fig5_accuracy_vs_macs",
+            "Figure 5 analogue: ImageNet top-1 vs MACs",
+            "As Figure 1 with MACs counted here on the x axis (the paper's FLOPS are multiply-adds).",
+        )
     else:
         missing.append("Table 2 counts (Figures 1 and 5): python -m bench run suites/paper_table2.yaml")
     latency_points, conditions = _latency_points(results, points)
     if not latency_points.empty:
-        add_figure(figures.accuracy_vs_latency(latency_points, conditions), "fig_accuracy_vs_cpu_latency",
-                   "New: ImageNet top-1 vs CPU latency on this machine",
-                   f"x: median latency measured here ({conditions}); y: the paper's reported top-1. Which model is "
-                   "best for a latency budget on this machine.")
+        add_figure(
+            figures.accuracy_vs_latency(latency_points, conditions),
+            "fig_accuracy_vs_cpu_latency",
+            "New: ImageNet top-1 vs CPU latency on this machine",
+            f"x: median latency measured here ({conditions}); y: the paper's reported top-1. Which model is "
+            "best for a latency budget on this machine.",
+        )
     else:
         missing.append("CPU latency of the Table 2 models: python -m bench run suites/paper_table2.yaml")
     gpu = frames.best_throughput(results, "throughput_gpu")
     if gpu["top1_reported"].notna().any():
         r = gpu.iloc[0]
         conditions = f"{r['gpu'] or r['device']}, {r['precision']}, {r['memory_format']}"
-        add_figure(figures.accuracy_vs_throughput(gpu, conditions), "fig_accuracy_vs_gpu_throughput",
-                   "New: ImageNet top-1 vs GPU throughput on this machine",
-                   f"x: images/s measured here ({conditions}), the best batch of each model's sweep; y: the paper's "
-                   "reported top-1. Models without a paper row are left out.")
+        add_figure(
+            figures.accuracy_vs_throughput(gpu, conditions),
+            "fig_accuracy_vs_gpu_throughput",
+            "New: ImageNet top-1 vs GPU throughput on this machine",
+            f"x: images/s measured here ({conditions}), the best batch of each model's sweep; y: the paper's "
+            "reported top-1. Models without a paper row are left out.",
+        )
     else:
         missing.append("GPU throughput: python -m bench run suites/throughput_gpu.yaml (on a machine with a CUDA GPU)")
 
@@ -130,32 +159,50 @@ def build_report(results: pd.DataFrame, out: Path, environment: dict) -> Report:
             missing.append(f"{figure.title}: python -m bench run suites/{figure.suite}.yaml")
             continue
         budget = frames.budget_summary(rows["budget"].iloc[0])
-        add_figure(figure.draw(rows, budget), figure.stem, figure.title,
-                   f"Top-1 trained from scratch here (source: measured; {figures.ERROR_BARS}; a ring marks an "
-                   "upsampled input) "
-                   f"{figure.caption} Budget: {budget}.")
+        add_figure(
+            figure.draw(rows, budget),
+            figure.stem,
+            figure.title,
+            f"Top-1 trained from scratch here (source: measured; {figures.ERROR_BARS}; a ring marks an "
+            "upsampled input) "
+            f"{figure.caption} Budget: {budget}.",
+        )
 
     curve = frames.learning_curve(results)
     if not curve.empty:
-        add_figure(figures.learning_curve(curve), "proxy_learning_curve", "Proxy budget: the learning curve",
-                   "Top-1 trained from scratch here (source: measured, one seed per point) against the epochs of "
-                   "the run; the proxy suites train for the smallest E at which 2E gains at most "
-                   f"{frames.CONVERGED_GAIN:g} points. Budget: {frames.curve_budget(curve)}.")
+        add_figure(
+            figures.learning_curve(curve),
+            "proxy_learning_curve",
+            "Proxy budget: the learning curve",
+            "Top-1 trained from scratch here (source: measured, one seed per point) against the epochs of "
+            "the run; the proxy suites train for the smallest E at which 2E gains at most "
+            f"{frames.CONVERGED_GAIN:g} points. Budget: {frames.curve_budget(curve)}.",
+        )
 
     claim_frame = claims.claims_table(results)
     all_tables = [
-        tables.Table("claims", "Claims of the paper: verdicts", "Each testable claim, the evidence from our rows, and a "
-                     "verdict. Count ratios reproduce within 15%; proxy accuracy differences count only where Welch's "
-                     "t-test over seeds, Holm-corrected across the claim's alternatives, finds them at the 5% level.", claim_frame),
+        tables.Table(
+            "claims",
+            "Claims of the paper: verdicts",
+            "Each testable claim, the evidence from our rows, and a "
+            "verdict. Count ratios reproduce within 15%; proxy accuracy differences count only where Welch's "
+            "t-test over seeds, Holm-corrected across the claim's alternatives, finds them at the 5% level.",
+            claim_frame,
+        ),
         tables.comparison_table(results, "table2", "paper_table2", "Table 2: params and MACs, paper vs ours"),
-        tables.comparison_table(results, "table3", "paper_table3", "Table 3: scaling MobileNets and ResNet-50, paper vs ours"),
+        tables.comparison_table(
+            results, "table3", "paper_table3", "Table 3: scaling MobileNets and ResNet-50, paper vs ours"
+        ),
         tables.comparison_table(results, "table7", "paper_table7", "Table 7: scaling B0 four ways, paper vs ours"),
         tables.latency_ratio_table(results),
         tables.proxy_table(results, "proxy_fig8_table7", "Proxy: B0 compound vs single dimension (Fig. 8 / Table 7)"),
         tables.proxy_table(results, "proxy_table3", "Proxy: MobileNetV1/V2, ResNet-18 compound vs single (Table 3)"),
         tables.proxy_table(results, "proxy_fig3_single_dim", "Proxy: B0 single-dimension scaling (Fig. 3)"),
-        tables.proxy_table(results, "proxy_grid_search",
-                           "Proxy: grid search at phi = 1, 2x B0's MACs split between depth, width and resolution"),
+        tables.proxy_table(
+            results,
+            "proxy_grid_search",
+            "Proxy: grid search at phi = 1, 2x B0's MACs split between depth, width and resolution",
+        ),
         tables.learning_curve_table(results),
         tables.pretrained_table(results),
     ]

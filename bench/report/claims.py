@@ -14,10 +14,20 @@ import pandas as pd
 
 from bench.report import frames
 from bench.report.stats import (
-    ALPHA, INCONCLUSIVE, REFUTED, REPRODUCED, Comparison, Sample, all_negative_verdict, beats_all_verdict, t_test,
-    welch, with_holm,
+    ALPHA,
+    INCONCLUSIVE,
+    REFUTED,
+    REPRODUCED,
+    Comparison,
+    Sample,
+    all_negative_verdict,
+    beats_all_verdict,
+    t_test,
+    welch,
+    with_holm,
 )
 from bench.specs import SINGLE_DIMENSION_METHODS
+
 #: A counted ratio within this fraction of the paper's reproduces it.
 RATIO_TOLERANCE = 0.15
 
@@ -46,14 +56,23 @@ def scaling_law_claim(results: pd.DataFrame) -> dict:
     for ref, label in (("table7/depth", "d=4"), ("table7/width", "w=2"), ("table7/resolution", "r=2")):
         row = counts.get(ref)
         if base is None or row is None:
-            return _claim("3", "FLOPs grow as d * w^2 * r^2 (d=4, w=2 and r=2 each ~4x B0)",
-                          "missing: python -m bench run suites/paper_table7.yaml", INCONCLUSIVE, "counted")
+            return _claim(
+                "3",
+                "FLOPs grow as d * w^2 * r^2 (d=4, w=2 and r=2 each ~4x B0)",
+                "missing: python -m bench run suites/paper_table7.yaml",
+                INCONCLUSIVE,
+                "counted",
+            )
         ratio = row["macs"] / base["macs"]
         ok &= abs(ratio / 4 - 1) <= RATIO_TOLERANCE
         parts.append(f"{label}: {ratio:.2f}x")
-    return _claim("3", "FLOPs grow as d * w^2 * r^2 (d=4, w=2 and r=2 each ~4x B0)",
-                  "; ".join(parts) + " (channel and repeat rounding move them off 4x)",
-                  REPRODUCED if ok else REFUTED, "counted")
+    return _claim(
+        "3",
+        "FLOPs grow as d * w^2 * r^2 (d=4, w=2 and r=2 each ~4x B0)",
+        "; ".join(parts) + " (channel and repeat rounding move them off 4x)",
+        REPRODUCED if ok else REFUTED,
+        "counted",
+    )
 
 
 def efficiency_claims(results: pd.DataFrame) -> list[dict]:
@@ -62,12 +81,29 @@ def efficiency_claims(results: pd.DataFrame) -> list[dict]:
     latency = {r["model"]: r["latency_ms_p50"] for r in frames.latency(results, "paper_table4").to_dict("records")}
     claims = []
     for number, small, big, paper_params, paper_macs, text in (
-            ("7", "efficientnet-b0", "resnet-50", 4.9, 11.0, "B0 matches ResNet-50 with 4.9x fewer params and 11x fewer FLOPs"),
-            ("8", "efficientnet-b1", "resnet-152", 7.6, 16.0, "B1 matches ResNet-152 with 7.6x fewer params, 16x fewer FLOPs, 5.7x lower CPU latency"),
-            ("9", "efficientnet-b3", "resnext-101", None, 18.0, "B3 beats ResNeXt-101 with 18x fewer FLOPs")):
+        (
+            "7",
+            "efficientnet-b0",
+            "resnet-50",
+            4.9,
+            11.0,
+            "B0 matches ResNet-50 with 4.9x fewer params and 11x fewer FLOPs",
+        ),
+        (
+            "8",
+            "efficientnet-b1",
+            "resnet-152",
+            7.6,
+            16.0,
+            "B1 matches ResNet-152 with 7.6x fewer params, 16x fewer FLOPs, 5.7x lower CPU latency",
+        ),
+        ("9", "efficientnet-b3", "resnext-101", None, 18.0, "B3 beats ResNeXt-101 with 18x fewer FLOPs"),
+    ):
         a, b = counts.get(f"table2/{small}"), counts.get(f"table2/{big}")
         if a is None or b is None:
-            claims.append(_claim(number, text, "missing: python -m bench run suites/paper_table2.yaml", INCONCLUSIVE, "counted"))
+            claims.append(
+                _claim(number, text, "missing: python -m bench run suites/paper_table2.yaml", INCONCLUSIVE, "counted")
+            )
             continue
         params, macs = b["params"] / a["params"], b["macs"] / a["macs"]
         verdicts = [_ratio_verdict(macs, paper_macs)]
@@ -84,7 +120,9 @@ def efficiency_claims(results: pd.DataFrame) -> list[dict]:
                 evidence.append("latency missing: python -m bench run suites/paper_table4.yaml")
                 verdicts.append(INCONCLUSIVE)
         verdict = REFUTED if REFUTED in verdicts else INCONCLUSIVE if INCONCLUSIVE in verdicts else REPRODUCED
-        claims.append(_claim(number, text, "; ".join(evidence) + "; top-1 from the paper", verdict, "counted + reported"))
+        claims.append(
+            _claim(number, text, "; ".join(evidence) + "; top-1 from the paper", verdict, "counted + reported")
+        )
     claims.append(gpipe_claim(results, counts))
     return claims
 
@@ -94,7 +132,9 @@ def gpipe_claim(results: pd.DataFrame, counts: dict[str, dict]) -> dict:
     text = "B7 matches GPipe with 8.4x fewer params and 6.1x lower CPU latency"
     b7 = counts.get("table2/efficientnet-b7")
     if b7 is None:
-        return _claim("11", text, "missing: python -m bench run suites/paper_table2.yaml", INCONCLUSIVE, "counted + reported")
+        return _claim(
+            "11", text, "missing: python -m bench run suites/paper_table2.yaml", INCONCLUSIVE, "counted + reported"
+        )
     ratio = 557e6 / b7["params"]
     evidence = f"params: GPipe's reported 557M / our B7 count {b7['params'] / 1e6:.1f}M = {ratio:.1f}x (paper 8.4x)"
     rows = frames.latency(results, "paper_table4")
@@ -102,8 +142,10 @@ def gpipe_claim(results: pd.DataFrame, counts: dict[str, dict]) -> dict:
     largest = frames.gpipe_stand_in(rows)
     if "efficientnet_b7" in timed and largest:
         speed = largest["latency_ms_p50"] / timed["efficientnet_b7"]["latency_ms_p50"]
-        evidence += (f"; latency: GPipe cannot be timed here; against the largest comparison model timed "
-                     f"({largest['entry']}) B7 is {speed:.2f}x as fast")
+        evidence += (
+            f"; latency: GPipe cannot be timed here; against the largest comparison model timed "
+            f"({largest['entry']}) B7 is {speed:.2f}x as fast"
+        )
     return _claim("11", text, evidence, INCONCLUSIVE, "counted + reported")
 
 
@@ -113,7 +155,9 @@ def sample(row: dict | pd.Series) -> Sample:
 
 
 def _test_note() -> str:
-    return f"Welch's t-test, Holm-corrected, alpha {ALPHA:g}; 'detectable' = the smallest difference found with 80% power"
+    return (
+        f"Welch's t-test, Holm-corrected, alpha {ALPHA:g}; 'detectable' = the smallest difference found with 80% power"
+    )
 
 
 def matched_singles(rows: pd.DataFrame, compound: str) -> pd.DataFrame:
@@ -135,10 +179,15 @@ def compound_test(rows: pd.DataFrame, compound: str) -> tuple[str, str]:
         return "", INCONCLUSIVE
     c = rows[rows["entry"] == compound].iloc[0]
     tests = with_holm({s["entry"]: welch(sample(c), sample(s)) for s in singles.to_dict("records")})
-    parts = [f"vs {s['method']} {s['top1']:.2f}+-{s['top1_std']:.2f} ({s['macs'] / 1e6:.1f}M): {tests[s['entry']].describe()}"
-             for s in singles.sort_values("top1", ascending=False).to_dict("records")]
-    evidence = (f"{compound} {c['top1']:.2f}+-{c['top1_std']:.2f} over {int(c['n_seeds'])} seeds at "
-                f"{c['macs'] / 1e6:.1f}M MACs; " + "; ".join(parts) + f" ({_test_note()})")
+    parts = [
+        f"vs {s['method']} {s['top1']:.2f}+-{s['top1_std']:.2f} ({s['macs'] / 1e6:.1f}M): "
+        f"{tests[s['entry']].describe()}"
+        for s in singles.sort_values("top1", ascending=False).to_dict("records")
+    ]
+    evidence = (
+        f"{compound} {c['top1']:.2f}+-{c['top1_std']:.2f} over {int(c['n_seeds'])} seeds at "
+        f"{c['macs'] / 1e6:.1f}M MACs; " + "; ".join(parts) + f" ({_test_note()})"
+    )
     return evidence, beats_all_verdict(tests)
 
 
@@ -146,15 +195,32 @@ def proxy_compound_claims(results: pd.DataFrame) -> list[dict]:
     """Claims 5 and 6 on the proxy task."""
     claims = []
     rows = frames.measured_accuracy(results, "proxy_table3")
-    for family, name in (("MobileNetV1", "mobilenetv1-compound"), ("MobileNetV2", "mobilenetv2-compound"),
-                         ("ResNet-18 (for ResNet-50)", "resnet18-compound")):
+    for family, name in (
+        ("MobileNetV1", "mobilenetv1-compound"),
+        ("MobileNetV2", "mobilenetv2-compound"),
+        ("ResNet-18 (for ResNet-50)", "resnet18-compound"),
+    ):
         evidence, verdict = compound_test(rows, name) if not rows.empty else ("", INCONCLUSIVE)
-        claims.append(_claim("5", f"{family}: compound beats each single dimension at equal MACs (Table 3)",
-                             evidence or "missing: python -m bench run suites/proxy_table3.yaml", verdict, "measured (proxy)"))
+        claims.append(
+            _claim(
+                "5",
+                f"{family}: compound beats each single dimension at equal MACs (Table 3)",
+                evidence or "missing: python -m bench run suites/proxy_table3.yaml",
+                verdict,
+                "measured (proxy)",
+            )
+        )
     rows = frames.measured_accuracy(results, "proxy_fig8_table7")
     evidence, verdict = compound_test(rows, "b0-compound") if not rows.empty else ("", INCONCLUSIVE)
-    claims.append(_claim("6", "B0: compound beats width-, depth- and resolution-only scaling at equal MACs (Fig. 8, Table 7)",
-                         evidence or "missing: python -m bench run suites/proxy_fig8_table7.yaml", verdict, "measured (proxy)"))
+    claims.append(
+        _claim(
+            "6",
+            "B0: compound beats width-, depth- and resolution-only scaling at equal MACs (Fig. 8, Table 7)",
+            evidence or "missing: python -m bench run suites/proxy_fig8_table7.yaml",
+            verdict,
+            "measured (proxy)",
+        )
+    )
     return claims
 
 
@@ -176,7 +242,13 @@ def saturation_claim(results: pd.DataFrame) -> dict:
     rows = frames.measured_accuracy(results, "proxy_fig3_single_dim")
     text = "Single-dimension scaling of B0 gains less and less (Fig. 3)"
     if rows.empty:
-        return _claim("1", text, "missing: python -m bench run suites/proxy_fig3_single_dim.yaml", INCONCLUSIVE, "measured (proxy)")
+        return _claim(
+            "1",
+            text,
+            "missing: python -m bench run suites/proxy_fig3_single_dim.yaml",
+            INCONCLUSIVE,
+            "measured (proxy)",
+        )
     base = rows[rows["method"] == "baseline"].head(1)  # one point, though each dimension's list may name it
     tests, slopes = {}, {}
     for method in SINGLE_DIMENSION_METHODS:
@@ -189,12 +261,22 @@ def saturation_claim(results: pd.DataFrame) -> dict:
         half = len(curve) // 2
         slopes[method] = ((a[half] - a[0]) / (x[half] - x[0]), (a[-1] - a[half]) / (x[-1] - x[half]))
     if not tests:
-        return _claim("1", text, "too few points (4 per dimension, baseline included)", INCONCLUSIVE, "measured (proxy)")
+        return _claim(
+            "1", text, "too few points (4 per dimension, baseline included)", INCONCLUSIVE, "measured (proxy)"
+        )
     tests = with_holm(tests)
-    parts = [f"{m} {slopes[m][0]:+.2f} then {slopes[m][1]:+.2f} pt per doubling, curvature {tests[m].describe()}"
-             for m in tests]
-    return _claim("1", text, "; ".join(parts) + " (the first half of each range, then the second; saturating = "
-                  f"curvature in log2 MACs below zero; {_test_note()})", all_negative_verdict(tests), "measured (proxy)")
+    parts = [
+        f"{m} {slopes[m][0]:+.2f} then {slopes[m][1]:+.2f} pt per doubling, curvature {tests[m].describe()}"
+        for m in tests
+    ]
+    return _claim(
+        "1",
+        text,
+        "; ".join(parts) + " (the first half of each range, then the second; saturating = "
+        f"curvature in log2 MACs below zero; {_test_note()})",
+        all_negative_verdict(tests),
+        "measured (proxy)",
+    )
 
 
 def grid_search_claim(results: pd.DataFrame) -> dict:
@@ -205,29 +287,58 @@ def grid_search_claim(results: pd.DataFrame) -> dict:
     rows = frames.measured_accuracy(results, "proxy_grid_search")
     text = "The grid search at phi=1 picks alpha=1.2, beta=1.1, gamma=1.15 (Sec. 3.3)"
     if rows.empty:
-        return _claim("4b", text, "missing: python -m bench run suites/proxy_grid_search.yaml", INCONCLUSIVE, "measured (proxy)")
+        return _claim(
+            "4b", text, "missing: python -m bench run suites/proxy_grid_search.yaml", INCONCLUSIVE, "measured (proxy)"
+        )
     paper = rows[rows["entry"] == frames.GRID_PAPER_ENTRY]
     others = rows[rows["entry"] != frames.GRID_PAPER_ENTRY]
     if paper.empty or others.empty:
-        return _claim("4b", text, f"{len(rows)} points; the paper's point or the alternatives were not trained",
-                      INCONCLUSIVE, "measured (proxy)")
+        return _claim(
+            "4b",
+            text,
+            f"{len(rows)} points; the paper's point or the alternatives were not trained",
+            INCONCLUSIVE,
+            "measured (proxy)",
+        )
     p = paper.iloc[0]
     label = lambda r: f"{r['entry']} {r['top1']:.2f}+-{r['top1_std']:.2f} ({r['macs'] / 1e6:.1f}M MACs)"  # noqa: E731
     tested, screened = others[others["n_seeds"] >= 2], others[others["n_seeds"] < 2]
-    screen = ("; screened with one seed, not tested: " + ", ".join(
-        f"{r['entry']} {r['top1']:.2f}" for r in screened.sort_values("top1", ascending=False).to_dict("records"))
-              if not screened.empty else "")
+    screen = (
+        "; screened with one seed, not tested: "
+        + ", ".join(
+            f"{r['entry']} {r['top1']:.2f}" for r in screened.sort_values("top1", ascending=False).to_dict("records")
+        )
+        if not screened.empty
+        else ""
+    )
     if tested.empty:
-        return _claim("4b", text, f"paper's split {label(p)}; no alternative has 2+ seeds yet{screen}", INCONCLUSIVE,
-                      "measured (proxy)")
+        return _claim(
+            "4b",
+            text,
+            f"paper's split {label(p)}; no alternative has 2+ seeds yet{screen}",
+            INCONCLUSIVE,
+            "measured (proxy)",
+        )
     tests = with_holm({o["entry"]: welch(sample(p), sample(o)) for o in tested.to_dict("records")})
-    parts = [f"vs {label(o)}: {tests[o['entry']].describe()}"
-             for o in tested.sort_values("top1", ascending=False).to_dict("records")]
-    return _claim("4b", text, f"paper's split {label(p)}; " + "; ".join(parts) + screen + f" ({_test_note()})",
-                  beats_all_verdict(tests), "measured (proxy)")
+    parts = [
+        f"vs {label(o)}: {tests[o['entry']].describe()}"
+        for o in tested.sort_values("top1", ascending=False).to_dict("records")
+    ]
+    return _claim(
+        "4b",
+        text,
+        f"paper's split {label(p)}; " + "; ".join(parts) + screen + f" ({_test_note()})",
+        beats_all_verdict(tests),
+        "measured (proxy)",
+    )
 
 
 def claims_table(results: pd.DataFrame) -> pd.DataFrame:
-    rows = [saturation_claim(results), scaling_law_claim(results), grid_search_claim(results),
-            *proxy_compound_claims(results), *efficiency_claims(results)]
+    rows = [
+        saturation_claim(results),
+        scaling_law_claim(results),
+        grid_search_claim(results),
+        *proxy_compound_claims(results),
+        *efficiency_claims(results),
+    ]
     return pd.DataFrame(rows)

@@ -9,16 +9,23 @@ from __future__ import annotations
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from bench.report.pareto import frontier, pareto_mask  # noqa: E402
-from bench.report.stats import Sample  # noqa: E402
+from bench.report.pareto import frontier, pareto_mask
+from bench.report.stats import Sample
 
-COLOURS = {"EfficientNet": "tab:red", "Comparison": "tab:blue", "width": "tab:blue", "depth": "tab:green",
-           "resolution": "tab:orange", "compound": "tab:red", "baseline": "black"}
+COLOURS = {
+    "EfficientNet": "tab:red",
+    "Comparison": "tab:blue",
+    "width": "tab:blue",
+    "depth": "tab:green",
+    "resolution": "tab:orange",
+    "compound": "tab:red",
+    "baseline": "black",
+}
 
 
 def table2_points(comparison: pd.DataFrame) -> pd.DataFrame:
@@ -38,8 +45,9 @@ def _frontier_and_names(ax, group: pd.DataFrame, x: str, colour: str) -> None:
     if len(edge) > 1:
         ax.plot(*zip(*edge), color=colour, lw=1, alpha=0.6, drawstyle="steps-post")
     for row in group.itertuples():
-        ax.annotate(row.label, (getattr(row, x), row.top1_reported), fontsize=7, xytext=(3, 3),
-                    textcoords="offset points")
+        ax.annotate(
+            row.label, (getattr(row, x), row.top1_reported), fontsize=7, xytext=(3, 3), textcoords="offset points"
+        )
 
 
 def _reported_axes(ax, xlabel: str, title: str) -> None:
@@ -59,8 +67,15 @@ def accuracy_vs_cost(points: pd.DataFrame, x: str, xlabel: str, title: str) -> F
         for source, marker in (("counted", "o"), ("paper", "s")):
             part = group[group["x_source"] == source]
             if not part.empty:
-                ax.scatter(part[x], part["top1_reported"], s=42, marker=marker, facecolors="none", edgecolors=colour,
-                           label=f"{family}: top-1 reported, x {'counted here' if source == 'counted' else 'from the paper'}")
+                ax.scatter(
+                    part[x],
+                    part["top1_reported"],
+                    s=42,
+                    marker=marker,
+                    facecolors="none",
+                    edgecolors=colour,
+                    label=f"{family}: top-1 reported, x {'counted here' if source == 'counted' else 'from the paper'}",
+                )
         _frontier_and_names(ax, group, x, colour)
     _reported_axes(ax, xlabel, title)
     return fig
@@ -75,12 +90,19 @@ def accuracy_vs_latency(points: pd.DataFrame, conditions: str) -> Figure:
     fig, ax = plt.subplots(figsize=(8, 5.5), layout="constrained")
     labels = points["machine_label"] if "machine_label" in points else pd.Series("this machine", index=points.index)
     several = labels.nunique() > 1
-    for (machine, marker) in zip(labels.unique(), MACHINE_MARKERS):
+    for machine, marker in zip(labels.unique(), MACHINE_MARKERS):
         for family, group in points[labels == machine].groupby("family"):
             colour = COLOURS[family]
             where = machine if several else "latency measured here"
-            ax.scatter(group["latency_ms"], group["top1_reported"], s=42, marker=marker, facecolors="none",
-                       edgecolors=colour, label=f"{family}: top-1 reported, {where}")
+            ax.scatter(
+                group["latency_ms"],
+                group["top1_reported"],
+                s=42,
+                marker=marker,
+                facecolors="none",
+                edgecolors=colour,
+                label=f"{family}: top-1 reported, {where}",
+            )
             _frontier_and_names(ax, group, "latency_ms", colour)
     title = "Accuracy vs measured CPU latency" + (" on several machines" if several else " on this machine")
     _reported_axes(ax, f"median latency (ms), {conditions}", title)
@@ -93,8 +115,11 @@ ERROR_BARS = "mean and 95% CI over seeds (t)"
 
 def ci95(rows: pd.DataFrame) -> pd.Series:
     """The 95% confidence half-width of each row's mean top-1 over its seeds (0 where unknown)."""
-    return pd.Series([Sample(r["top1"], r["top1_std"], int(r["n_seeds"])).ci_half_width() for r in
-                      rows.to_dict("records")], index=rows.index, dtype=float).fillna(0.0)
+    return pd.Series(
+        [Sample(r["top1"], r["top1_std"], int(r["n_seeds"])).ci_half_width() for r in rows.to_dict("records")],
+        index=rows.index,
+        dtype=float,
+    ).fillna(0.0)
 
 
 def accuracy_vs_throughput(points: pd.DataFrame, conditions: str) -> Figure:
@@ -104,15 +129,26 @@ def accuracy_vs_throughput(points: pd.DataFrame, conditions: str) -> Figure:
     points = points[points["top1_reported"].notna()].sort_values("throughput_ips")
     family = points["model"].map(lambda m: "EfficientNet" if str(m).startswith("efficientnet") else "Comparison")
     for name, group in points.groupby(family):
-        ax.scatter(group["throughput_ips"], group["top1_reported"], s=42, facecolors="none", edgecolors=COLOURS[name],
-                   label=f"{name}: top-1 reported, images/s measured here")
+        ax.scatter(
+            group["throughput_ips"],
+            group["top1_reported"],
+            s=42,
+            facecolors="none",
+            edgecolors=COLOURS[name],
+            label=f"{name}: top-1 reported, images/s measured here",
+        )
     keep = pareto_mask((-points["throughput_ips"]).tolist(), points["top1_reported"].tolist())
     edge = points[keep]
     if len(edge) > 1:
         ax.plot(edge["throughput_ips"], edge["top1_reported"], color="grey", lw=1, alpha=0.7, drawstyle="steps-pre")
     for row in points.itertuples():
-        ax.annotate(row.entry.replace("efficientnet_", ""), (row.throughput_ips, row.top1_reported), fontsize=7,
-                    xytext=(3, 3), textcoords="offset points")
+        ax.annotate(
+            row.entry.replace("efficientnet_", ""),
+            (row.throughput_ips, row.top1_reported),
+            fontsize=7,
+            xytext=(3, 3),
+            textcoords="offset points",
+        )
     ax.set_xscale("log")
     ax.set_xlabel(f"images/s, best batch of the sweep ({conditions})")
     ax.set_ylabel("ImageNet top-1 (%), reported by the paper")
@@ -122,16 +158,36 @@ def accuracy_vs_throughput(points: pd.DataFrame, conditions: str) -> Figure:
     return fig
 
 
-def _errorbars(ax, rows: pd.DataFrame, colour: str, label: str, line: bool = True, x: str = "macs",
-               scale: float = 1e6) -> None:
+def _errorbars(
+    ax, rows: pd.DataFrame, colour: str, label: str, line: bool = True, x: str = "macs", scale: float = 1e6
+) -> None:
     """Points with 95% CI bars; upsampled inputs (larger than the images' own size) get a hollow ring."""
     rows = rows.sort_values(x)
-    ax.errorbar(rows[x] / scale, rows["top1"], yerr=ci95(rows), color=colour, marker="o",
-                ms=5, capsize=3, lw=1 if line else 0, elinewidth=1, label=label)
-    up = rows[rows["upsampled"].map(lambda v: str(v) in ("True", "1", "1.0"))] if "upsampled" in rows else rows.iloc[0:0]
+    ax.errorbar(
+        rows[x] / scale,
+        rows["top1"],
+        yerr=ci95(rows),
+        color=colour,
+        marker="o",
+        ms=5,
+        capsize=3,
+        lw=1 if line else 0,
+        elinewidth=1,
+        label=label,
+    )
+    up = (
+        rows[rows["upsampled"].map(lambda v: str(v) in ("True", "1", "1.0"))] if "upsampled" in rows else rows.iloc[0:0]
+    )
     if not up.empty:
-        ax.scatter(up[x] / scale, up["top1"], s=110, facecolors="none", edgecolors=colour, linewidths=1,
-                   label=f"{label.split(' (')[0]}: upsampled input (no new detail)")
+        ax.scatter(
+            up[x] / scale,
+            up["top1"],
+            s=110,
+            facecolors="none",
+            edgecolors=colour,
+            linewidths=1,
+            label=f"{label.split(' (')[0]}: upsampled input (no new detail)",
+        )
 
 
 def single_dimension_panels(rows: pd.DataFrame, budget: str) -> Figure:
@@ -142,8 +198,13 @@ def single_dimension_panels(rows: pd.DataFrame, budget: str) -> Figure:
         curve = pd.concat([base, rows[rows["method"] == method]]).drop_duplicates("entry")
         _errorbars(ax, curve, COLOURS[method], f"{method} only (measured)")
         for row in curve.itertuples():
-            ax.annotate(f"{method[0]}={getattr(row, method):g}", (row.macs / 1e6, row.top1), fontsize=7,
-                        xytext=(3, -10), textcoords="offset points")
+            ax.annotate(
+                f"{method[0]}={getattr(row, method):g}",
+                (row.macs / 1e6, row.top1),
+                fontsize=7,
+                xytext=(3, -10),
+                textcoords="offset points",
+            )
         _log_millions(ax)
         ax.set_xlabel("MACs (millions) at the proxy resolution")
         ax.set_title(f"B0 scaled by {method}")
@@ -170,8 +231,13 @@ def _methods(ax, rows: pd.DataFrame, short: tuple[str, str] = ("efficientnet_b0"
         if not group.empty:
             _errorbars(ax, group, COLOURS[method], f"{method} (measured)", line=len(group) > 1)
             for row in group.itertuples():
-                ax.annotate(row.entry.replace(*short), (row.macs / 1e6, row.top1), fontsize=6,
-                            xytext=(3, 3), textcoords="offset points")
+                ax.annotate(
+                    row.entry.replace(*short),
+                    (row.macs / 1e6, row.top1),
+                    fontsize=6,
+                    xytext=(3, 3),
+                    textcoords="offset points",
+                )
     _log_millions(ax)
     ax.set_xlabel("MACs (millions) at the proxy resolution")
     ax.grid(alpha=0.3, which="both")
@@ -207,16 +273,39 @@ def grid_search(rows: pd.DataFrame, paper_entry: str) -> Figure:
     styles = zip(("tab:blue", "tab:orange", "tab:green"), ((3, -9), (3, 3), (3, 9)))  # labels below / above
     for (size, group), (colour, offset) in zip(grid.groupby("input_size"), styles):
         group = group.sort_values("depth")
-        ax.errorbar(group["depth"], group["top1"], yerr=ci95(group), color=colour, marker="o",
-                    capsize=3, lw=1, label=f"{int(size)} px (measured)")
+        ax.errorbar(
+            group["depth"],
+            group["top1"],
+            yerr=ci95(group),
+            color=colour,
+            marker="o",
+            capsize=3,
+            lw=1,
+            label=f"{int(size)} px (measured)",
+        )
         for row in group.itertuples():
-            ax.annotate(f"w={row.width:g}", (row.depth, row.top1), fontsize=6, xytext=offset,
-                        textcoords="offset points", color=colour)
+            ax.annotate(
+                f"w={row.width:g}",
+                (row.depth, row.top1),
+                fontsize=6,
+                xytext=offset,
+                textcoords="offset points",
+                color=colour,
+            )
     for row in rows[rows["entry"] == paper_entry].itertuples():
-        ax.errorbar([row.depth], [row.top1], yerr=ci95(rows[rows["entry"] == paper_entry]).tolist(), color="tab:red",
-                    marker="*", ms=12, capsize=3, lw=0, elinewidth=1,
-                    label=f"paper's d={row.depth:g} w={row.width:g}, {int(row.input_size)} px, "
-                          f"{row.macs / 1e6:.1f}M MACs (measured)")
+        ax.errorbar(
+            [row.depth],
+            [row.top1],
+            yerr=ci95(rows[rows["entry"] == paper_entry]).tolist(),
+            color="tab:red",
+            marker="*",
+            ms=12,
+            capsize=3,
+            lw=0,
+            elinewidth=1,
+            label=f"paper's d={row.depth:g} w={row.width:g}, {int(row.input_size)} px, "
+            f"{row.macs / 1e6:.1f}M MACs (measured)",
+        )
     ax.set_xlabel("depth coefficient alpha (width beta chosen so that MACs = 2x B0)")
     ax.set_ylabel(f"proxy top-1 (%), {ERROR_BARS}")
     ax.set_title("Splitting 2x B0's MACs between depth and width (phi = 1)")
@@ -231,11 +320,17 @@ def learning_curve(rows: pd.DataFrame) -> Figure:
     fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
     spare = iter(("tab:purple", "tab:brown", "tab:pink", "tab:olive"))
     for entry, group in rows.groupby("entry", sort=False):
-        colour = COLOURS.get(str(group["method"].iloc[0]), None) or next(spare, "grey")
+        colour = COLOURS.get(str(group["method"].iloc[0])) or next(spare, "grey")
         _errorbars(ax, group, colour, f"{entry} (measured)", x="epochs", scale=1)
         for row in group.itertuples():
-            ax.annotate(f"{row.top1:.2f}", (row.epochs, row.top1), fontsize=7, xytext=(3, -10),
-                        textcoords="offset points", color=colour)
+            ax.annotate(
+                f"{row.top1:.2f}",
+                (row.epochs, row.top1),
+                fontsize=7,
+                xytext=(3, -10),
+                textcoords="offset points",
+                color=colour,
+            )
     ax.set_xscale("log", base=2)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
     ax.set_xlabel("training epochs (each its own run, cosine schedule)")

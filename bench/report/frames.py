@@ -46,27 +46,63 @@ def paper_comparison(results: pd.DataFrame, table: str, suite: str) -> pd.DataFr
     paper = paper[paper["ref"].str.startswith(f"{table}/")]
     ours = rows_of(results, suite, "complexity")
     ours = ours[ours["paper_ref"].notna()] if not ours.empty else ours
-    merged = paper.merge(ours[["paper_ref", "entry", "input_size", "params", "macs"]] if not ours.empty else
-                         pd.DataFrame(columns=["paper_ref", "entry", "input_size", "params", "macs"]),
-                         how="left", left_on="ref", right_on="paper_ref", suffixes=("_paper", ""))
-    out = pd.DataFrame({
-        "model": merged["model"], "entry": merged["entry"],
-        "input_px": merged["input_size"].fillna(merged["input_size_paper"]),
-        "params_m_paper": merged["params_m"], "params_m_ours": pd.to_numeric(merged["params"]) / 1e6,
-        "macs_b_paper": merged["macs_b"], "macs_b_ours": pd.to_numeric(merged["macs"]) / 1e9,
-        "top1_reported": merged["top1"],
-    })
+    merged = paper.merge(
+        ours[["paper_ref", "entry", "input_size", "params", "macs"]]
+        if not ours.empty
+        else pd.DataFrame(columns=["paper_ref", "entry", "input_size", "params", "macs"]),
+        how="left",
+        left_on="ref",
+        right_on="paper_ref",
+        suffixes=("_paper", ""),
+    )
+    out = pd.DataFrame(
+        {
+            "model": merged["model"],
+            "entry": merged["entry"],
+            "input_px": merged["input_size"].fillna(merged["input_size_paper"]),
+            "params_m_paper": merged["params_m"],
+            "params_m_ours": pd.to_numeric(merged["params"]) / 1e6,
+            "macs_b_paper": merged["macs_b"],
+            "macs_b_ours": pd.to_numeric(merged["macs"]) / 1e9,
+            "top1_reported": merged["top1"],
+        }
+    )
     out["params_delta"] = out["params_m_ours"] / out["params_m_paper"] - 1
     out["macs_delta"] = out["macs_b_ours"] / out["macs_b_paper"] - 1
-    return out[["model", "entry", "input_px", "params_m_paper", "params_m_ours", "params_delta",
-                "macs_b_paper", "macs_b_ours", "macs_delta", "top1_reported"]]
+    return out[
+        [
+            "model",
+            "entry",
+            "input_px",
+            "params_m_paper",
+            "params_m_ours",
+            "params_delta",
+            "macs_b_paper",
+            "macs_b_ours",
+            "macs_delta",
+            "top1_reported",
+        ]
+    ]
 
 
 def latency(results: pd.DataFrame, suite: str) -> pd.DataFrame:
     """Median latency (ms) per entry of ``suite`` with its conditions."""
     rows = rows_of(results, suite, "latency")
-    columns = ["entry", "model", "paper_ref", "params", "macs", "latency_ms_p50", "latency_cv", "device", "threads",
-               "batch_size", "input_size", "cpu", "machine"]
+    columns = [
+        "entry",
+        "model",
+        "paper_ref",
+        "params",
+        "macs",
+        "latency_ms_p50",
+        "latency_cv",
+        "device",
+        "threads",
+        "batch_size",
+        "input_size",
+        "cpu",
+        "machine",
+    ]
     return rows.reindex(columns=columns).reset_index(drop=True) if not rows.empty else pd.DataFrame(columns=columns)
 
 
@@ -82,12 +118,26 @@ def best_throughput(results: pd.DataFrame, suite: str) -> pd.DataFrame:
     """Per entry of a throughput suite: its best images/s over the batch sweep (with that batch, precision,
     peak memory and machine), and the paper's reported top-1 where the entry names a paper row."""
     rows = rows_of(results, suite, "throughput")
-    columns = ["entry", "model", "paper_ref", "throughput_ips", "batch_size", "batch_requested", "precision",
-               "memory_format", "compile", "peak_memory_mb", "gpu", "device", "top1_reported"]
+    columns = [
+        "entry",
+        "model",
+        "paper_ref",
+        "throughput_ips",
+        "batch_size",
+        "batch_requested",
+        "precision",
+        "memory_format",
+        "compile",
+        "peak_memory_mb",
+        "gpu",
+        "device",
+        "top1_reported",
+    ]
     if rows.empty:
         return pd.DataFrame(columns=columns)
-    best = rows.sort_values("throughput_ips").drop_duplicates(["entry", "machine"] if "machine" in rows else ["entry"],
-                                                              keep="last")
+    best = rows.sort_values("throughput_ips").drop_duplicates(
+        ["entry", "machine"] if "machine" in rows else ["entry"], keep="last"
+    )
     top1 = reported().set_index("ref")["top1"]
     best = best.assign(top1_reported=best["paper_ref"].map(lambda ref: top1.get(ref) if isinstance(ref, str) else None))
     return best.reindex(columns=columns).reset_index(drop=True)
@@ -103,9 +153,33 @@ def measured_accuracy(results: pd.DataFrame, suite: str, *, curve: bool = False)
     """Proxy accuracy rows of ``suite`` (source ``measured``), from the suite's most recent budget only:
     one row per entry (the newest), or with ``curve`` one per entry and epoch count (a learning curve)."""
     rows = rows_of(results, suite, "accuracy")
-    columns = ["entry", "base", "method", "width", "depth", "resolution", "phi", "input_size", "params", "macs", "top1",
-               "top1_std", "top1_per_seed", "n_seeds", "seeds", "upsampled", "match_of", "paper_ref", "dataset", "epochs",
-               "budget", "train_seconds", "train_images_per_s", "accuracy_source", "timestamp"]
+    columns = [
+        "entry",
+        "base",
+        "method",
+        "width",
+        "depth",
+        "resolution",
+        "phi",
+        "input_size",
+        "params",
+        "macs",
+        "top1",
+        "top1_std",
+        "top1_per_seed",
+        "n_seeds",
+        "seeds",
+        "upsampled",
+        "match_of",
+        "paper_ref",
+        "dataset",
+        "epochs",
+        "budget",
+        "train_seconds",
+        "train_images_per_s",
+        "accuracy_source",
+        "timestamp",
+    ]
     if rows.empty:
         return pd.DataFrame(columns=columns)
     rows = rows[rows["accuracy_source"] == "measured"]
@@ -114,8 +188,11 @@ def measured_accuracy(results: pd.DataFrame, suite: str, *, curve: bool = False)
     rows = newest_budget(rows).sort_values("timestamp", kind="stable")
     rows = rows.drop_duplicates(["entry"] if not curve else ["entry", "epochs"], keep="last")
     # rows stored before the matched entry had its own column named it in a sentence
-    rows = rows.assign(match_of=rows["match_of"].map(lambda m: m[len(_MATCH_PROSE):] if isinstance(m, str)
-                                                     and m.startswith(_MATCH_PROSE) else m))
+    rows = rows.assign(
+        match_of=rows["match_of"].map(
+            lambda m: m[len(_MATCH_PROSE) :] if isinstance(m, str) and m.startswith(_MATCH_PROSE) else m
+        )
+    )
     return rows.reindex(columns=columns).reset_index(drop=True)
 
 
@@ -139,8 +216,11 @@ def doubling_gains(curve: pd.DataFrame) -> pd.DataFrame:
     out = []
     for entry, group in curve.groupby("entry", sort=False):
         by_epochs = dict(zip(group["epochs"].astype(int), group["top1"]))
-        out += [{"entry": entry, "epochs": e, "top1": a, "top1_doubled": by_epochs[2 * e], "gain": by_epochs[2 * e] - a}
-                for e, a in sorted(by_epochs.items()) if 2 * e in by_epochs]
+        out += [
+            {"entry": entry, "epochs": e, "top1": a, "top1_doubled": by_epochs[2 * e], "gain": by_epochs[2 * e] - a}
+            for e, a in sorted(by_epochs.items())
+            if 2 * e in by_epochs
+        ]
     return pd.DataFrame(out, columns=["entry", "epochs", "top1", "top1_doubled", "gain"])
 
 
@@ -187,7 +267,8 @@ def budget_summary(budget_json: str, epochs: str | None = None) -> str:
     """A one-line reading of a stored budget (``epochs`` overrides its epoch count, e.g. '4, 8, 16')."""
     b = json.loads(budget_json)
     images = "all" if b.get("train_images") is None else f"{b['train_images']:,}"
-    return (f"{b['dataset']} at {b['base_resolution']} px x r, {images} training images x {epochs or b['epochs']} epochs, "
-            f"batch {b['batch_size']}, {b['optimizer']} lr {b['lr']:g}, label smoothing {b['label_smoothing']:g}, "
-            f"{'crop+flip' if b.get('augment') else 'no'} augmentation, {b['device']}")
-
+    return (
+        f"{b['dataset']} at {b['base_resolution']} px x r, {images} training images x {epochs or b['epochs']} epochs, "
+        f"batch {b['batch_size']}, {b['optimizer']} lr {b['lr']:g}, label smoothing {b['label_smoothing']:g}, "
+        f"{'crop+flip' if b.get('augment') else 'no'} augmentation, {b['device']}"
+    )

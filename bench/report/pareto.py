@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 
 def pareto_mask(costs: Sequence[float], accuracies: Sequence[float]) -> list[bool]:
@@ -21,8 +21,9 @@ def pareto_mask(costs: Sequence[float], accuracies: Sequence[float]) -> list[boo
         if not valid[i]:
             mask.append(False)
             continue
-        dominated = any(valid[j] and c <= cost and a >= acc and (c < cost or a > acc)
-                        for j, (c, a) in enumerate(points) if j != i)
+        dominated = any(
+            valid[j] and c <= cost and a >= acc and (c < cost or a > acc) for j, (c, a) in enumerate(points) if j != i
+        )
         mask.append(not dominated)
     return mask
 

@@ -75,8 +75,10 @@ class Comparison:
     def describe(self) -> str:
         if not self.testable:
             return f"{self.diff:+.2f} pt (untestable: needs 2+ seeds with some spread on both sides)"
-        return (f"{self.diff:+.2f} pt, 95% CI [{self.ci_low:+.2f}, {self.ci_high:+.2f}], "
-                f"p={_p(self.p_adjusted)} (Holm), detectable {self.detectable:.2f} pt")
+        return (
+            f"{self.diff:+.2f} pt, 95% CI [{self.ci_low:+.2f}, {self.ci_high:+.2f}], "
+            f"p={_p(self.p_adjusted)} (Holm), detectable {self.detectable:.2f} pt"
+        )
 
 
 def _p(p: float) -> str:
@@ -98,13 +100,19 @@ def detectable_difference(se: float, df: float, alpha: float = ALPHA, power: flo
     return (stats.t.ppf(1 - alpha / 2, df) + stats.t.ppf(power, df)) * se
 
 
-def t_test(estimate: float, variances_of_means: Sequence[float], counts: Sequence[int], *,
-           level: float = ALPHA, confidence: float = 1 - ALPHA) -> Comparison:
+def t_test(
+    estimate: float,
+    variances_of_means: Sequence[float],
+    counts: Sequence[int],
+    *,
+    level: float = ALPHA,
+    confidence: float = 1 - ALPHA,
+) -> Comparison:
     """A t-test of a linear combination of means (``estimate``) whose variance is the sum of
     ``variances_of_means`` (each already multiplied by its squared weight), Welch-Satterthwaite df.
     ``level`` is the per-test level used for the detectable difference (the claim's corrected one)."""
     nan = float("nan")
-    if any(n < 2 for n in counts) or any(not (v == v) for v in variances_of_means) or sum(variances_of_means) <= 0:
+    if any(n < 2 for n in counts) or any(v != v for v in variances_of_means) or sum(variances_of_means) <= 0:
         return Comparison(estimate, nan, nan, nan, nan, nan, nan, nan)
     se = math.sqrt(sum(variances_of_means))
     df = welch_df(variances_of_means, counts)
@@ -142,7 +150,9 @@ def with_holm(comparisons: Mapping[str, Comparison]) -> dict[str, Comparison]:
     out = {}
     for name, p_adj in zip(names, adjusted):
         c = comparisons[name]
-        out[name] = Comparison(c.diff, c.se, c.df, c.ci_low, c.ci_high, c.p, p_adj, detectable_difference(c.se, c.df, level))
+        out[name] = Comparison(
+            c.diff, c.se, c.df, c.ci_low, c.ci_high, c.p, p_adj, detectable_difference(c.se, c.df, level)
+        )
     return out
 
 
@@ -163,6 +173,8 @@ def beats_all_verdict(comparisons: Mapping[str, Comparison], alpha: float = ALPH
 def all_negative_verdict(tests: Mapping[str, Comparison], alpha: float = ALPHA) -> str:
     """Verdict of "every estimate is below zero" (e.g. every curve is concave), Holm-adjusted: reproduced
     when all are significantly negative, refuted when any is significantly positive, else inconclusive."""
-    flipped = {n: Comparison(-c.diff, c.se, c.df, -c.ci_high, -c.ci_low, c.p, c.p_adjusted, c.detectable)
-               for n, c in tests.items()}
+    flipped = {
+        n: Comparison(-c.diff, c.se, c.df, -c.ci_high, -c.ci_low, c.p, c.p_adjusted, c.detectable)
+        for n, c in tests.items()
+    }
     return beats_all_verdict(flipped, alpha)

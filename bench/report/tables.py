@@ -33,9 +33,11 @@ def _pct(value: float) -> str:
 def comparison_table(results: pd.DataFrame, table: str, suite: str, title: str) -> Table:
     frame = frames.paper_comparison(results, table, suite)
     counted = frame["macs_b_ours"].notna().sum()
-    caption = (f"Paper ({table.replace('table', 'Table ')}) against our exact counts from suite '{suite}' "
-               f"({counted} of {len(frame)} models counted; blank: not buildable in timm). MACs = multiply-adds, "
-               f"the paper's 'FLOPS'; FLOPs = 2 x MACs. Top-1 is the paper's (source: reported).")
+    caption = (
+        f"Paper ({table.replace('table', 'Table ')}) against our exact counts from suite '{suite}' "
+        f"({counted} of {len(frame)} models counted; blank: not buildable in timm). MACs = multiply-adds, "
+        f"the paper's 'FLOPS'; FLOPs = 2 x MACs. Top-1 is the paper's (source: reported)."
+    )
     shown = frame.assign(params_delta=frame["params_delta"].map(_pct), macs_delta=frame["macs_delta"].map(_pct))
     return Table(table, title, caption, shown.round({"params_m_ours": 2, "macs_b_ours": 3}))
 
@@ -51,16 +53,25 @@ def latency_ratio_table(results: pd.DataFrame, suite: str = "paper_table4") -> T
             slow = stand_in["model"] if stand_in else None
         a, b = by_model.get(fast), by_model.get(slow)
         ratio = b["latency_ms_p50"] / a["latency_ms_p50"] if a and b else float("nan")
-        out.append({"faster": fast, "slower": slow or "(not timed)", "paper_slower": paper_slow,
-                    "faster_ms": a["latency_ms_p50"] if a else np.nan, "slower_ms": b["latency_ms_p50"] if b else np.nan,
-                    "speedup_ours": round(ratio, 2) if ratio == ratio else np.nan, "speedup_paper": paper_ratio})
+        out.append(
+            {
+                "faster": fast,
+                "slower": slow or "(not timed)",
+                "paper_slower": paper_slow,
+                "faster_ms": a["latency_ms_p50"] if a else np.nan,
+                "slower_ms": b["latency_ms_p50"] if b else np.nan,
+                "speedup_ours": round(ratio, 2) if ratio == ratio else np.nan,
+                "speedup_paper": paper_ratio,
+            }
+        )
     conditions = ""
     if not rows.empty:
         r = rows.iloc[0]
         conditions = f" Measured on {r['cpu']}, {int(r['threads'])} thread(s), batch {int(r['batch_size'])}."
-    caption = ("Median batch-1 CPU latency, ours vs the paper's speed-up (Table 4). GPipe is not in timm; the "
-               "largest comparison model we timed stands in for it, so that row is not the paper's comparison."
-               + conditions)
+    caption = (
+        "Median batch-1 CPU latency, ours vs the paper's speed-up (Table 4). GPipe is not in timm; the "
+        "largest comparison model we timed stands in for it, so that row is not the paper's comparison." + conditions
+    )
     return Table("table4", "Table 4 analogue: CPU latency", caption, pd.DataFrame(out))
 
 
@@ -69,16 +80,41 @@ def proxy_table(results: pd.DataFrame, suite: str, title: str) -> Table:
     if rows.empty:
         caption = f"No measured rows yet. Produce them with: python -m bench run suites/{suite}.yaml"
         return Table(suite, title, caption, rows)
-    shown = rows[["entry", "base", "method", "width", "depth", "resolution", "input_size", "upsampled", "macs", "top1",
-                  "top1_std", "n_seeds", "match_of", "paper_ref"]].copy()
-    shown.insert(shown.columns.get_loc("top1_std") + 1, "top1_ci95",
-                 [Sample(r["top1"], r["top1_std"], int(r["n_seeds"])).ci_half_width() for r in rows.to_dict("records")])
+    shown = rows[
+        [
+            "entry",
+            "base",
+            "method",
+            "width",
+            "depth",
+            "resolution",
+            "input_size",
+            "upsampled",
+            "macs",
+            "top1",
+            "top1_std",
+            "n_seeds",
+            "match_of",
+            "paper_ref",
+        ]
+    ].copy()
+    shown.insert(
+        shown.columns.get_loc("top1_std") + 1,
+        "top1_ci95",
+        [Sample(r["top1"], r["top1_std"], int(r["n_seeds"])).ci_half_width() for r in rows.to_dict("records")],
+    )
     shown["macs"] = (shown["macs"] / 1e6).round(1)
-    shown = (shown.rename(columns={"macs": "macs_m"}).sort_values(["base", "macs_m"], kind="stable")
-             .drop(columns="base").round({"top1": 2, "top1_std": 2, "top1_ci95": 2}))
-    caption = (f"Top-1 (%) trained from scratch here (source: measured): mean, std and 95% CI half-width (t) over "
-               f"seeds; 'upsampled' marks inputs larger than the images' own size (no new detail). Budget: "
-               f"{frames.budget_summary(rows['budget'].iloc[0])}. Proxy-task accuracy is not ImageNet accuracy.")
+    shown = (
+        shown.rename(columns={"macs": "macs_m"})
+        .sort_values(["base", "macs_m"], kind="stable")
+        .drop(columns="base")
+        .round({"top1": 2, "top1_std": 2, "top1_ci95": 2})
+    )
+    caption = (
+        f"Top-1 (%) trained from scratch here (source: measured): mean, std and 95% CI half-width (t) over "
+        f"seeds; 'upsampled' marks inputs larger than the images' own size (no new detail). Budget: "
+        f"{frames.budget_summary(rows['budget'].iloc[0])}. Proxy-task accuracy is not ImageNet accuracy."
+    )
     return Table(suite, title, caption, shown.reset_index(drop=True))
 
 
@@ -87,40 +123,62 @@ def learning_curve_table(results: pd.DataFrame) -> Table:
     curve = frames.learning_curve(results)
     name, title = "learning_curve", "Proxy budget: the learning curve"
     if curve.empty:
-        return Table(name, title, f"No rows yet. Produce them with: python -m bench run suites/{frames.LEARNING_CURVE_SUITE}.yaml",
-                     curve)
+        return Table(
+            name,
+            title,
+            f"No rows yet. Produce them with: python -m bench run suites/{frames.LEARNING_CURVE_SUITE}.yaml",
+            curve,
+        )
     gains = frames.doubling_gains(curve).round({"top1": 2, "top1_doubled": 2, "gain": 2})
     chosen = frames.chosen_epochs(curve)
-    verdict = (f"the smallest E at which doubling gains at most {frames.CONVERGED_GAIN:g} points for every entry is "
-               f"{chosen}" if chosen else f"no E measured here gains {frames.CONVERGED_GAIN:g} points or less for every entry")
-    caption = (f"One seed per point (source: measured), each epoch count its own run. Rule: {verdict}. Budget: "
-               f"{frames.curve_budget(curve)}.")
+    verdict = (
+        f"the smallest E at which doubling gains at most {frames.CONVERGED_GAIN:g} points for every entry is {chosen}"
+        if chosen
+        else f"no E measured here gains {frames.CONVERGED_GAIN:g} points or less for every entry"
+    )
+    caption = (
+        f"One seed per point (source: measured), each epoch count its own run. Rule: {verdict}. Budget: "
+        f"{frames.curve_budget(curve)}."
+    )
     return Table(name, title, caption, gains)
 
 
 def pretrained_table(results: pd.DataFrame) -> Table:
     rows = frames.pretrained(results)
-    caption = ("Checkpoints evaluated here on an image folder (source: pretrained-eval). "
-               + ("None yet: python -m bench eval efficientnet_lite0 FOLDER --checkpoint lite0" if rows.empty else
-                  "A handful of photographs is a smoke check of the weights, not an ImageNet accuracy."))
+    caption = "Checkpoints evaluated here on an image folder (source: pretrained-eval). " + (
+        "None yet: python -m bench eval efficientnet_lite0 FOLDER --checkpoint lite0"
+        if rows.empty
+        else "A handful of photographs is a smoke check of the weights, not an ImageNet accuracy."
+    )
     return Table("pretrained", "Pretrained evaluation", caption, rows)
 
 
 def conditions_table(results: pd.DataFrame, environment: dict) -> Table:
     """Machine, versions, threads, date and commit: of this report, and of the stored rows."""
-    items = [("report generated", environment.get("timestamp")), ("git commit", environment.get("git_commit")),
-             ("cpu", environment.get("cpu")), ("cpu count", environment.get("cpu_count")),
-             ("gpu", environment.get("gpu") or "none"), ("torch threads", environment.get("torch_threads")),
-             ("python", environment.get("python")), ("torch", environment.get("torch")),
-             ("timm", environment.get("timm")), ("platform", environment.get("platform"))]
+    items = [
+        ("report generated", environment.get("timestamp")),
+        ("git commit", environment.get("git_commit")),
+        ("cpu", environment.get("cpu")),
+        ("cpu count", environment.get("cpu_count")),
+        ("gpu", environment.get("gpu") or "none"),
+        ("torch threads", environment.get("torch_threads")),
+        ("python", environment.get("python")),
+        ("torch", environment.get("torch")),
+        ("timm", environment.get("timm")),
+        ("platform", environment.get("platform")),
+    ]
     if not results.empty:
         items.append(("rows in the results store", len(results)))
         items.append(("rows measured on", ", ".join(sorted(results["cpu"].dropna().astype(str).unique()))))
         stamps = results["timestamp"].dropna().astype(str)
         if len(stamps):
             items.append(("rows dated", f"{stamps.min()} .. {stamps.max()}"))
-    return Table("conditions", "Conditions", "Where and with what these numbers were produced.",
-                 pd.DataFrame(items, columns=["item", "value"]))
+    return Table(
+        "conditions",
+        "Conditions",
+        "Where and with what these numbers were produced.",
+        pd.DataFrame(items, columns=["item", "value"]),
+    )
 
 
 def cell(value: object) -> str:
@@ -139,8 +197,9 @@ def markdown(table: Table) -> str:
     else:
         columns = list(table.frame.columns)
         lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-        lines += ["| " + " | ".join(cell(v).replace("|", "/") for v in row) + " |"
-                  for row in table.frame.itertuples(index=False)]
+        lines += [
+            "| " + " | ".join(cell(v).replace("|", "/") for v in row) + " |"
+            for row in table.frame.itertuples(index=False)
+        ]
         body = "\n".join(lines)
     return f"## {table.title}\n\n{table.caption}\n\n{body}\n"
-

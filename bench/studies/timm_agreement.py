@@ -33,20 +33,61 @@ def timm_mean_ms(script: Path, model: str, core: int, iterations: int, channels_
     (``--img-size``: timm's script otherwise uses a pretrained tag's larger test size, 288 px for resnet50)."""
     from bench.models import make_spec
 
-    args = [*_pinned(core), sys.executable, str(script), "--model", model, "--bench", "inference", "-b", "1",
-            "--device", "cpu", "--num-warm-iter", "10", "--num-bench-iter", str(iterations),
-            "--img-size", str(make_spec(model).input_size)]
-    out = subprocess.run(args + (["--channels-last"] if channels_last else []), capture_output=True, text=True,
-                         env={**os.environ, "OMP_NUM_THREADS": "1"}, check=True).stdout
-    return float(json.loads(out[out.index("--result") + len("--result"):])["infer_step_time"])
+    args = [
+        *_pinned(core),
+        sys.executable,
+        str(script),
+        "--model",
+        model,
+        "--bench",
+        "inference",
+        "-b",
+        "1",
+        "--device",
+        "cpu",
+        "--num-warm-iter",
+        "10",
+        "--num-bench-iter",
+        str(iterations),
+        "--img-size",
+        str(make_spec(model).input_size),
+    ]
+    out = subprocess.run(
+        args + (["--channels-last"] if channels_last else []),
+        capture_output=True,
+        text=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+        check=True,
+    ).stdout
+    return float(json.loads(out[out.index("--result") + len("--result") :])["infer_step_time"])
 
 
 def our_mean_ms(model: str, core: int, iterations: int, channels_last: bool) -> float:
     """Our mean per-forward time (ms) for one ``bench latency`` run."""
-    args = [*_pinned(core), sys.executable, "-m", "bench", "latency", model, "--threads", "1", "--warmup", "10",
-            "--iterations", str(iterations), "--min-time", "0", "--json"]
-    out = subprocess.run(args + (["--channels-last"] if channels_last else []), capture_output=True, text=True,
-                         env={**os.environ, "OMP_NUM_THREADS": "1"}, check=True).stdout
+    args = [
+        *_pinned(core),
+        sys.executable,
+        "-m",
+        "bench",
+        "latency",
+        model,
+        "--threads",
+        "1",
+        "--warmup",
+        "10",
+        "--iterations",
+        str(iterations),
+        "--min-time",
+        "0",
+        "--json",
+    ]
+    out = subprocess.run(
+        args + (["--channels-last"] if channels_last else []),
+        capture_output=True,
+        text=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+        check=True,
+    ).stdout
     return float(json.loads(out)["latency_ms_mean"])
 
 
@@ -56,9 +97,16 @@ def compare(script: Path, model: str, core: int, alternations: int, iterations: 
         ours.append(our_mean_ms(model, core, iterations, channels_last))
         theirs.append(timm_mean_ms(script, model, core, iterations, channels_last))
     ratio = statistics.median(ours) / statistics.median(theirs)
-    return {"model": model, "ours_mean_ms": ours, "timm_step_ms": theirs, "ratio_of_medians": round(ratio, 4),
-            "within_5_percent": abs(ratio - 1) <= 0.05, "core": core, "iterations": iterations,
-            "channels_last": channels_last}
+    return {
+        "model": model,
+        "ours_mean_ms": ours,
+        "timm_step_ms": theirs,
+        "ratio_of_medians": round(ratio, 4),
+        "within_5_percent": abs(ratio - 1) <= 0.05,
+        "core": core,
+        "iterations": iterations,
+        "channels_last": channels_last,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,9 +126,11 @@ def main(argv: list[str] | None = None) -> int:
     for model in args.models:
         row = compare(args.timm_benchmark, model, args.core, args.alternations, args.iterations, args.channels_last)
         rows.append(row)
-        print(f"{model}: ours {statistics.median(row['ours_mean_ms']):.2f} ms, timm {statistics.median(row['timm_step_ms']):.2f}"
-              f" ms, ratio {row['ratio_of_medians']:.3f} ({'within' if row['within_5_percent'] else 'outside'} +-5%)",
-              flush=True)
+        ours, theirs = statistics.median(row["ours_mean_ms"]), statistics.median(row["timm_step_ms"])
+        verdict = "within" if row["within_5_percent"] else "outside"
+        print(
+            f"{model}: ours {ours:.2f} ms, timm {theirs:.2f} ms, ratio {row['ratio_of_medians']:.3f} ({verdict} +-5%)"
+        )
     if args.out:
         args.out.write_text(json.dumps(rows, indent=2))
     return 0
