@@ -40,15 +40,16 @@ def test_unknown_revision_is_refused() -> None:
 
 
 def test_workers_import_their_own_code_and_injection_slows_the_candidate(tmp_path: Path) -> None:
-    """One tiny comparison end to end: baseline = HEAD, candidate = working tree, +50% injected."""
+    """One tiny comparison end to end: baseline = HEAD, candidate = working tree, +200% injected."""
     with gate.baseline_code(_head(), ROOT) as baseline_dir:
         settings = gate.GateSettings(rounds=1, pairs=6, threshold=0.08)
-        verdicts = gate.compare(["mobilenetv1_100"], baseline_dir, ROOT, settings, {"mobilenetv1_100": 0.5})
+        verdicts = gate.compare(["mobilenetv1_100"], baseline_dir, ROOT, settings, {"mobilenetv1_100": 2.0})
     (verdict,) = verdicts
-    # Only a lower bound: the injected sleep is +50% and pair noise is ~5%, but a busy
-    # machine can slow either side further, so no upper bound is asserted.
+    # The injection is large (+200%, an expected ratio of 3) so that a busy machine, which can slow
+    # either side by tens of percent (a CI run saw pair ratios from 0.88 to 1.53 at +50%), cannot hide
+    # it; only "clearly slower" is asserted, never a speed.
     assert verdict.pairs == 6 and verdict.regressed
-    assert verdict.ratio > 1.2
+    assert verdict.ratio > 1.5
 
 
 def test_report_formatting_and_json() -> None:
@@ -67,16 +68,16 @@ def test_settings_are_validated() -> None:
 
 def test_the_environment_gate_catches_a_slow_environment(tmp_path: Path) -> None:
     """Two Pythons, one code tree: a 'slow environment' (a wrapper that runs the same interpreter with
-    +50% injected into one model's forward) fails the gate; the same interpreter twice passes."""
+    +200% injected into one model's forward) fails the gate; the same interpreter twice passes."""
     import sys
 
     slow = tmp_path / "slow-python"
-    slow.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@" --slowdown=mobilenetv1_100=0.5\n')
+    slow.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@" --slowdown=mobilenetv1_100=2.0\n')
     slow.chmod(0o755)
     settings = gate.GateSettings(rounds=1, pairs=6, threshold=0.08)
     report = gate.run_environment_gate(["mobilenetv1_100"], sys.executable, settings, candidate_python=str(slow))
     (verdict,) = report.verdicts
-    assert verdict.regressed and verdict.ratio > 1.2 and not report.passed
+    assert verdict.regressed and verdict.ratio > 1.5 and not report.passed
     assert report.baseline_revision.startswith("python ") and "candidate vs baseline python" in gate.format_report(
         report
     )
