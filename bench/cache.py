@@ -9,10 +9,11 @@ empty cache, never an error.
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from bench.atomic import atomic_write
+from bench.atomic import atomic_write, locked
 from bench.complexity import Complexity, count_complexity
 from bench.models import workload_key
 from bench.specs import ModelSpec
@@ -35,12 +36,18 @@ class ComplexityCache:
         self._dirty = False
 
     def _load(self) -> dict[str, Complexity]:
+        """The cached counts of these versions; an unreadable cache is said once and recounted (a count is
+        exact, so recounting is always safe), and its file is replaced at the next save."""
         if self.path is None or not self.path.exists():
             return {}
         try:
             raw = json.loads(self.path.read_text())
             return {key: Complexity(**value) for key, value in raw.get(self._versions, {}).items()}
-        except (OSError, ValueError, TypeError):
+        except (OSError, ValueError, TypeError, AttributeError) as error:
+            print(
+                f"warning: {self.path}: unreadable count cache ({type(error).__name__}); counting afresh",
+                file=sys.stderr,
+            )
             return {}
 
     def key(self, spec: ModelSpec) -> str:
@@ -79,10 +86,17 @@ class ComplexityCache:
         """Write the cache atomically (other versions' entries in the file are kept)."""
         if self.path is None or not self._dirty:
             return
-        try:
-            existing = json.loads(self.path.read_text()) if self.path.exists() else {}
-        except (OSError, ValueError):
-            existing = {}
-        existing[self._versions] = {key: asdict(value) for key, value in sorted(self._entries.items())}
-        atomic_write(self.path, lambda tmp: tmp.write_text(json.dumps(existing, indent=0)))
+        path = self.path
+        with locked(path):  # runs sharing the cache add to it, none loses another's keys
+            try:
+                existing = json.loads(path.read_text()) if path.exists() else {}
+                if not isinstance(existing, dict):
+                    existing = {}
+            except (OSError, ValueError):
+                existing = {}
+            mine = {key: asdict(value) for key, value in self._entries.items()}
+            found = existing.get(self._versions)
+            theirs: dict = found if isinstance(found, dict) else {}
+            existing[self._versions] = dict(sorted({**theirs, **mine}.items()))
+            atomic_write(path, lambda tmp: tmp.write_text(json.dumps(existing, indent=0)))
         self._dirty = False

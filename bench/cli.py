@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -16,7 +17,9 @@ from pathlib import Path
 
 from bench.results import DEFAULT_RESULTS
 
+EXIT_FAILURE = 1
 EXIT_INPUT_ERROR = 2
+EXIT_INTERRUPTED = 130
 
 
 def _at_least_one(text: str) -> int:
@@ -69,6 +72,7 @@ def _add_latency(commands) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--debug", action="store_true", help="show Python tracebacks instead of one-line errors")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser(
@@ -96,6 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
         "(default 1; 2 on a 2-core machine trains about 1.49x faster)",
     )
     run.add_argument("--quiet", action="store_true", help="no progress bar or summary table")
+    run.add_argument(
+        "--restart-broken",
+        action="store_true",
+        help="move a training run whose checkpoint is unreadable or does not fit aside, and train it again",
+    )
 
     validate = commands.add_parser(
         "validate",
@@ -189,7 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--batch-size", type=int, default=32)
     evaluate.add_argument("--workers", type=int, default=0, help="data-loading worker processes")
-    evaluate.add_argument("--limit", type=int, help="score only the first N images")
+    evaluate.add_argument("--limit", type=_at_least_one, help="score only the first N images")
     evaluate.add_argument(
         "--results", type=Path, default=DEFAULT_RESULTS, help=f"results file (default {DEFAULT_RESULTS})"
     )
@@ -261,13 +270,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handlers[args.command](args)
     except (SuiteError, UnknownModelError, ResultsFormatError, SolverError, ValueError, FileNotFoundError) as error:
+        if args.debug:
+            raise
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INPUT_ERROR
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        print(
+            "interrupted: every row finished before the interrupt is stored, and training runs resume from their "
+            "last epoch's checkpoint; run the same command again to continue",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # the reader went away (``| head``): nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except Exception as error:  # anything else: one line, the traceback behind --debug
+        if args.debug:
+            raise
+        print(f"error: {type(error).__name__}: {error} (run with --debug for the traceback)", file=sys.stderr)
+        return EXIT_FAILURE
 
 
 def _run(args: argparse.Namespace) -> int:
     from bench.cache import ComplexityCache
-    from bench.results import read_results
+    from bench.results import check_writable, read_results
     from bench.run import check_devices, run_suite
     from bench.suites import load_suite
     from bench.summary import accuracy_table, complexity_table, latency_table
@@ -276,6 +304,7 @@ def _run(args: argparse.Namespace) -> int:
     for suite in suites:
         check_devices(suite)
     read_results(args.results)  # a bad results path fails here, before any work
+    check_writable(args.results)
     cache_path = None if args.no_cache else (args.cache or args.results.parent / "complexity-cache.json")
     cache = ComplexityCache(cache_path)
     for suite in suites:
@@ -288,6 +317,7 @@ def _run(args: argparse.Namespace) -> int:
             jobs=args.jobs,
             train_jobs=args.train_jobs,
             progress=not args.quiet,
+            restart_broken=args.restart_broken,
         )
         elapsed = time.perf_counter() - start
         if not args.quiet:
@@ -342,7 +372,7 @@ def _latency(args: argparse.Namespace) -> int:
     from bench.environment import environment
     from bench.latency import LatencyConditions, measure_latency
     from bench.models import build_model
-    from bench.results import append_rows, read_results
+    from bench.results import append_rows, check_writable, read_results
     from bench.run import single_latency_row
 
     conditions = LatencyConditions(
@@ -365,6 +395,7 @@ def _latency(args: argparse.Namespace) -> int:
             raise ValueError("--device cuda: this machine has no CUDA GPU (torch.cuda.is_available() is False)")
     if args.results is not None:
         read_results(args.results)  # a bad results path fails before the measurement
+        check_writable(args.results)
     spec = _spec_from_args(args)
     result = measure_latency(build_model(spec), spec.input_shape, conditions)
     row = single_latency_row(spec, result, environment())
@@ -417,10 +448,12 @@ def _count(args: argparse.Namespace) -> int:
             )
         )
         return 0
-    print(
-        f"{spec.name}: {spec.method}, w={spec.width:.4g} d={spec.depth:.4g} r={spec.resolution:.4g} "
-        f"input {spec.input_size}px"
+    coefficients = (
+        "a timm model (any coefficients are timm's own)"
+        if spec.method == "timm"
+        else f"{spec.method}, w={spec.width:.4g} d={spec.depth:.4g} r={spec.resolution:.4g}"
     )
+    print(f"{spec.name}: {coefficients} input {spec.input_size}px")
     if arch is not None:
         print(f"  stem {arch.stem}, channels {list(arch.channels)}, repeats {list(arch.repeats)}, head {arch.head}")
     print(f"  params      {counts.params:>16,d}  ({counts.params / 1e6:.3f} M)")
@@ -444,6 +477,8 @@ def _solve(args: argparse.Namespace) -> int:
         target = args.macs_ratio * cache.macs(make_spec(args.model))
     else:
         target = cache.macs(make_spec(args.model, phi=args.match_phi))
+    if not 0 < args.tolerance < 1:  # NaN fails this too
+        raise ValueError(f"--tolerance must be a fraction between 0 and 1 (0.03 = 3%), got {args.tolerance!r}")
     match = solve(args.model, args.method, target, cache.macs, tolerance=args.tolerance)
     spec = match.spec
     if args.json:
@@ -488,7 +523,7 @@ def _gate(args: argparse.Namespace) -> int:
         return 0
     baseline = {} if args.against or args.baseline_python else gate.read_baseline(baseline_file)
     suite = load_suite(args.suite)
-    scaled = [e.name for e in suite.entries if e.spec is None or e.spec.method not in ("baseline", "preset")]
+    scaled = [e.name for e in suite.entries if e.spec is None or e.spec.method not in ("baseline", "preset", "timm")]
     if scaled:
         raise ValueError(f"{args.suite}: the gate times unscaled models only, not {', '.join(scaled)}")
     settings = gate.GateSettings(
@@ -497,10 +532,17 @@ def _gate(args: argparse.Namespace) -> int:
         threshold=args.threshold or baseline.get("threshold", gate.DEFAULT_THRESHOLD),
     )
     slowdowns = {}
+    models = [e.model for e in suite.entries]
     for item in args.inject_slowdown:
         name, _, fraction = item.partition("=")
-        slowdowns[name] = float(fraction)
-    models = [e.model for e in suite.entries]
+        if name not in models:
+            raise ValueError(f"--inject-slowdown {item}: {name!r} is not a model of {args.suite} ({', '.join(models)})")
+        try:
+            slowdowns[name] = float(fraction)
+        except ValueError:
+            raise ValueError(f"--inject-slowdown {item}: expected MODEL=FRACTION, e.g. resnet18=0.15") from None
+        if not 0 < slowdowns[name] < 10:
+            raise ValueError(f"--inject-slowdown {item}: the fraction must be between 0 and 10")
     if args.baseline_python:
         report = gate.run_environment_gate(
             models, args.baseline_python, settings, slowdowns, candidate_python=args.candidate_python
@@ -519,11 +561,16 @@ def _gate(args: argparse.Namespace) -> int:
 def _eval(args: argparse.Namespace) -> int:
     from bench.accuracy.pretrained import evaluate_folder, lite0_checkpoint, load_pretrained
     from bench.environment import environment
-    from bench.results import append_rows, read_results
+    from bench.models import check_name
+    from bench.results import append_rows, check_writable, read_results
     from bench.run import pretrained_eval_row
 
+    check_name(args.model)  # an unknown model is one line, before anything is loaded
+    if not args.folder.is_dir():
+        raise ValueError(f"{args.folder}: no such image folder (expected FOLDER/<class>/<image>)")
     if not args.no_store:
         read_results(args.results)  # a bad results path fails before any work
+        check_writable(args.results)
     checkpoint = lite0_checkpoint() if args.checkpoint == "lite0" else Path(args.checkpoint)
     convert = args.convert or ("lite0" if args.checkpoint == "lite0" else None)
     model = load_pretrained(args.model, checkpoint, convert)
@@ -551,8 +598,10 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from bench.results import append_rows, newest_budget, read_results
+    from bench.results import append_rows, check_writable, newest_budget, read_results
 
+    read_results(args.target)  # the target must be a results store (or not exist yet) ...
+    check_writable(args.target)  # ... that can be written, before anything is locked or copied
     rows = read_results(args.results)
     chosen = rows[rows["suite"].isin(args.suite) & rows["measurement"].isin(args.measurement)]
     if not args.all_budgets:
@@ -565,8 +614,9 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _merge(args: argparse.Namespace) -> int:
-    from bench.results import merge_stores
+    from bench.results import check_writable, merge_stores
 
+    check_writable(args.out)
     read, written = merge_stores(args.stores, args.out)
     print(f"{read} rows read from {len(args.stores) + args.out.exists()} stores, {written} rows -> {args.out}")
     return 0

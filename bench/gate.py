@@ -29,6 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.parallel import die_with_parent
+
 DEFAULT_BASELINE = Path("suites") / "ci_latency.baseline.json"
 DEFAULT_THRESHOLD = 0.08
 
@@ -135,7 +137,14 @@ class _WorkerProcess:
         args = [python or sys.executable, "-m", "bench.gate_worker", "--core", str(core)]
         args += [f"--slowdown={name}={fraction}" for name, fraction in slowdowns.items()]
         self.proc = subprocess.Popen(
-            args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, cwd=code_dir, bufsize=1
+            args,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=code_dir,
+            bufsize=1,
+            preexec_fn=die_with_parent,
         )
         used = Path(self.call(op="hello")["bench"]).resolve()
         if used != (code_dir / "bench").resolve():

@@ -21,7 +21,7 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 from bench.families import FAMILIES, Architecture, Family, family_of_base, scalable_family
-from bench.scaling import PAPER_COEFFICIENTS, CompoundCoefficients, compound, round_resolution
+from bench.scaling import PAPER_COEFFICIENTS, CompoundCoefficients, check_scale, compound, round_resolution
 from bench.specs import IMAGENET, InputSpec, ModelSpec
 
 if TYPE_CHECKING:
@@ -131,6 +131,7 @@ def make_spec(
     r = 1 means and how sizes round (see InputSpec).
     """
     check_name(model)
+    check_scale(width=width, depth=depth, resolution=resolution, phi=phi, input_size=input_size)
     scaled = any(v is not None for v in (width, depth, resolution, phi))
     if model in presets() and presets()[model].base != model:
         if scaled:
@@ -149,12 +150,23 @@ def make_spec(
             label,
             model,
             TIMM_FAMILY,
-            "baseline",
+            "timm",
             input_size=size,
             in_chans=inputs.in_chans,
             num_classes=inputs.num_classes,
         )
-    return _scaled_spec(model, family, width, depth, resolution, phi, coefficients, input_size, name, inputs)
+    return _scaled_spec(
+        model,
+        family,
+        width=width,
+        depth=depth,
+        resolution=resolution,
+        phi=phi,
+        coefficients=coefficients,
+        input_size=input_size,
+        name=name,
+        inputs=inputs,
+    )
 
 
 def _preset_spec(preset: Preset, name: str | None, input_size: int | None, inputs: InputSpec) -> ModelSpec:
@@ -180,24 +192,38 @@ def _preset_spec(preset: Preset, name: str | None, input_size: int | None, input
     )
 
 
-def _scaled_spec(model, family, width, depth, resolution, phi, coefficients, input_size, name, inputs):
+def _scaled_spec(
+    model: str,
+    family: Family,
+    *,
+    width: float | None,
+    depth: float | None,
+    resolution: float | None,
+    phi: float | None,
+    coefficients: CompoundCoefficients,
+    input_size: int | None,
+    name: str | None,
+    inputs: InputSpec,
+) -> ModelSpec:
+    """A scaled family model. Its method and name follow from which coefficients differ from 1, an
+    explicit input size included (as r = size / base): one dimension is that dimension, more than
+    one (or phi) is ``compound``."""
     if phi is not None:
         if any(v is not None for v in (width, depth, resolution)):
             raise ValueError("give either phi or explicit width/depth/resolution, not both")
         point = compound(phi, coefficients)
         width, depth, resolution = point.width, point.depth, point.resolution
-    given = [dim for dim, v in (("width", width), ("depth", depth), ("resolution", resolution)) if v is not None]
     if resolution is not None and input_size is not None:
         raise ValueError("give either a resolution coefficient or an input_size, not both")
     base = inputs.base_resolution or family.base_resolution
     if input_size is not None:
         resolution = input_size / base
     size = input_size or round_resolution(base, resolution or 1.0, inputs.resolution_divisor)
-    method = "compound" if phi is not None or len(given) > 1 else (given[0] if given else "baseline")
-    if method == "baseline" and input_size is not None and input_size != base:
-        method = "resolution"
     w, d, r = width or 1.0, depth or 1.0, resolution or 1.0
-    label = name or _variant_name(model, method, w, d, r, phi, coefficients, size)
+    check_scale(width=w, depth=d, input_size=size)  # what phi or r came to, before anything is built
+    differing = [dim for dim, v in (("width", w), ("depth", d), ("resolution", r)) if abs(v - 1.0) > 1e-9]
+    method = "compound" if phi is not None or len(differing) > 1 else (differing[0] if differing else "baseline")
+    label = name or _variant_name(model, differing, w, d, r, phi, coefficients)
     return ModelSpec(
         label,
         model,
@@ -213,18 +239,24 @@ def _scaled_spec(model, family, width, depth, resolution, phi, coefficients, inp
     )
 
 
-def _variant_name(model, method, w, d, r, phi, coefficients, size) -> str:
-    if method == "baseline":
-        return model
+def _variant_name(
+    model: str,
+    differing: list[str],
+    w: float,
+    d: float,
+    r: float,
+    phi: float | None,
+    coefficients: CompoundCoefficients,
+) -> str:
+    """``model`` with every coefficient that differs from 1 (``-w2-r1.429``), or its phi."""
     if phi is not None:
         suffix = f"phi{_fmt(phi)}"
         if coefficients != PAPER_COEFFICIENTS:
             c = coefficients
             suffix += f"-a{_fmt(c.alpha)}-b{_fmt(c.beta)}-g{_fmt(c.gamma)}"
         return f"{model}-{suffix}"
-    shown = {"width": "w", "depth": "d", "resolution": "r"}.get(method, "wdr")
-    parts = [f"{k}{_fmt(v)}" for k, v in (("w", w), ("d", d), ("r", r)) if k in shown]
-    return "-".join([model, *parts])
+    values = {"width": ("w", w), "depth": ("d", d), "resolution": ("r", r)}
+    return "-".join([model, *(f"{values[dim][0]}{_fmt(values[dim][1])}" for dim in differing)])
 
 
 def architecture(spec: ModelSpec) -> Architecture | None:

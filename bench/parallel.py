@@ -5,11 +5,18 @@ warmed up (a forkserver or spawned worker spends its first seconds importing tor
 timm and compiling dispatch paths). This is safe for the work done here because workers
 only build and run networks on the ``meta`` device: no OpenMP region, no CUDA call, no
 real tensor math happens in a child, so thread pools the parent may hold are never touched.
+
+Every worker (these, the spawned training workers, the gate's workers) dies with the process
+that started it (``die_with_parent``): a killed ``bench run`` leaves no worker behind holding
+its output open or writing.
 """
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
+import os
+import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -19,6 +26,28 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def die_with_parent(parent: int | None = None) -> None:
+    """Make this worker the parent's alone to stop: Ctrl-C (SIGINT to the whole terminal group) is left
+    to the parent, which stops its workers itself and prints one line; and on Linux the worker gets
+    SIGTERM when the process that started it dies, even by SIGKILL.
+
+    Used as a worker pool's initializer and as a subprocess's ``preexec_fn`` (both settings survive
+    ``exec``). If ``parent`` (the starter's pid) is given and has already gone, exit now.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):  # no libc prctl (an unusual libc): workers then end when their pipes close
+        return
+    if parent is not None and os.getppid() != parent:
+        os._exit(1)
+
+
 def imap_unordered(fn: Callable[[T], R], items: Iterable[T], jobs: int) -> Iterator[tuple[int, R]]:
     """(index, fn(item)) for each item, in completion order; in-process when ``jobs`` <= 1."""
     items = list(items)
@@ -26,7 +55,24 @@ def imap_unordered(fn: Callable[[T], R], items: Iterable[T], jobs: int) -> Itera
         yield from ((i, fn(item)) for i, item in enumerate(items))
         return
     method = "fork" if sys.platform.startswith("linux") else "spawn"
-    with ProcessPoolExecutor(max_workers=min(jobs, len(items)), mp_context=multiprocessing.get_context(method)) as pool:
+    context = multiprocessing.get_context(method)
+    workers = min(jobs, len(items))
+    pool = ProcessPoolExecutor(workers, context, initializer=die_with_parent, initargs=(os.getpid(),))
+    try:
         futures = {pool.submit(fn, item): i for i, item in enumerate(items)}
         for future in as_completed(futures):
             yield futures[future], future.result()
+    except BaseException:  # a failed item, Ctrl-C, or the caller closing this generator early
+        stop_pool(pool)
+        raise
+    pool.shutdown()
+
+
+def stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Cancel what has not started and end the workers now, not after their current item."""
+    pool.shutdown(wait=False, cancel_futures=True)
+    if hasattr(pool, "terminate_workers"):  # Python >= 3.14
+        pool.terminate_workers()
+        return
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.terminate()

@@ -10,15 +10,14 @@ forced row replaces the old one.
 
 from __future__ import annotations
 
-import fcntl
 import json
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
 
-from bench.atomic import atomic_write
+from bench.atomic import atomic_write, locked
 from bench.environment import ENVIRONMENT_COLUMNS
 
 #: A row's identity. ``machine`` is the hardware fingerprint of a measured row (latency, throughput,
@@ -107,14 +106,67 @@ def _format(path: Path) -> str:
     raise ResultsFormatError(f"{path}: results must be a .csv or .parquet file")
 
 
+#: The columns without which a file is not a results store (``machine`` came later: it may be absent).
+REQUIRED_COLUMNS = ("suite", "entry", "measurement", "workload_key")
+
+
 def read_results(path: Path) -> pd.DataFrame:
-    """The whole table (columns in ``COLUMNS`` order first); an absent file is an empty table."""
+    """The whole table (columns in ``COLUMNS`` order first); an absent file is an empty table.
+
+    A file that does not parse completely, that is not a results store (a user's own CSV), or that
+    has a row without its identity (a write cut short) is a ResultsFormatError naming the file and
+    the line: never a shorter table that the next write would make permanent."""
     fmt = _format(path)
+    if path.is_dir():
+        raise ResultsFormatError(f"{path}: is a directory; give a results file such as {path / 'results.csv'}")
     if not path.exists():
         return pd.DataFrame(columns=list(COLUMNS))
-    frame = pd.read_csv(path, keep_default_na=True) if fmt == "csv" else pd.read_parquet(path)
+    frame = _parse(path, fmt)
+    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ResultsFormatError(f"{path}: not a results store (no {', '.join(missing)} column); it is left untouched")
+    broken = frame[list(REQUIRED_COLUMNS)].isna().any(axis=1)
+    if broken.any():
+        line = int(broken.to_numpy().argmax()) + 2  # the header is line 1
+        raise ResultsFormatError(
+            f"{path}: line {line}: a row without its identity (a write cut short?); remove that line to go on"
+        )
     extra = [c for c in frame.columns if c not in COLUMNS]
     return frame.reindex(columns=list(COLUMNS) + extra)
+
+
+def _parse(path: Path, fmt: str) -> pd.DataFrame:
+    try:
+        if fmt == "parquet":
+            return pd.read_parquet(path)
+        data = path.read_bytes()
+        if b"\x00" in data:
+            raise ResultsFormatError(f"{path}: not a readable results store (binary data, not CSV)")
+        if data and not data.endswith(b"\n"):
+            lines = data.count(b"\n") + 1
+            raise ResultsFormatError(
+                f"{path}: line {lines}: the last row is cut short (no line end); remove that line to go on"
+            )
+        return pd.read_csv(path, keep_default_na=True)
+    except pd.errors.EmptyDataError:
+        raise ResultsFormatError(f"{path}: empty file, not a results store; delete it to start a new one") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as error:
+        if isinstance(error, ResultsFormatError):
+            raise
+        detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ResultsFormatError(f"{path}: not a readable results store ({detail})") from None
+
+
+def check_writable(path: Path) -> None:
+    """ResultsFormatError now, before any work, if ``path`` could not be written at the end."""
+    _format(path)
+    if path.is_dir():
+        raise ResultsFormatError(f"{path}: is a directory; give a results file such as {path / 'results.csv'}")
+    folder = next((p for p in [path.parent, *path.parent.parents] if p.exists()), Path("."))
+    if path.exists() and not os.access(path, os.W_OK):
+        raise ResultsFormatError(f"{path}: is read-only; nothing was measured")
+    if not os.access(folder, os.W_OK):
+        raise ResultsFormatError(f"{path}: cannot write in {folder}; nothing was measured")
 
 
 def _write(frame: pd.DataFrame, path: Path) -> None:
@@ -122,17 +174,6 @@ def _write(frame: pd.DataFrame, path: Path) -> None:
         atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False))
     else:
         atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
-
-
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_name(path.name + ".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _key_part(value: object) -> str:
@@ -161,7 +202,7 @@ def append_rows(path: Path, rows: Iterable[dict]) -> int:
     missing = [c for c in IDENTITY_COLUMNS if c not in new.columns and c != "machine"]
     if missing:
         raise ValueError(f"rows lack identity columns {missing}")
-    with _locked(path):
+    with locked(path):
         old = read_results(path)
         if not old.empty:
             new_ids = {identity(r) for r in new.to_dict("records")}
@@ -202,15 +243,17 @@ def newest_budget(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def spec_columns(spec) -> dict:
-    """The SPEC_COLUMNS of a ModelSpec (``model`` is the variant's name)."""
+    """The SPEC_COLUMNS of a ModelSpec (``model`` is the variant's name). A timm model's own coefficients
+    are not ours to claim: its width, depth and resolution stay blank."""
+    own = spec.method != "timm"
     return {
         "model": spec.name,
         "base": spec.base,
         "family": spec.family,
         "method": spec.method,
-        "width": spec.width,
-        "depth": spec.depth,
-        "resolution": spec.resolution,
+        "width": spec.width if own else None,
+        "depth": spec.depth if own else None,
+        "resolution": spec.resolution if own else None,
         "phi": spec.phi,
         "input_size": spec.input_size,
         "in_chans": spec.in_chans,
@@ -223,7 +266,7 @@ def merge_stores(sources: Iterable[Path], target: Path) -> tuple[int, int]:
     store, one per identity (the most recent by timestamp where two stores hold the same one). Rows of
     different machines have different identities, so none is lost. Returns (rows read, rows written)."""
     frames = [read_results(path) for path in sources]
-    with _locked(target):
+    with locked(target):
         frames.append(read_results(target))
         merged = (
             pd.concat([f for f in frames if not f.empty], ignore_index=True)

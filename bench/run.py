@@ -17,8 +17,9 @@ from tqdm import tqdm
 
 from bench.accuracy.data import native_size
 from bench.accuracy.distributed import DistContext
-from bench.accuracy.runs import SeedRun, train_runs
-from bench.accuracy.train import TrainBudget, TrainResult
+from bench.accuracy.run_state import TrainResult
+from bench.accuracy.runs import SeedRun, check_runs, train_runs
+from bench.accuracy.train import TrainBudget
 from bench.cache import ComplexityCache
 from bench.complexity import Complexity, count_many
 from bench.environment import environment, machine_fingerprint, now
@@ -157,8 +158,15 @@ def suite_tasks(suite: SuiteSpec, planned: list[PlannedModel]) -> list[Task]:
     return tasks
 
 
-def count_missing(specs: list[ModelSpec], cache: ComplexityCache, jobs: int, progress: bool) -> None:
-    """Count every spec the cache lacks (each distinct workload once), in parallel if worth it."""
+def count_missing(
+    specs: list[ModelSpec],
+    cache: ComplexityCache,
+    jobs: int,
+    progress: bool,
+    on_counted: Callable[[ModelSpec], None] | None = None,
+) -> None:
+    """Count every spec the cache lacks (each distinct workload once), in parallel if worth it;
+    ``on_counted(spec)`` as each network is counted, so its rows can be stored at once."""
     missing = {workload_key(s): s for s in specs if cache.get(s) is None}
     if not missing:
         return
@@ -166,12 +174,28 @@ def count_missing(specs: list[ModelSpec], cache: ComplexityCache, jobs: int, pro
     with _bar(len(missing), "counting", progress) as bar:
         for counted in count_many(missing.values(), jobs=workers):
             cache.put(counted.spec, counted.complexity)
+            if on_counted is not None:
+                on_counted(counted.spec)
             _tick(bar, counted.spec.name)
 
 
 def _measure_latency(task: Task) -> dict:
     spec = task.planned.spec
     return latency_columns(measure_latency(build_model(spec), spec.input_shape, task.latency_conditions))
+
+
+def seed_runs(tasks: list[Task], checkpoints: Path) -> tuple[dict[Path, SeedRun], dict[Path, list[tuple[int, int]]]]:
+    """Each (network, budget, seed) run of the training tasks, by checkpoint folder, and for each folder
+    the (task, seed) positions it answers: two entries with one network and budget share their runs."""
+    runs: dict[Path, SeedRun] = {}
+    owners: dict[Path, list[tuple[int, int]]] = {}
+    for t, task in enumerate(tasks):
+        run_key = workload_key(task.planned.spec, measurement="accuracy", budget=task.train_budget.describe())
+        for s, seed in enumerate(task.seeds):
+            folder = checkpoints / f"{run_key}-s{seed}"
+            runs.setdefault(folder, SeedRun(task.planned.spec, task.train_budget, seed, folder))
+            owners.setdefault(folder, []).append((t, s))
+    return runs, owners
 
 
 def _train_tasks(
@@ -181,24 +205,25 @@ def _train_tasks(
     jobs: int,
     progress: bool,
     cost: Callable[[SeedRun], float] | None = None,
+    *,
+    restart_broken: bool = False,
 ) -> Iterator[tuple[Task, dict]]:
     """(task, accuracy columns) as each task's seeds all finish (resuming from checkpoints);
     ``jobs`` runs train at once on CPU (see bench.accuracy.runs). Runs start most ``cost``ly first, so
     that with several workers the last ones to finish are short and no worker idles long at the end."""
-    runs: dict[Path, SeedRun] = {}
-    owners: dict[Path, list[tuple[int, int]]] = {}  # two entries with one network and budget share its runs
-    for t, task in enumerate(tasks):
-        run_key = workload_key(task.planned.spec, measurement="accuracy", budget=task.train_budget.describe())
-        for s, seed in enumerate(task.seeds):
-            folder = checkpoints / f"{run_key}-s{seed}"
-            runs.setdefault(folder, SeedRun(task.planned.spec, task.train_budget, seed, folder))
-            owners.setdefault(folder, []).append((t, s))
+    runs, owners = seed_runs(tasks, checkpoints)
     if cost is not None:
         runs = dict(sorted(runs.items(), key=lambda item: -cost(item[1])))
     order = list(runs)
     results: dict[int, dict[int, TrainResult]] = {t: {} for t in range(len(tasks))}
     for i, result in train_runs(
-        list(runs.values()), jobs, dist=dist, progress=progress and jobs <= 1, data_cache={}, log_epochs=progress
+        list(runs.values()),
+        jobs,
+        dist=dist,
+        progress=progress and jobs <= 1,
+        data_cache={},
+        log_epochs=progress,
+        restart_broken=restart_broken,
     ):
         for t, s in owners[order[i]]:
             results[t][s] = result
@@ -349,12 +374,14 @@ def run_suite(
     jobs: int = 2,
     train_jobs: int = 1,
     progress: bool = True,
+    restart_broken: bool = False,
 ) -> RunSummary:
     """Plan ``suite``, then produce every row not already in ``results``.
 
     Complexity rows are written together; each timed row is written as soon as it is
     measured, so an interrupted run resumes where it stopped. ``train_jobs`` training runs go at
-    once (CPU; bench.accuracy.runs).
+    once (CPU; bench.accuracy.runs). A training run whose checkpoint folder is broken stops the suite
+    with one error naming the file, unless ``restart_broken`` (then it is moved aside and retrained).
     """
     solved = sum(1 for entry in suite.entries if entry.target is not None)
     with _bar(solved, "solving", progress) as bar:
@@ -368,12 +395,26 @@ def run_suite(
         for t in tasks
         if (suite.name, t.planned.entry.name, t.measurement, t.key, machine if t.timed else "") not in done
     ]
-    count_missing([t.planned.spec for t in todo], cache, jobs, progress)
     dist = DistContext.from_env(suite.train.device) if suite.train is not None else DistContext()
+    checkpoints = results.parent / "checkpoints"
+    if dist.is_main:  # before any row is written: a broken run folder stops the suite here, or is moved aside
+        check_runs(list(seed_runs([t for t in todo if t.budget is not None], checkpoints)[0].values()), restart_broken)
+    counts_by_key: dict[str, list[Task]] = {}
+    for task in todo:
+        if not task.timed:
+            counts_by_key.setdefault(workload_key(task.planned.spec), []).append(task)
+
+    def store_counts(spec: ModelSpec) -> None:
+        """The count rows of every entry of this network, as soon as it is counted (a kill keeps them)."""
+        tasks = counts_by_key.pop(workload_key(spec), [])
+        if dist.is_main and tasks:
+            append_rows(results, [_row(suite, t, cache.count(t.planned.spec), env) for t in tasks])
+
+    for key in [k for k, tasks in counts_by_key.items() if cache.get(tasks[0].planned.spec) is not None]:
+        store_counts(counts_by_key[key][0].planned.spec)  # counted before: stored now, in one write
+    count_missing([t.planned.spec for t in todo], cache, jobs, progress, on_counted=store_counts)
     if dist.is_main:
         cache.save()
-    if dist.is_main:
-        append_rows(results, [_row(suite, t, cache.count(t.planned.spec), env) for t in todo if not t.timed])
     timed = [t for t in todo if t.timed and (dist.is_main or t.budget is not None)]
     trained = [t for t in timed if t.budget is not None]
     measured = ((t, _measure_latency(t)) for t in timed if t.budget is None)  # first: nothing else running
@@ -382,9 +423,10 @@ def run_suite(
         def run_cost(run: SeedRun) -> float:
             return cache.count(run.spec).macs * run.budget.epochs
 
-        for task, columns in chain(
-            measured, _train_tasks(trained, results.parent / "checkpoints", dist, train_jobs, progress, run_cost)
-        ):
+        trainings = _train_tasks(
+            trained, checkpoints, dist, train_jobs, progress, run_cost, restart_broken=restart_broken
+        )
+        for task, columns in chain(measured, trainings):
             if dist.is_main:
                 append_rows(results, [{**_row(suite, task, cache.count(task.planned.spec), env), **columns}])
             label = task.planned.entry.name + (f" bs{task.conditions.batch_size}" if task.conditions else "")

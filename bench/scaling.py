@@ -21,6 +21,46 @@ RESOLUTION_DIVISOR = 4
 
 
 @dataclass(frozen=True)
+class ScaleLimits:
+    """The largest (and smallest) scaling this tool builds: far past B7 (w=2, d=3.1, 600 px, phi ~ 7),
+    short of networks whose construction alone costs minutes and gigabytes. A value outside is
+    refused with the limit named, before anything is built."""
+
+    max_width: float = 8.0
+    max_depth: float = 16.0
+    min_phi: float = -4.0
+    max_phi: float = 12.0
+    min_input_size: int = 8
+    max_input_size: int = 2048
+
+
+LIMITS = ScaleLimits()
+
+
+def check_scale(
+    *,
+    width: float | None = None,
+    depth: float | None = None,
+    resolution: float | None = None,
+    phi: float | None = None,
+    input_size: int | None = None,
+    limits: ScaleLimits = LIMITS,
+) -> None:
+    """ValueError (one line, naming the coefficient and its limit) for a coefficient out of range."""
+    for label, value, top in (("w", width, limits.max_width), ("d", depth, limits.max_depth), ("r", resolution, None)):
+        if value is None:
+            continue
+        if not (math.isfinite(value) and value > 0):
+            raise ValueError(f"{label} must be a positive number, got {value!r}")
+        if top is not None and value > top:
+            raise ValueError(f"{label}={value:g} is past the limit {label} <= {top:g}")
+    if phi is not None and not (math.isfinite(phi) and limits.min_phi <= phi <= limits.max_phi):
+        raise ValueError(f"phi={phi!r} is outside {limits.min_phi:g} <= phi <= {limits.max_phi:g}")
+    if input_size is not None and not limits.min_input_size <= input_size <= limits.max_input_size:
+        raise ValueError(f"input size {input_size!r} px is outside {limits.min_input_size}-{limits.max_input_size} px")
+
+
+@dataclass(frozen=True)
 class CompoundCoefficients:
     """Per-dimension growth bases: depth d = alpha**phi, width w = beta**phi, resolution r = gamma**phi."""
 

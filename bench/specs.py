@@ -7,8 +7,10 @@ from dataclasses import dataclass
 
 #: How a variant was derived from its base model.
 #: ``baseline``: the base unchanged; ``preset``: a published variant (EfficientNet-B1..B7);
-#: ``width`` / ``depth`` / ``resolution``: one dimension scaled; ``compound``: several at once.
-METHODS = ("baseline", "preset", "width", "depth", "resolution", "compound")
+#: ``width`` / ``depth`` / ``resolution``: one dimension scaled; ``compound``: several at once;
+#: ``timm``: a timm model as timm builds it, which may be scaled by coefficients of its own
+#: (efficientnet_b8, mobilenetv2_140): its rows leave width, depth and resolution blank.
+METHODS = ("baseline", "preset", "width", "depth", "resolution", "compound", "timm")
 SINGLE_DIMENSION_METHODS = ("width", "depth", "resolution")
 
 

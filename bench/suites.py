@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -157,6 +158,29 @@ class SuiteSpec:
         return tuple(replace(self.train, epochs=e) for e in self.curve_epochs) or (self.train,)
 
 
+class _DuplicateKeyError(ValueError):
+    def __init__(self, key: object, line: int) -> None:
+        super().__init__(key)
+        self.key, self.line = key, line
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader (no tags that build Python objects), refusing a key given twice in one mapping."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise _DuplicateKeyError(key, key_node.start_mark.line + 1)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+#: Suite names become parts of file names (exports, report tables): letters, digits, '.', '_', '-'.
+SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
 def load_suite(path: str | Path) -> SuiteSpec:
     """Read and validate a suite file; raises SuiteError (one line) on any problem."""
     path = Path(path)
@@ -164,7 +188,10 @@ def load_suite(path: str | Path) -> SuiteSpec:
     if not path.is_file():
         raise SuiteError(label, "", "no such suite file")
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = yaml.load(path.read_text(errors="replace"), Loader=_UniqueKeyLoader)
+    except _DuplicateKeyError as error:
+        message = f"duplicate key {error.key!r} (the second would silently win)"
+        raise SuiteError(label, f"line {error.line}", message) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else ""
@@ -175,6 +202,24 @@ def load_suite(path: str | Path) -> SuiteSpec:
 def _did_you_mean(word: str, options: tuple[str, ...] | list[str]) -> str:
     close = difflib.get_close_matches(word, options, n=1, cutoff=0.5)
     return f" (did you mean {close[0]!r}?)" if close else f"; expected one of: {', '.join(options)}"
+
+
+def _without_repeats(entries: list[SuiteEntry]) -> list[SuiteEntry]:
+    """Drop a sweep point that repeats an earlier entry exactly (e.g. two sweeps that both start at the base).
+
+    Entries the user wrote out twice, and two entries with one name but any other difference, are
+    left for ``check_names`` to refuse.
+    """
+    kept: dict[str, SuiteEntry] = {}
+    out = []
+    for entry in entries:
+        first = kept.get(entry.name)
+        swept = ".scale." in entry.where
+        if swept and first is not None and replace(first, where="") == replace(entry, where=""):
+            continue
+        kept.setdefault(entry.name, entry)
+        out.append(entry)
+    return out
 
 
 class _Validator:
@@ -193,6 +238,28 @@ class _Validator:
             if key not in allowed:
                 raise self.fail(where, f"unknown key {key!r}{_did_you_mean(str(key), allowed)}")
         return value
+
+    def pixels(self, value: Any, where: str) -> int:
+        """A whole number of pixels (1.5 px is a mistake, not 1 px)."""
+        number = self.number(value, where)
+        if number != int(number):
+            raise self.fail(where, f"must be a whole number of pixels, got {value!r}")
+        return int(number)
+
+    def optional_text(self, value: Any, where: str) -> str:
+        """A string field that may be left out (then empty)."""
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            raise self.fail(where, f"must be a string, got {type(value).__name__} {value!r}")
+        return value.strip()
+
+    def safe_name(self, value: Any, where: str) -> str:
+        """A name that is safe inside a file name: no path separators, no '..', printable."""
+        name = self.text(value, where)
+        if not SAFE_NAME.match(name) or ".." in name:
+            raise self.fail(where, f"must be letters, digits, '.', '_' or '-' (it names files), got {name!r}")
+        return name
 
     def text(self, value: Any, where: str) -> str:
         if not isinstance(value, str) or not value.strip():
@@ -231,6 +298,7 @@ class _Validator:
         entries = [
             entry for i, item in enumerate(models) for entry in self.entries(item, f"models[{i}]", coefficients, inputs)
         ]
+        entries = _without_repeats(entries)
         self.check_names(entries)
         for block in ("latency", "throughput"):
             if block in raw and block not in metrics:
@@ -238,10 +306,10 @@ class _Validator:
         latency = self.conditions(raw.get("latency", {}), "latency", ()) if "latency" in metrics else None
         throughput = self.throughput(raw.get("throughput", {})) if "throughput" in metrics else None
         return SuiteSpec(
-            name=self.text(raw.get("name", default_name), "name"),
+            name=self.safe_name(raw.get("name", default_name), "name"),
             path=self.path,
-            description=str(raw.get("description", "")).strip(),
-            reference=str(raw.get("reference", "")).strip(),
+            description=self.optional_text(raw.get("description"), "description"),
+            reference=self.optional_text(raw.get("reference"), "reference"),
             metrics=tuple(metrics),
             entries=tuple(entries),
             latency=latency,
@@ -378,12 +446,14 @@ class _Validator:
             {k: scale[k] for k in ("alpha", "beta", "gamma") if k in scale}, f"{where}.scale", suite_coefficients
         )
         paper = item.get("paper")
+        if paper is not None and not isinstance(paper, str):
+            raise self.fail(f"{where}.paper", f"must be one paper row name like 'table2/resnet-50', got {paper!r}")
         if paper is not None and paper not in paper_rows():
             raise self.fail(
                 f"{where}.paper", f"no reported row {paper!r}{_did_you_mean(str(paper), sorted(paper_rows()))}"
             )
         name = self.text(item["name"], f"{where}.name") if "name" in item else None
-        input_size = int(self.number(item["input_size"], f"{where}.input_size")) if "input_size" in item else None
+        input_size = self.pixels(item["input_size"], f"{where}.input_size") if "input_size" in item else None
         common: dict[str, Any] = {
             "model": model,
             "where": where,

@@ -81,7 +81,9 @@ def test_method_and_name_follow_the_coefficients_given() -> None:
     assert make_spec("efficientnet_b0").method == "baseline"
     assert make_spec("efficientnet_b3").method == "preset"
     assert make_spec("efficientnet_b0", width=1.4).name == "efficientnet_b0-w1.4"
-    assert make_spec("efficientnet_b0", width=1.0).name == "efficientnet_b0-w1"
+    # A coefficient of 1 is no scaling: the name and method say what actually changed.
+    unit = make_spec("efficientnet_b0", width=1.0)
+    assert (unit.name, unit.method) == ("efficientnet_b0", "baseline")
     assert make_spec("resnet50", depth=4).method == "depth"
     res = make_spec("mobilenetv2_100", resolution=1.3)
     assert (res.method, res.input_size, res.name) == ("resolution", 292, "mobilenetv2_100-r1.3")
@@ -92,6 +94,8 @@ def test_method_and_name_follow_the_coefficients_given() -> None:
     assert phi.width == pytest.approx(1.1**1.5) and phi.depth == pytest.approx(1.2**1.5)
     assert make_spec("inception_v3").input_size == 299  # timm's default for unscaled models
     assert make_spec("resnet50", input_size=320).method == "resolution"
+    both = make_spec("resnet50", width=2, input_size=320)
+    assert (both.name, both.method) == ("resnet50-w2-r1.429", "compound")
 
 
 def test_bad_requests_are_refused_with_a_reason() -> None:

@@ -18,6 +18,7 @@ stays, so a rerun resumes).
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -27,7 +28,9 @@ import torch
 
 from bench.accuracy.data import load_dataset
 from bench.accuracy.distributed import DistContext
-from bench.accuracy.train import TrainBudget, TrainResult, finished_result, train_model
+from bench.accuracy.run_state import BrokenRunError, TrainResult, check_run, finished_result, move_aside
+from bench.accuracy.train import TrainBudget, train_model
+from bench.parallel import die_with_parent, stop_pool
 from bench.specs import ModelSpec
 
 
@@ -49,6 +52,7 @@ def _train(
     data_cache: dict | None = None,
     concurrent: int = 1,
     log_epochs: bool = False,
+    restart_broken: bool = False,
 ) -> TrainResult:
     if threads:
         torch.set_num_threads(threads)
@@ -62,17 +66,26 @@ def _train(
         progress=progress,
         concurrent=concurrent,
         log_epochs=log_epochs,
+        restart_broken=restart_broken,
     )
 
 
-def _stop(pool: ProcessPoolExecutor) -> None:
-    """Cancel what has not started and end the workers now, not after their current run."""
-    pool.shutdown(wait=False, cancel_futures=True)
-    if hasattr(pool, "terminate_workers"):  # Python >= 3.14
-        pool.terminate_workers()
+def check_runs(runs: list[SeedRun], restart_broken: bool) -> None:
+    """Before any training: every run folder that cannot be resumed is refused (all of them named), or,
+    with ``restart_broken``, moved aside so that its run starts afresh. A checkpoint that reads but does
+    not fit its model is found when the run resumes, and handled the same way there."""
+    broken = [
+        (run, reason) for run in runs if run.checkpoint_dir.exists() and (reason := check_run(run.checkpoint_dir))
+    ]
+    if not broken:
         return
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
-        process.terminate()
+    if not restart_broken:
+        lines = [reason for _, reason in broken]
+        more = f" (and {len(lines) - 1} more broken run folder(s))" if len(lines) > 1 else ""
+        raise BrokenRunError(lines[0] + more)
+    for run, _ in broken:
+        moved = move_aside(run.checkpoint_dir)
+        print(f"{run.spec.name} seed {run.seed}: broken run moved aside to {moved}; training it again", flush=True)
 
 
 def _fetch_downloads(budgets: set[TrainBudget]) -> None:
@@ -96,6 +109,7 @@ def train_runs(
     progress: bool = False,
     data_cache: dict | None = None,
     log_epochs: bool = False,
+    restart_broken: bool = False,
 ) -> Iterator[tuple[int, TrainResult]]:
     """(index, result) for each run, in completion order.
 
@@ -104,6 +118,8 @@ def train_runs(
     ``threads`` threads each (default: this process's threads // jobs, at least 1). Under torchrun
     (``dist`` with several processes) runs go one at a time, each spread over the processes.
     Runs must have distinct checkpoint folders. ``log_epochs`` prints a line per finished epoch.
+    Broken run folders stop everything before any training starts (``check_runs``), unless
+    ``restart_broken``.
     """
     if jobs < 1:
         raise ValueError(f"jobs must be >= 1, got {jobs}")
@@ -111,6 +127,7 @@ def train_runs(
     if len(set(folders)) != len(folders):
         raise ValueError("two runs share a checkpoint folder; they would overwrite each other")
     dist = dist or DistContext()
+    check_runs(runs, restart_broken)
     todo = []
     for i, run in enumerate(runs):
         done = finished_result(run.checkpoint_dir)
@@ -120,17 +137,34 @@ def train_runs(
             todo.append(i)
     if jobs <= 1 or len(todo) <= 1 or dist.world_size > 1 or any(runs[i].budget.device == "cuda" for i in todo):
         for i in todo:
-            yield i, _train(runs[i], dist=dist, progress=progress, data_cache=data_cache, log_epochs=log_epochs)
+            yield (
+                i,
+                _train(
+                    runs[i],
+                    dist=dist,
+                    progress=progress,
+                    data_cache=data_cache,
+                    log_epochs=log_epochs,
+                    restart_broken=restart_broken,
+                ),
+            )
         return
     _fetch_downloads({runs[i].budget for i in todo if runs[i].budget.download})
     workers = min(jobs, len(todo))
     threads = threads or max(1, torch.get_num_threads() // jobs)
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    pool = ProcessPoolExecutor(
+        workers, multiprocessing.get_context("spawn"), initializer=die_with_parent, initargs=(os.getpid(),)
+    )
     try:
-        futures = {pool.submit(_train, runs[i], threads, concurrent=workers, log_epochs=log_epochs): i for i in todo}
+        futures = {
+            pool.submit(
+                _train, runs[i], threads, concurrent=workers, log_epochs=log_epochs, restart_broken=restart_broken
+            ): i
+            for i in todo
+        }
         for future in as_completed(futures):
             yield futures[future], future.result()
     except BaseException:  # a failed run, Ctrl-C, or the caller closing this generator early
-        _stop(pool)
+        stop_pool(pool)
         raise
     pool.shutdown()

@@ -15,13 +15,12 @@ are those of a single process, so results agree within seed noise.
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import math
 import random
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +32,7 @@ from torch import nn
 from bench.accuracy.data import ImageTensors, load_dataset
 from bench.accuracy.distributed import DistContext
 from bench.accuracy.fastconv import use_fast_depthwise, use_fast_matmul_convs
+from bench.accuracy.run_state import BrokenRunError, TrainResult, finished_result, move_aside, read_checkpoint
 from bench.environment import now
 from bench.models import build_model
 from bench.specs import ModelSpec
@@ -74,8 +74,12 @@ class TrainBudget:
     def __post_init__(self) -> None:
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
-        if self.epochs < 1 or self.batch_size < 1 or self.base_resolution < 8:
-            raise ValueError("need epochs >= 1, batch_size >= 1 and base_resolution >= 8")
+        if self.epochs < 1 or self.batch_size < 1 or not 8 <= self.base_resolution <= 2048:
+            raise ValueError("need epochs >= 1, batch_size >= 1 and 8 <= base_resolution <= 2048")
+        for name in ("train_images", "test_images"):
+            count = getattr(self, name)
+            if count is not None and count < 1:
+                raise ValueError(f"{name} must be at least 1 (or left out for the whole split), got {count}")
         if self.device not in ("cpu", "cuda"):
             raise ValueError(f"device must be 'cpu' or 'cuda', got {self.device!r}")
 
@@ -84,20 +88,6 @@ class TrainBudget:
         return json.dumps(
             {k: v for k, v in asdict(self).items() if k not in ("data_root", "download", "threads")}, sort_keys=True
         )
-
-
-@dataclass(frozen=True)
-class TrainResult:
-    top1: float
-    top5: float | None
-    train_loss: float
-    epochs: int
-    seconds: float
-    images_per_s: float
-    history: list[dict] = field(default_factory=list)
-    threads: int = 0  # torch threads the run trained with (0: not recorded)
-    concurrent: int = 0  # runs training on the machine at once, ``bench run --train-jobs`` (0: not recorded)
-    finished: str = ""  # when the run ended (UTC, ISO 8601): the time its row reports
 
 
 def seed_everything(seed: int) -> None:
@@ -194,18 +184,6 @@ def _save(path: Path, payload: dict) -> None:
     atomic_write(path, lambda tmp: torch.save(payload, tmp))
 
 
-def finished_result(directory: Path | None) -> TrainResult | None:
-    """The result a finished run left in its checkpoint folder, or None."""
-    path = directory / "result.json" if directory else None
-    if path is None or not path.exists():
-        return None
-    result = TrainResult(**json.loads(path.read_text()))
-    if not result.finished:  # written before runs recorded it: the file's own time
-        mtime = _dt.datetime.fromtimestamp(path.stat().st_mtime, _dt.UTC)
-        result = replace(result, finished=mtime.isoformat(timespec="seconds"))
-    return result
-
-
 def train_model(
     spec: ModelSpec,
     budget: TrainBudget,
@@ -217,22 +195,36 @@ def train_model(
     progress: bool = False,
     concurrent: int = 1,
     log_epochs: bool = False,
+    restart_broken: bool = False,
 ) -> TrainResult:
     """Train ``spec`` from scratch on the proxy task; resume from ``checkpoint_dir`` if a run was cut off.
     ``concurrent`` (how many runs share the machine) is recorded, not acted on. ``progress`` shows a bar
     per epoch on a terminal; ``log_epochs`` prints one plain line per finished epoch (loss, images/s,
-    time left), which also reads well in a log file."""
-    finished = finished_result(checkpoint_dir)
-    if finished is not None:
-        return finished
+    time left), which also reads well in a log file. A broken checkpoint or result (unreadable, or
+    not fitting the model) is a BrokenRunError naming the file; with ``restart_broken`` the run folder
+    is moved aside instead and the run starts afresh."""
     dist = dist or DistContext()
     device = torch.device(budget.device, dist.local_rank) if budget.device == "cuda" else torch.device("cpu")
+
+    def attempt() -> TrainResult:
+        finished = finished_result(checkpoint_dir)
+        if finished is not None:
+            return finished
+        run = _Run(spec, budget, seed, device, dist, checkpoint_dir, progress, log_epochs and dist.is_main)
+        return run.train(data_cache, concurrent)
+
     threads = torch.get_num_threads()
     if budget.threads:
         torch.set_num_threads(budget.threads)
     try:
-        run = _Run(spec, budget, seed, device, dist, checkpoint_dir, progress, log_epochs and dist.is_main)
-        return run.train(data_cache, concurrent)
+        try:
+            return attempt()
+        except BrokenRunError:
+            if not restart_broken or checkpoint_dir is None:
+                raise
+        moved = move_aside(checkpoint_dir)
+        print(f"{spec.name} seed {seed}: broken run moved aside to {moved}; training it again", flush=True)
+        return attempt()
     finally:
         torch.set_num_threads(threads)
 
@@ -353,10 +345,17 @@ class _Run:
         """Load the last epoch's checkpoint if there is one; the next epoch to train."""
         if self.last is None or not self.last.exists():
             return 0
-        state = torch.load(self.last, map_location=self.device, weights_only=True)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
+        state = read_checkpoint(self.last, self.device)
+        try:
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            scheduler.load_state_dict(state["scheduler"])
+        except (RuntimeError, ValueError, KeyError) as error:
+            first = str(error).strip().splitlines()[0][:160] if str(error).strip() else type(error).__name__
+            raise BrokenRunError(
+                f"{self.last}: checkpoint does not fit {self.spec.name} ({first}); "
+                "rerun with --restart-broken to move this run aside and train it again"
+            ) from None
         torch.set_rng_state(state["rng"])  # dropout draws continue as if the run had not stopped
         self.history = json.loads(state["history"])
         self.train_seconds, self.images_seen = state["train_seconds"], state["images_seen"]

@@ -9,6 +9,7 @@ started here (it takes hours): run its suites with ``python -m bench run``.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -18,7 +19,9 @@ from bench.results import DEFAULT_RESULTS
 
 #: Rows that took hours to measure (proxy training, pretrained evaluation), checked in so that a
 #: fresh checkout's report shows them; each row keeps the machine, commit and date it came from.
-MEASURED_DIR = Path("reports") / "measured"
+#: The project's checkout: suite names and the checked-in rows resolve here, from any working directory.
+PROJECT = Path(__file__).resolve().parents[2]
+MEASURED_DIR = PROJECT / "reports" / "measured"
 
 #: Cheap suites measured by default: counts for all paper suites, CPU latency for Tables 2 and 4.
 DEFAULT_SUITES = (
@@ -59,8 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _suite_path(name: str) -> Path:
+    """A suite file as given, or a shipped suite by name (``paper_table2``), from any working directory."""
     path = Path(name)
-    return path if path.suffix in (".yaml", ".yml", ".toml") else Path("suites") / f"{name}.yaml"
+    if path.suffix in (".yaml", ".yml"):
+        return path if path.exists() or path.is_absolute() else (PROJECT / path if (PROJECT / path).exists() else path)
+    return PROJECT / "suites" / f"{name}.yaml"
 
 
 def measure(suite_names: Sequence[str], results: Path, progress: bool) -> None:
@@ -82,6 +88,15 @@ def measure(suite_names: Sequence[str], results: Path, progress: bool) -> None:
             )
 
 
+def check_out_folder(out: Path) -> None:
+    """ValueError now, before any work, if the report could not be written into ``out``."""
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out}: is a file; give a folder for the report")
+    existing = next((p for p in [out, *out.parents] if p.exists()), Path("."))
+    if not os.access(existing, os.W_OK):
+        raise ValueError(f"--out {out}: cannot write in {existing}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from bench.environment import environment
@@ -91,6 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     start = time.perf_counter()
     try:
+        check_out_folder(args.out)
         read_results(args.results)  # a bad results path fails before any work
         if not args.no_measure:
             measure(args.suites, args.results, progress=not args.quiet)

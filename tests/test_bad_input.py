@@ -1,0 +1,180 @@
+"""Every door refuses bad input with one line naming the file or argument, exit status 2, nothing written.
+
+A table of cases across suite files, CLI arguments and results stores (issue: reliability). Each
+case runs ``python -m bench`` in-process; stderr must be exactly one line, with no traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench.cli import main
+from bench.report.__main__ import main as report_main
+from tests.conftest import ROOT
+
+SUITES: dict[str, tuple[str, str]] = {
+    # name: (suite file text, what the one line must say)
+    "path_in_name": ("name: ../../etc/evil\nmodels: [{model: resnet50}]\n", "name: must be letters, digits"),
+    "paper_list": ("models: [{model: resnet50, paper: [a]}]\n", "models[0].paper: must be one paper row name"),
+    "phi_huge": ("models: [{model: efficientnet_b0, scale: {phi: 1e7}}]\n", "outside -4 <= phi <= 12"),
+    "phi_text": ("models: [{model: efficientnet_b0, scale: {phi: abc}}]\n", "models[0].scale.phi: must be a number"),
+    "description_list": ("description: [a, b]\nmodels: [{model: resnet50}]\n", "description: must be a string"),
+    "input_size_fraction": ("models: [{model: resnet50, input_size: 1.5}]\n", "must be a whole number of pixels"),
+    "input_size_huge": ("models: [{model: resnet50, input_size: 100000}]\n", "outside 8-2048 px"),
+    "train_images_zero": (
+        "metrics: [complexity, accuracy]\ntrain: {train_images: 0}\nmodels: [{model: resnet18}]\n",
+        "train_images must be at least 1",
+    ),
+    "base_resolution_huge": (
+        "metrics: [complexity, accuracy]\ntrain: {base_resolution: 100000}\nmodels: [{model: resnet18}]\n",
+        "8 <= base_resolution <= 2048",
+    ),
+    "duplicate_key": ("models: [{model: resnet50}]\nmodels: [{model: resnet18}]\n", "line 2: duplicate key 'models'"),
+    "depth_huge": ("models: [{model: efficientnet_b0, scale: {d: 1000}}]\n", "d=1000 is past the limit d <= 16"),
+    "width_zero": ("models: [{model: efficientnet_b0, scale: {w: 0}}]\n", "models[0].scale.w: must be a positive"),
+    "python_tag": ('!!python/object/apply:os.system ["echo pwned"]\n', "not valid YAML"),
+    "unknown_key": ("models: [{model: resnet50, sacle: {w: 2}}]\n", "unknown key 'sacle' (did you mean 'scale'?)"),
+    "unknown_model": ("models: [{model: efficentnet_b0}]\n", "did you mean 'efficientnet_b0'"),
+    "repeated_seeds": (
+        "metrics: [complexity, accuracy]\nseeds: [1, 1]\nmodels: [{model: resnet18}]\n",
+        "seeds: has repeated seeds",
+    ),
+    "empty_curve": (
+        "metrics: [complexity, accuracy]\ntrain: {epochs: []}\nmodels: [{model: resnet18}]\n",
+        "train.epochs: must be a positive integer or a non-empty list",
+    ),
+    "unknown_metric": ("metrics: [flops]\nmodels: [{model: resnet50}]\n", "unknown metric 'flops'"),
+    "tolerance_whole": (
+        "models:\n  - {model: resnet50, name: a}\n"
+        "  - {model: resnet50, scale: {method: width, match: a, tolerance: 3}}\n",
+        "must be a fraction below 1",
+    ),
+    "circular_match": (
+        "models:\n  - {model: resnet50, name: a, scale: {method: width, match: b}}\n"
+        "  - {model: resnet50, name: b, scale: {method: depth, match: a}}\n",
+        "circular match",
+    ),
+    "unknown_match": (
+        "models: [{model: resnet50, scale: {method: width, match: nobody}}]\n",
+        "no entry named 'nobody'",
+    ),
+    "broken_yaml": ("models: [\n", "not valid YAML"),
+    "no_models": ("name: x\n", "models: must be a non-empty list"),
+    "latency_without_metric": ("latency: {threads: 1}\nmodels: [{model: resnet50}]\n", "'latency' is not in metrics"),
+    "bad_threads": (
+        "metrics: [complexity, latency]\nlatency: {threads: -1}\nmodels: [{model: resnet50}]\n",
+        "latency.threads: must be a non-negative integer",
+    ),
+}
+
+
+def _one_line(capsys, code: int, expected: str, got: int) -> None:
+    err = capsys.readouterr().err.strip()
+    assert got == code, err
+    assert "Traceback" not in err and err.count("\n") == 0, err
+    assert err.startswith("error: ") and expected in err, err
+
+
+@pytest.mark.parametrize("case", sorted(SUITES))
+def test_a_bad_suite_file_is_one_line(tmp_path: Path, capsys, case: str) -> None:
+    text, expected = SUITES[case]
+    path = tmp_path / f"{case}.yaml"
+    path.write_text(text)
+    results = tmp_path / "results.csv"
+    _one_line(capsys, 2, f"{path}: ", main(["run", str(path), "--results", str(results)]))
+    assert not results.exists()
+    _one_line(capsys, 2, expected, main(["validate", str(path)]))
+
+
+def _store(tmp_path: Path, name: str, content: bytes | None) -> Path:
+    path = tmp_path / name
+    if content is None:
+        path.mkdir()
+    else:
+        path.write_bytes(content)
+    return path
+
+
+STORES = {
+    "directory": (None, "results.csv", "is a directory"),
+    "not_csv": (b"", "results.txt", "results must be a .csv or .parquet file"),
+    "users_own_csv": (b"x,y\n1,2\n", "data.csv", "not a results store (no suite, entry, measurement, workload_key"),
+    "empty": (b"", "results.csv", "empty file, not a results store"),
+    "cut_short": (
+        b"suite,entry,measurement,workload_key,macs\ns,e,complexity,k,1\ns,f,compl",
+        "results.csv",
+        "line 3: the last row is cut short",
+    ),
+    "row_without_identity": (
+        b"suite,entry,measurement,workload_key,macs\ns,e,complexity,k,1\ns,,,,\n",
+        "results.csv",
+        "line 3: a row without its identity",
+    ),
+    "binary": (bytes(range(256)) * 4, "results.csv", "not a readable results store"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(STORES))
+def test_a_bad_results_store_is_one_line_and_left_untouched(tmp_path: Path, capsys, case: str) -> None:
+    content, name, expected = STORES[case]
+    store = _store(tmp_path, name, content)
+    before = None if content is None else store.read_bytes()
+    suite = str(ROOT / "suites" / "smoke.yaml")
+    _one_line(capsys, 2, expected, main(["run", suite, "--results", str(store)]))
+    assert before is None or store.read_bytes() == before  # never rewritten as a shorter table
+    _one_line(
+        capsys, 2, expected, main(["export", str(store), "--suite", "smoke", "--results", str(tmp_path / "x.csv")])
+    )
+
+
+ARGUMENTS = {
+    "phi_50": (["count", "efficientnet_b0", "--phi", "50"], "phi=50.0 is outside"),
+    "phi_1000": (["count", "efficientnet_b0", "--phi", "1000"], "phi=1000.0 is outside"),
+    "depth_1000": (["count", "efficientnet_b0", "--d", "1000"], "d=1000 is past the limit"),
+    "width_zero": (["count", "efficientnet_b0", "--w", "0"], "w must be a positive number"),
+    "resolution_zero": (["count", "efficientnet_b0", "--r", "0"], "r must be a positive number"),
+    "input_zero": (["count", "efficientnet_b0", "--input-size", "0"], "input size 0 px is outside"),
+    "input_huge": (["count", "resnet50", "--input-size", "100000"], "input size 100000 px is outside"),
+    "unknown_model": (["count", "resnet5O"], "unknown model 'resnet5O'"),
+    "scaling_a_timm_model": (["count", "nasnetalarge", "--w", "2"], "has no scalable family"),
+    "tolerance_nan": (
+        ["solve", "resnet50", "--method", "width", "--macs-ratio", "2", "--tolerance", "nan"],
+        "--tolerance must be a fraction",
+    ),
+    "match_phi_100": (["solve", "efficientnet_b0", "--method", "depth", "--match-phi", "100"], "phi=100.0 is outside"),
+    "negative_macs": (["solve", "resnet50", "--method", "width", "--macs", "-5"], "--macs must be a positive number"),
+    "slowdown_unknown_model": (["gate", "--inject-slowdown", "nosuchmodel=0.1"], "'nosuchmodel' is not a model of"),
+    "slowdown_not_a_number": (["gate", "--inject-slowdown", "resnet18=fast"], "expected MODEL=FRACTION"),
+    "eval_unknown_model": (["eval", "nosuchnet", ".", "--checkpoint", "lite0"], "unknown model 'nosuchnet'"),
+    "eval_no_folder": (
+        ["eval", "efficientnet_lite0", "/no/such/folder", "--checkpoint", "lite0"],
+        "no such image folder",
+    ),
+    "latency_cuda": (["latency", "resnet18", "--device", "cuda"], "this machine has no CUDA GPU"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ARGUMENTS))
+def test_a_bad_argument_is_one_line(capsys, case: str) -> None:
+    import torch
+
+    argv, expected = ARGUMENTS[case]
+    if case == "latency_cuda" and torch.cuda.is_available():
+        pytest.skip("a CUDA machine accepts --device cuda")
+    _one_line(capsys, 2, expected, main(argv))
+
+
+def test_report_out_pointing_at_a_file_is_one_line(tmp_path: Path, capsys) -> None:
+    target = tmp_path / "a-file"
+    target.write_text("x")
+    assert report_main(["--no-measure", "--out", str(target), "--results", str(tmp_path / "r.csv")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"error: --out {target}: is a file; give a folder for the report"
+
+
+def test_an_argparse_error_is_exit_2(capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["eval", "efficientnet_lite0", ".", "--checkpoint", "lite0", "--limit", "0"])
+    assert exit_info.value.code == 2 and "must be at least 1" in capsys.readouterr().err
