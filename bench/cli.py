@@ -33,7 +33,14 @@ def _add_coefficient_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "model",
         help="timm name: a scalable base (efficientnet_b0, resnet50, ...), "
-        "a preset (efficientnet_b1..b7) or any timm model",
+        "a preset (efficientnet_b1..b7), any timm model, or your own package.module:function",
+    )
+    parser.add_argument(
+        "--model-arg",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a keyword argument for your own model's function (repeatable)",
     )
     parser.add_argument("--w", type=float, help="width coefficient")
     parser.add_argument("--d", type=float, help="depth coefficient")
@@ -349,6 +356,7 @@ def _validate(args: argparse.Namespace) -> int:
 def _spec_from_args(args: argparse.Namespace):
     from bench.models import make_spec
     from bench.scaling import CompoundCoefficients
+    from bench.user_models import parse_arg
 
     return make_spec(
         args.model,
@@ -358,6 +366,7 @@ def _spec_from_args(args: argparse.Namespace):
         phi=args.phi,
         coefficients=CompoundCoefficients(args.alpha, args.beta, args.gamma),
         input_size=args.input_size,
+        model_args=dict(parse_arg(item) for item in args.model_arg),
     )
 
 
@@ -448,11 +457,12 @@ def _count(args: argparse.Namespace) -> int:
             )
         )
         return 0
-    coefficients = (
-        "a timm model (any coefficients are timm's own)"
-        if spec.method == "timm"
-        else f"{spec.method}, w={spec.width:.4g} d={spec.depth:.4g} r={spec.resolution:.4g}"
-    )
+    if spec.method == "timm":
+        coefficients = "a timm model (any coefficients are timm's own)"
+    elif spec.method == "user":
+        coefficients = f"your model ({spec.source}{''.join(f', {k}={v!r}' for k, v in spec.model_args)})"
+    else:
+        coefficients = f"{spec.method}, w={spec.width:.4g} d={spec.depth:.4g} r={spec.resolution:.4g}"
     print(f"{spec.name}: {coefficients} input {spec.input_size}px")
     if arch is not None:
         print(f"  stem {arch.stem}, channels {list(arch.channels)}, repeats {list(arch.repeats)}, head {arch.head}")

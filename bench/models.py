@@ -6,7 +6,9 @@ Names are timm names everywhere. Three kinds exist:
   ``mobilenetv2_100``): accept width / depth / resolution / compound scaling;
 * EfficientNet presets ``efficientnet_b1``..``b7``: the paper's published (w, d, size),
   built by scaling B0, identical to timm's models of the same name;
-* any other timm model: built as timm defines it, at its default input size.
+* any other timm model: built as timm defines it, at its default input size;
+* a researcher's own ``package.module:function`` (bench.user_models): built as its code says,
+  at the input size given (224 by default), with ``model_args`` passed to the function.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from typing import TYPE_CHECKING
 from bench.families import FAMILIES, Architecture, Family, family_of_base, scalable_family
 from bench.scaling import PAPER_COEFFICIENTS, CompoundCoefficients, check_scale, compound, round_resolution
 from bench.specs import IMAGENET, InputSpec, ModelSpec
+from bench.user_models import FAMILY as USER_FAMILY
+from bench.user_models import UserModelError, check_args, is_reference, resolve
 
 if TYPE_CHECKING:
     import torch
@@ -87,7 +91,11 @@ def known_names() -> list[str]:
 
 
 def check_name(name: str) -> None:
-    """Raise UnknownModelError with a did-you-mean when ``name`` is not a known model."""
+    """Raise UnknownModelError with a did-you-mean when ``name`` is not a known model (a user model
+    reference must import and name a callable; its error is a UserModelError)."""
+    if is_reference(name):
+        resolve(name)
+        return
     if name in presets() or name in scalable_bases() or name in _timm_names():
         return
     close = difflib.get_close_matches(name, known_names(), n=3, cutoff=0.6)
@@ -96,7 +104,10 @@ def check_name(name: str) -> None:
 
 
 def default_input_size(name: str) -> int:
-    """The input size a name is evaluated at by default: published size, family base, or timm's cfg."""
+    """The input size a name is evaluated at by default: published size, family base, timm's cfg, or
+    224 for a user model."""
+    if is_reference(name):
+        return 224
     if name in presets():
         return presets()[name].input_size
     family = family_of_base(name)
@@ -123,16 +134,25 @@ def make_spec(
     input_size: int | None = None,
     name: str | None = None,
     inputs: InputSpec = IMAGENET,
+    model_args: dict[str, object] | None = None,
 ) -> ModelSpec:
     """The ModelSpec for ``model`` scaled by the given coefficients (none given: unscaled).
 
     ``phi`` means compound scaling (d, w, r = alpha^phi, beta^phi, gamma^phi); otherwise the
     method follows from which of width / depth / resolution are given. ``inputs`` says what
-    r = 1 means and how sizes round (see InputSpec).
+    r = 1 means and how sizes round (see InputSpec). ``model_args`` are for a user model's function.
     """
     check_name(model)
     check_scale(width=width, depth=depth, resolution=resolution, phi=phi, input_size=input_size)
     scaled = any(v is not None for v in (width, depth, resolution, phi))
+    if is_reference(model):
+        if scaled:
+            raise NotScalableError(
+                f"{model} is your own model: it is measured as built; scale it through its model_args"
+            )
+        return _user_spec(model, name, input_size, inputs, model_args or {})
+    if model_args:
+        raise UserModelError(f"model_args are for your own package.module:function models, not {model}")
     if model in presets() and presets()[model].base != model:
         if scaled:
             base = presets()[model].base
@@ -166,6 +186,26 @@ def make_spec(
         input_size=input_size,
         name=name,
         inputs=inputs,
+    )
+
+
+def _user_spec(
+    reference: str, name: str | None, input_size: int | None, inputs: InputSpec, model_args: dict[str, object]
+) -> ModelSpec:
+    args = check_args(model_args)
+    size = input_size or inputs.base_resolution or default_input_size(reference)
+    function = reference.split(":")[1]
+    label = "-".join([function, *(f"{k}{v}" for k, v in args)]) + ("" if input_size is None else f"@{size}")
+    return ModelSpec(
+        name or label,
+        reference,
+        USER_FAMILY,
+        "user",
+        input_size=size,
+        in_chans=inputs.in_chans,
+        num_classes=inputs.num_classes,
+        source=resolve(reference).source,
+        model_args=args,
     )
 
 
@@ -260,8 +300,8 @@ def _variant_name(
 
 
 def architecture(spec: ModelSpec) -> Architecture | None:
-    """The scaled architecture numbers of a family model (None for plain timm models)."""
-    if spec.family == TIMM_FAMILY:
+    """The scaled architecture numbers of a family model (None for plain timm and user models)."""
+    if spec.family in (TIMM_FAMILY, USER_FAMILY):
         return None
     return FAMILIES[spec.family].bases[spec.base].scaled(spec.width, spec.depth)
 
@@ -278,6 +318,7 @@ def _network(spec: ModelSpec) -> dict:
         "arch": None if arch is None else [arch.stem, arch.channels, arch.repeats, arch.head],
         "in_chans": spec.in_chans,
         "num_classes": spec.num_classes,
+        **({"source": spec.source, "args": [list(a) for a in spec.model_args]} if spec.family == USER_FAMILY else {}),
     }
 
 
@@ -295,6 +336,10 @@ def workload_key(spec: ModelSpec, **conditions: object) -> str:
 
 
 def _build(spec: ModelSpec, kwargs: dict) -> nn.Module:
+    if spec.family == USER_FAMILY:
+        from bench.user_models import build
+
+        return build(spec.base, spec.model_args, {k: v for k, v in kwargs.items() if k != "device"})
     if spec.family == TIMM_FAMILY:
         import timm
 
@@ -323,7 +368,7 @@ def build_model(spec: ModelSpec, device: str | torch.device | None = None, **reg
     device = torch.device(device or "cpu")
     kwargs = {"num_classes": spec.num_classes, "in_chans": spec.in_chans, **regularization}
     try:
-        model = _build(spec, {**kwargs, "device": device})
+        model = None if spec.family == USER_FAMILY else _build(spec, {**kwargs, "device": device})
     except TypeError:
         model = None
     if model is None or not _all_on(model, device):

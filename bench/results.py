@@ -35,6 +35,7 @@ SPEC_COLUMNS = (
     "input_size",
     "in_chans",
     "num_classes",
+    "model_source",
 )
 COMPLEXITY_COLUMNS = ("params", "macs", "activations", "counter")
 MATCH_COLUMNS = ("target_macs", "match_of", "paper_ref")
@@ -244,8 +245,9 @@ def newest_budget(rows: pd.DataFrame) -> pd.DataFrame:
 
 def spec_columns(spec) -> dict:
     """The SPEC_COLUMNS of a ModelSpec (``model`` is the variant's name). A timm model's own coefficients
-    are not ours to claim: its width, depth and resolution stay blank."""
-    own = spec.method != "timm"
+    are not ours to claim: its width, depth and resolution stay blank, as do a user model's.
+    ``model_source`` is a user model's ``reference@digest`` plus its arguments."""
+    own = spec.method not in ("timm", "user")
     return {
         "model": spec.name,
         "base": spec.base,
@@ -258,7 +260,15 @@ def spec_columns(spec) -> dict:
         "input_size": spec.input_size,
         "in_chans": spec.in_chans,
         "num_classes": spec.num_classes,
+        "model_source": _source(spec),
     }
+
+
+def _source(spec) -> str | None:
+    if spec.source is None:
+        return None
+    args = ",".join(f"{k}={v}" for k, v in spec.model_args)
+    return spec.source + (f"({args})" if args else "")
 
 
 def merge_stores(sources: Iterable[Path], target: Path) -> tuple[int, int]:

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 #: ``baseline``: the base unchanged; ``preset``: a published variant (EfficientNet-B1..B7);
 #: ``width`` / ``depth`` / ``resolution``: one dimension scaled; ``compound``: several at once;
 #: ``timm``: a timm model as timm builds it, which may be scaled by coefficients of its own
-#: (efficientnet_b8, mobilenetv2_140): its rows leave width, depth and resolution blank.
-METHODS = ("baseline", "preset", "width", "depth", "resolution", "compound", "timm")
+#: (efficientnet_b8, mobilenetv2_140): its rows leave width, depth and resolution blank;
+#: ``user``: a researcher's own ``package.module:function``, built as its code says.
+METHODS = ("baseline", "preset", "width", "depth", "resolution", "compound", "timm", "user")
 SINGLE_DIMENSION_METHODS = ("width", "depth", "resolution")
 
 
@@ -57,6 +58,10 @@ class ModelSpec:
     phi: float | None = None
     in_chans: int = 3
     num_classes: int = 1000
+    #: A user model's ``reference@digest`` (bench.user_models), None for everything else.
+    source: str | None = None
+    #: Keyword arguments for a user model's function, sorted (name, scalar) pairs.
+    model_args: tuple[tuple[str, bool | int | float | str], ...] = ()
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:

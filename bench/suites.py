@@ -42,6 +42,7 @@ from bench.reference import paper_rows
 from bench.scaling import PAPER_COEFFICIENTS, CompoundCoefficients
 from bench.solver import DEFAULT_TOLERANCE, MATCHABLE_METHODS
 from bench.specs import IMAGENET, InputSpec, ModelSpec
+from bench.user_models import UserModelError, check_args, is_reference
 
 SUPPORTED_METRICS = ("complexity", "latency", "throughput", "accuracy")
 _TOP_KEYS = (
@@ -59,7 +60,7 @@ _TOP_KEYS = (
 )
 DEFAULT_SEEDS = (0, 1, 2)
 DEFAULT_THROUGHPUT_BATCHES = (1, 8, 32)
-_ENTRY_KEYS = ("model", "name", "scale", "input_size", "paper", "note", "seeds")
+_ENTRY_KEYS = ("model", "name", "scale", "input_size", "paper", "note", "seeds", "model_args")
 _SCALE_KEYS = ("w", "d", "r", "phi", "method", "match", "macs", "macs_ratio", "tolerance", "alpha", "beta", "gamma")
 _SWEEPABLE = ("w", "d", "r", "phi", "match")
 _UNITS = {"k": 1e3, "m": 1e6, "g": 1e9, "t": 1e12}
@@ -468,8 +469,22 @@ class _Validator:
                 raise self.fail(f"{where}.input_size", "a solved entry takes its input size from the solver")
             target = self.target(scale, model, f"{where}.scale")
             return SuiteEntry(name=name or _solved_name(model, target), target=target, **common)
-        spec = self.spec(model, scale, input_size, name, coefficients, where, inputs)
+        model_args = self.model_args(item.get("model_args"), model, f"{where}.model_args")
+        spec = self.spec(model, scale, input_size, name, coefficients, where, inputs, model_args)
         return SuiteEntry(name=spec.name, spec=spec, **common)
+
+    def model_args(self, raw: Any, model: str, where: str) -> dict[str, Any]:
+        if raw is None:
+            return {}
+        if not is_reference(model):
+            raise self.fail(where, f"model_args are for your own package.module:function models, not {model}")
+        if not isinstance(raw, dict):
+            raise self.fail(where, f"must be a mapping of argument names to values, got {raw!r}")
+        try:
+            check_args(raw)
+        except UserModelError as error:
+            raise self.fail(where, str(error)) from None
+        return raw
 
     def model(self, value: Any, where: str) -> str:
         if value is None:
@@ -477,11 +492,11 @@ class _Validator:
         name = self.text(value, f"{where}.model")
         try:
             check_name(name)
-        except UnknownModelError as error:
+        except (UnknownModelError, UserModelError) as error:
             raise self.fail(f"{where}.model", str(error)) from None
         return name
 
-    def spec(self, model, scale, input_size, name, coefficients, where, inputs) -> ModelSpec:
+    def spec(self, model, scale, input_size, name, coefficients, where, inputs, model_args=None) -> ModelSpec:
         coefs = {
             key: self.number(scale[key], f"{where}.scale.{key}", positive=key != "phi")
             for key in ("w", "d", "r", "phi")
@@ -503,6 +518,7 @@ class _Validator:
                 input_size=input_size,
                 name=name,
                 inputs=inputs,
+                model_args=model_args,
             )
         except ValueError as error:  # NotScalableError included
             raise self.fail(f"{where}.scale", str(error)) from None

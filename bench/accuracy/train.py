@@ -229,11 +229,19 @@ def train_model(
         torch.set_num_threads(threads)
 
 
+def classifier_of(model: nn.Module) -> nn.Module | None:
+    """The classification head: timm's ``get_classifier()``, else (a user's own network) its last Linear."""
+    if callable(getattr(model, "get_classifier", None)):
+        return model.get_classifier()  # type: ignore[operator]  # timm models have it; nn.Module does not say so
+    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    return linears[-1] if linears else None
+
+
 def prepare(spec: ModelSpec, budget: TrainBudget, seed: int, device: torch.device, example: torch.Tensor):
     """The model (initialised from ``seed``, channels_last / fast depthwise per budget) and its optimizer."""
     seed_everything(seed)
     model = build_model(spec, drop_rate=budget.dropout, drop_path_rate=budget.drop_path).to(device)
-    classifier = model.get_classifier()  # type: ignore[operator]  # timm models have it; nn.Module does not say so
+    classifier = classifier_of(model)
     if budget.zero_init_head and isinstance(classifier, nn.Linear):
         # timm's EfficientNet/MobileNet head init scales with 1/sqrt(num_classes): tuned for 1000
         # classes, it starts a 10-class head with logits ~10x too large (initial loss ~4 > ln 10).

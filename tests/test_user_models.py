@@ -1,0 +1,171 @@
+"""A researcher's own ``package.module:function`` model: counted, timed, trained and stored like a timm
+model, with its source digest in the row, and every misuse one line."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from bench.cli import main
+from bench.models import build_model, make_spec, workload_key
+from bench.suites import SuiteError, load_suite
+from bench.user_models import UserModelError, parse_arg
+
+MODEL_FILE = """\
+from torch import nn
+
+
+def tiny(width: int = 8, num_classes: int = 1000, in_chans: int = 3):
+    return nn.Sequential(
+        nn.Conv2d(in_chans, width, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+        nn.Linear(width, num_classes),
+    )
+
+
+def anything(**kwargs):
+    return nn.Sequential(nn.Conv2d(kwargs["in_chans"], 4, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                         nn.Linear(4, kwargs["num_classes"]))
+
+
+def not_a_module():
+    return 3
+
+
+def raises():
+    raise RuntimeError("no weights here")
+
+
+NOT_CALLABLE = 3
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A user's folder holding a package with a model file, as the working directory."""
+    package = tmp_path / f"lab_{tmp_path.name}"  # a fresh package name: sys.modules keeps earlier ones
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "nets.py").write_text(MODEL_FILE)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return tmp_path
+
+
+def _ref(project: Path, function: str = "tiny") -> str:
+    return f"lab_{project.name}.nets:{function}"
+
+
+def test_a_user_model_is_built_counted_and_keyed_by_its_source(project: Path) -> None:
+    spec = make_spec(_ref(project), input_size=32, model_args={"width": 16})
+    assert (spec.family, spec.method, spec.name) == ("user", "user", "tiny-width16@32")
+    assert spec.source is not None and spec.source.startswith(_ref(project) + "@")
+    model = build_model(spec)
+    assert model[0].out_channels == 16 and model[-1].out_features == 1000 and not model.training
+    ten_classes = make_spec(_ref(project), model_args={"width": 16}, inputs=_inputs())
+    assert build_model(ten_classes)[-1].out_features == 10 and build_model(ten_classes)[0].in_channels == 1
+    assert build_model(make_spec(_ref(project, "anything"), inputs=_inputs()))[-1].out_features == 10
+
+    key = workload_key(spec)
+    assert workload_key(make_spec(_ref(project), input_size=32, model_args={"width": 8})) != key
+    (project / f"lab_{project.name}" / "nets.py").write_text(MODEL_FILE.replace("padding=1", "padding=2"))
+    edited = make_spec(_ref(project), input_size=32, model_args={"width": 16})
+    assert edited.source != spec.source and workload_key(edited) != key  # an edit is a new workload
+    assert build_model(edited)[0].padding == (2, 2)  # and the edited code is what gets built
+
+
+def _inputs():
+    from bench.specs import InputSpec
+
+    return InputSpec(base_resolution=28, in_chans=1, num_classes=10)
+
+
+@pytest.mark.parametrize(
+    ("reference", "args", "message"),
+    [
+        ("mylab.nowhere:tiny", {}, "cannot import 'mylab.nowhere'"),
+        ("{module}:missing", {}, "has no 'missing'"),
+        ("{module}:NOT_CALLABLE", {}, "is not callable"),
+        ("{module}:not_a_module", {}, "returned int, not a torch.nn.Module"),
+        ("{module}:raises", {}, "raised RuntimeError: no weights here"),
+        ("{module}:tiny", {"depth": 3}, "unexpected keyword argument 'depth'"),
+        ("{module}:tiny", {"width": [1, 2]}, "model_args.width must be a number"),
+        ("my lab:tiny", {}, "is not a model reference"),
+    ],
+)
+def test_user_model_errors_are_one_line(project: Path, reference: str, args: dict, message: str) -> None:
+    reference = reference.format(module=f"lab_{project.name}.nets")
+    with pytest.raises(UserModelError) as error:
+        build_model(make_spec(reference, model_args=args))
+    assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def test_scaling_and_model_args_are_refused_where_they_mean_nothing(project: Path) -> None:
+    with pytest.raises(ValueError, match="measured as built"):
+        make_spec(_ref(project), width=2)
+    with pytest.raises(ValueError, match="model_args are for your own"):
+        make_spec("resnet18", model_args={"width": 2})
+    assert parse_arg("width=16") == ("width", 16) and parse_arg("p=0.5") == ("p", 0.5)
+    assert parse_arg("act=relu") == ("act", "relu") and parse_arg("bn=false") == ("bn", False)
+    with pytest.raises(UserModelError, match="KEY=VALUE"):
+        parse_arg("width")
+
+
+def test_cli_counts_and_times_a_user_model_and_stores_its_source(project: Path, capsys) -> None:
+    assert main(["count", _ref(project), "--model-arg", "width=16", "--input-size", "32"]) == 0
+    out = capsys.readouterr().out
+    assert f"your model ({_ref(project)}@" in out and "width=16" in out and "17,448" in out
+    results = project / "results.csv"
+    args = ["latency", _ref(project), "--iterations", "5", "--min-time", "0", "--warmup", "1", "--no-pin"]
+    assert main([*args, "--results", str(results)]) == 0
+    row = pd.read_csv(results).iloc[0]
+    assert row["family"] == "user" and row["model_source"].startswith(_ref(project) + "@")
+    assert main(["count", _ref(project, "not_a_module")]) == 2
+    assert main(["count", _ref(project), "--w", "2"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and "not a torch.nn.Module" in err[0] and "measured as built" in err[1]
+
+
+def test_a_suite_of_user_models_runs_and_trains(project: Path, fashion_mnist: Path, capsys) -> None:
+    suite = project / "mine.yaml"
+    suite.write_text(
+        textwrap.dedent(
+            f"""\
+            name: mine
+            metrics: [complexity, accuracy]
+            train: {{dataset: fashion_mnist, data_root: {fashion_mnist}, base_resolution: 16, train_images: 256,
+                    test_images: 128, epochs: 1, batch_size: 64, optimizer: adamw, lr: 3.0e-3, threads: 1}}
+            seeds: [0]
+            models:
+              - {{model: {_ref(project)}, model_args: {{width: 8}}}}
+              - {{model: {_ref(project)}, name: wide, model_args: {{width: 24}}}}
+            """
+        )
+    )
+    results = project / "results.csv"
+    assert main(["run", str(suite), "--results", str(results)]) == 0  # checkpoints beside the results
+    rows = pd.read_csv(results)
+    trained = rows[rows["measurement"] == "accuracy"].set_index("entry")
+    assert set(trained.index) == {"tiny-width8", "wide"} and trained["top1"].notna().all()
+    assert (trained["model_source"].str.contains("width=24")).sum() == 1
+    counted = rows[rows["measurement"] == "complexity"].set_index("entry")
+    assert counted.loc["wide", "params"] > counted.loc["tiny-width8", "params"]
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ("{{model: {ref}, model_args: [1, 2]}}", "must be a mapping"),
+        ("{{model: resnet18, model_args: {{width: 2}}}}", "model_args are for your own"),
+        ("{{model: {ref}, scale: {{w: 2}}}}", "measured as built"),
+        ("{{model: mylab.gone:tiny}}", "cannot import 'mylab.gone'"),
+    ],
+)
+def test_bad_user_model_entries_name_the_place(project: Path, entry: str, message: str) -> None:
+    suite = project / "bad.yaml"
+    suite.write_text("name: bad\nmodels:\n  - " + entry.format(ref=_ref(project)) + "\n")
+    with pytest.raises(SuiteError) as error:
+        load_suite(suite)
+    assert message in str(error.value) and "models[0]" in str(error.value)
