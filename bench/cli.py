@@ -116,9 +116,17 @@ def build_parser() -> argparse.ArgumentParser:
     validate = commands.add_parser(
         "validate",
         help="check suite files without running them",
-        description="Validate suite files; print their entries.",
+        description="Check suite files without running them: every problem of each file on a line of its "
+        "own (exit 2 if any), and every solved entry solved, so an unreachable MAC target shows now.",
     )
     validate.add_argument("suites", nargs="+", type=Path)
+    validate.add_argument("--no-solve", action="store_true", help="skip solving matched entries (no counting; instant)")
+    validate.add_argument(
+        "--cache",
+        type=Path,
+        default=DEFAULT_RESULTS.parent / "complexity-cache.json",
+        help="complexity cache to count through (default reports/complexity-cache.json)",
+    )
 
     count = commands.add_parser(
         "count",
@@ -341,16 +349,31 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from bench.suites import load_suite
+    """Every problem of every file, a line each (exit 2 if any); solved entries are solved (counting on
+    the meta device, cached) so a MAC target out of reach shows here, not hours into a run."""
+    from bench.cache import ComplexityCache
+    from bench.plan import plan_suite
+    from bench.suites import SuiteError, load_suite
 
+    cache = None if args.no_solve else ComplexityCache(args.cache)
+    failed = False
     for path in args.suites:
-        suite = load_suite(path)
-        solved = sum(1 for e in suite.entries if e.target is not None)
+        try:
+            suite = load_suite(path)
+            solved = sum(1 for e in suite.entries if e.target is not None)
+            if cache is not None and solved:
+                plan_suite(suite, cache, jobs=1)
+        except SuiteError as error:
+            failed = True
+            for problem in error.problems:
+                print(f"error: {problem}", file=sys.stderr)
+            continue
+        reached = " (all solved within tolerance)" if cache is not None and solved else ""
         print(
-            f"{path}: ok, suite {suite.name!r}, {len(suite.entries)} entries ({solved} solved), "
+            f"{path}: ok, suite {suite.name!r}, {len(suite.entries)} entries ({solved} solved){reached}, "
             f"metrics {', '.join(suite.metrics)}"
         )
-    return 0
+    return 2 if failed else 0
 
 
 def _spec_from_args(args: argparse.Namespace):
@@ -378,6 +401,7 @@ def _spec_json(spec) -> dict:
 
 
 def _latency(args: argparse.Namespace) -> int:
+    from bench.complexity import count_complexity
     from bench.environment import environment
     from bench.latency import LatencyConditions, measure_latency
     from bench.models import build_model
@@ -406,6 +430,7 @@ def _latency(args: argparse.Namespace) -> int:
         read_results(args.results)  # a bad results path fails before the measurement
         check_writable(args.results)
     spec = _spec_from_args(args)
+    count_complexity(spec)  # a model that cannot take this input fails here in one line, on the meta device
     result = measure_latency(build_model(spec), spec.input_shape, conditions)
     row = single_latency_row(spec, result, environment())
     if args.results is not None:

@@ -119,8 +119,18 @@ def _mutates_first_argument(func: torch._ops.OpOverload) -> bool:
     return alias is not None and alias.is_write
 
 
+class ModelInputError(ValueError):
+    """A model whose forward refuses the input it is given (a fixed-size model at another size, say)."""
+
+
+def first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return f"{type(error).__name__}: {text.splitlines()[0] if text else ''}".rstrip(": ")
+
+
 def count_module(model: nn.Module, input_shape: tuple[int, ...]) -> Complexity:
-    """Count a (meta or real) module for one input of ``input_shape`` = (C, H, W)."""
+    """Count a (meta or real) module for one input of ``input_shape`` = (C, H, W); a forward that fails
+    on that input is a ModelInputError (one line)."""
     params = sum(p.numel() for p in model.parameters())
     device = next(model.parameters(), torch.empty(0, device="meta")).device
     x = torch.empty((1, *input_shape), device=device)
@@ -131,6 +141,9 @@ def count_module(model: nn.Module, input_shape: tuple[int, ...]) -> Complexity:
     try:
         with shortcuts, counter, torch.no_grad():
             model(x)
+    except (RuntimeError, AssertionError, ValueError, IndexError, TypeError) as error:
+        shape = "x".join(str(n) for n in x.shape)
+        raise ModelInputError(f"the model's forward fails on a {shape} input ({first_line(error)})") from None
     finally:
         model.train(was_training)
     return Complexity(params=params, macs=counter.get_total_flops() // 2, activations=shortcuts.activations)
@@ -140,7 +153,10 @@ def count_complexity(spec: ModelSpec) -> Complexity:
     """Exact params / MACs / activations of ``spec`` at its input size (meta device)."""
     with _MetaShortcuts():
         model = build_model(spec, device="meta")
-    return count_module(model, spec.input_shape)
+    try:
+        return count_module(model, spec.input_shape)
+    except ModelInputError as error:
+        raise ModelInputError(f"{spec.name}: {error}") from None
 
 
 def count_macs_reference(model: nn.Module, input_shape: tuple[int, ...]) -> int:
@@ -187,7 +203,11 @@ def count_network_at_sizes(specs: list[ModelSpec]) -> list[Counted]:
     counted = []
     for spec in specs:
         begin = time.perf_counter()
-        counted.append(Counted(spec, count_module(model, spec.input_shape), time.perf_counter() - begin))
+        try:
+            complexity = count_module(model, spec.input_shape)
+        except ModelInputError as error:
+            raise ModelInputError(f"{spec.name}: {error}") from None
+        counted.append(Counted(spec, complexity, time.perf_counter() - begin))
     share = (built - start) / len(specs)
     return [Counted(c.spec, c.complexity, c.seconds + share) for c in counted]
 

@@ -310,6 +310,16 @@ def _hash(payload: dict) -> str:
     return hashlib.sha1(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
+def _resized(spec: ModelSpec) -> bool:
+    """A timm model built for one input size (``fixed_input_size``: ViTs, Swin, ...) asked for another."""
+    if spec.family != TIMM_FAMILY:
+        return False
+    import timm
+
+    cfg = timm.models.get_pretrained_cfg(spec.base)
+    return bool(cfg is not None and cfg.fixed_input_size and spec.input_size != int(cfg.input_size[-1]))
+
+
 def _network(spec: ModelSpec) -> dict:
     arch = architecture(spec)
     return {
@@ -319,6 +329,7 @@ def _network(spec: ModelSpec) -> dict:
         "in_chans": spec.in_chans,
         "num_classes": spec.num_classes,
         **({"source": spec.source, "args": [list(a) for a in spec.model_args]} if spec.family == USER_FAMILY else {}),
+        **({"img_size": spec.input_size} if _resized(spec) else {}),  # built for its size: another network
     }
 
 
@@ -343,6 +354,8 @@ def _build(spec: ModelSpec, kwargs: dict) -> nn.Module:
     if spec.family == TIMM_FAMILY:
         import timm
 
+        if _resized(spec):  # a ViT-like model at another size: timm builds it for that size (img_size)
+            kwargs = {**kwargs, "img_size": spec.input_size}
         return timm.create_model(spec.base, pretrained=False, **kwargs)
     family = FAMILIES[spec.family]
     return family.build(spec.base, family.bases[spec.base], spec.width, spec.depth, kwargs)

@@ -62,6 +62,8 @@ def _solve_task(task: _SolveTask) -> tuple[Match | SolverError, dict]:
         )
     except SolverError as error:
         result = error
+    except ValueError as error:  # the coefficient the target needs is past the range limits (ScaleLimits)
+        result = SolverError(f"{task.target_macs / 1e9:.4g} G MACs is out of reach: {error}")
     return result, task.cache.entries()
 
 

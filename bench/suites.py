@@ -67,10 +67,24 @@ _UNITS = {"k": 1e3, "m": 1e6, "g": 1e9, "t": 1e12}
 
 
 class SuiteError(ValueError):
-    """An invalid suite file; ``str()`` is the one line to show the user."""
+    """An invalid suite file; ``str()`` is the one line to show the user (the first problem, and how many
+    more there are); ``problems`` lists every one, a line each (``bench validate`` prints them all)."""
 
     def __init__(self, path: str, where: str, message: str) -> None:
-        super().__init__(f"{path}: {where}: {message}" if where else f"{path}: {message}")
+        self.path = path
+        self.problems: tuple[str, ...] = (f"{path}: {where}: {message}" if where else f"{path}: {message}",)
+        super().__init__(self.problems[0])
+
+    @classmethod
+    def many(cls, errors: list[SuiteError]) -> SuiteError:
+        """One error standing for several problems of one file."""
+        if len(errors) == 1:
+            return errors[0]
+        combined = cls(errors[0].path, "", "")
+        combined.problems = tuple(p for e in errors for p in e.problems)
+        more = len(combined.problems) - 1
+        combined.args = (f"{combined.problems[0]} (and {more} more: bench validate {errors[0].path} lists them)",)
+        return combined
 
 
 @dataclass(frozen=True)
@@ -277,8 +291,70 @@ class _Validator:
         return number
 
     def suite(self, raw: Any, default_name: str) -> SuiteSpec:
+        """The suite, or a SuiteError listing every problem found: each block and each model entry is
+        checked on its own, so one mistake does not hide the next."""
         raw = self.mapping(raw if raw is not None else {}, "top level", _TOP_KEYS)
-        metrics = raw.get("metrics", ["complexity"])
+        errors: list[SuiteError] = []
+
+        def checked(check: Any, fallback: Any) -> Any:
+            try:
+                return check()
+            except SuiteError as error:
+                errors.append(error)
+                return fallback
+
+        metrics = checked(lambda: self.metrics(raw.get("metrics", ["complexity"])), ("complexity",))
+        coefficients = checked(
+            lambda: self.coefficients(raw.get("compound", {}), "compound", PAPER_COEFFICIENTS), PAPER_COEFFICIENTS
+        )
+        for block in ("train", "seeds"):
+            if block in raw and "accuracy" not in metrics:
+                errors.append(self.fail(block, "given but 'accuracy' is not in metrics"))
+        for block in ("latency", "throughput"):
+            if block in raw and block not in metrics:
+                errors.append(self.fail(block, f"settings given but {block!r} is not in metrics"))
+        train, curve = (
+            checked(lambda: self.train(raw.get("train", {})), (None, ())) if "accuracy" in metrics else (None, ())
+        )
+        seeds = checked(lambda: self.seeds(raw.get("seeds", list(DEFAULT_SEEDS))), DEFAULT_SEEDS)
+        inputs = checked(
+            lambda: self.inputs(train, raw.get("resolution_divisor", IMAGENET.resolution_divisor)), IMAGENET
+        )
+        models = raw.get("models")
+        if not isinstance(models, list) or not models:
+            errors.append(self.fail("models", "must be a non-empty list of model entries"))
+            models = []
+        entries = [
+            entry
+            for i, item in enumerate(models)
+            for entry in checked(lambda: self.entries(item, f"models[{i}]", coefficients, inputs), [])  # noqa: B023
+        ]
+        entries = _without_repeats(entries)
+        if not errors:  # names and matches refer across entries: check them once every entry parsed
+            checked(lambda: self.check_names(entries), None)
+        latency = checked(lambda: self.conditions(raw.get("latency", {}), "latency", ()), None)
+        throughput = checked(lambda: self.throughput(raw.get("throughput", {})), None)
+        name = checked(lambda: self.safe_name(raw.get("name", default_name), "name"), default_name)
+        description = checked(lambda: self.optional_text(raw.get("description"), "description"), "")
+        reference = checked(lambda: self.optional_text(raw.get("reference"), "reference"), "")
+        if errors:
+            raise SuiteError.many(errors)
+        return SuiteSpec(
+            name=name,
+            path=self.path,
+            description=description,
+            reference=reference,
+            metrics=tuple(metrics),
+            entries=tuple(entries),
+            latency=latency if "latency" in metrics else None,
+            throughput=throughput if "throughput" in metrics else None,
+            train=train,
+            seeds=seeds,
+            inputs=inputs,
+            curve_epochs=curve,
+        )
+
+    def metrics(self, metrics: Any) -> tuple[str, ...]:
         if not isinstance(metrics, list) or not metrics:
             raise self.fail("metrics", f"must be a non-empty list, got {metrics!r}")
         for i, metric in enumerate(metrics):
@@ -286,40 +362,7 @@ class _Validator:
                 raise self.fail(
                     f"metrics[{i}]", f"unknown metric {metric!r}{_did_you_mean(str(metric), SUPPORTED_METRICS)}"
                 )
-        coefficients = self.coefficients(raw.get("compound", {}), "compound", PAPER_COEFFICIENTS)
-        for block in ("train", "seeds"):
-            if block in raw and "accuracy" not in metrics:
-                raise self.fail(block, "given but 'accuracy' is not in metrics")
-        train, curve = self.train(raw.get("train", {})) if "accuracy" in metrics else (None, ())
-        seeds = self.seeds(raw.get("seeds", list(DEFAULT_SEEDS)))
-        inputs = self.inputs(train, raw.get("resolution_divisor", IMAGENET.resolution_divisor))
-        models = raw.get("models")
-        if not isinstance(models, list) or not models:
-            raise self.fail("models", "must be a non-empty list of model entries")
-        entries = [
-            entry for i, item in enumerate(models) for entry in self.entries(item, f"models[{i}]", coefficients, inputs)
-        ]
-        entries = _without_repeats(entries)
-        self.check_names(entries)
-        for block in ("latency", "throughput"):
-            if block in raw and block not in metrics:
-                raise self.fail(block, f"settings given but {block!r} is not in metrics")
-        latency = self.conditions(raw.get("latency", {}), "latency", ()) if "latency" in metrics else None
-        throughput = self.throughput(raw.get("throughput", {})) if "throughput" in metrics else None
-        return SuiteSpec(
-            name=self.safe_name(raw.get("name", default_name), "name"),
-            path=self.path,
-            description=self.optional_text(raw.get("description"), "description"),
-            reference=self.optional_text(raw.get("reference"), "reference"),
-            metrics=tuple(metrics),
-            entries=tuple(entries),
-            latency=latency,
-            throughput=throughput,
-            train=train,
-            seeds=seeds,
-            inputs=inputs,
-            curve_epochs=curve,
-        )
+        return tuple(metrics)
 
     def train(self, raw: Any) -> tuple[TrainBudget, tuple[int, ...]]:
         """The budget, and the epoch counts of a learning curve when ``epochs`` is a list."""

@@ -88,6 +88,49 @@ def test_a_bad_suite_file_is_one_line(tmp_path: Path, capsys, case: str) -> None
     _one_line(capsys, 2, expected, main(["validate", str(path)]))
 
 
+MANY_PROBLEMS = """\
+metrics: [complexity, flops]
+models:
+  - {model: efficentnet_b0}
+  - {model: resnet50, scale: {w: -1}}
+  - {model: resnet50, sacle: {w: 2}}
+  - {model: resnet50}
+"""
+
+
+def test_validate_lists_every_problem_and_run_says_how_many(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "many.yaml"
+    path.write_text(MANY_PROBLEMS)
+    assert main(["validate", str(path), "--no-solve"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert [line.split(": ")[2] for line in lines] == [
+        "metrics[1]",
+        "models[0].model",
+        "models[1].scale.w",
+        "models[2]",
+    ]
+    assert all(line.startswith(f"error: {path}: ") for line in lines)
+    _one_line(capsys, 2, "unknown metric 'flops'", main(["run", str(path), "--results", str(tmp_path / "r.csv")]))
+    main(["run", str(path), "--results", str(tmp_path / "r.csv")])
+    assert f"(and 3 more: bench validate {path} lists them)" in capsys.readouterr().err
+    assert not (tmp_path / "r.csv").exists()
+
+
+def test_validate_solves_matched_entries_and_goes_on_to_the_next_file(tmp_path: Path, capsys) -> None:
+    far = tmp_path / "far.yaml"
+    far.write_text("models:\n  - {model: resnet18, scale: {method: depth, macs: 500G}}\n")
+    near = tmp_path / "near.yaml"
+    near.write_text("models:\n  - {model: resnet18, scale: {method: width, macs_ratio: 2}}\n")
+    assert main(["validate", str(far), str(near), "--cache", str(tmp_path / "cache.json")]) == 2
+    captured = capsys.readouterr()
+    assert (
+        captured.err.strip()
+        == f"error: {far}: models[0]: 500 G MACs is out of reach: d=275.623 is past the limit d <= 16"
+    )
+    assert f"{near}: ok" in captured.out and "(all solved within tolerance)" in captured.out
+    assert main(["validate", str(far), "--no-solve"]) == 0  # without solving, the file itself is sound
+
+
 def _store(tmp_path: Path, name: str, content: bytes | None) -> Path:
     path = tmp_path / name
     if content is None:
@@ -153,6 +196,16 @@ ARGUMENTS = {
         "no such image folder",
     ),
     "latency_cuda": (["latency", "resnet18", "--device", "cuda"], "this machine has no CUDA GPU"),
+    "fixed_size_model_at_another_size": (
+        ["count", "crossvit_tiny_240", "--input-size", "256"],
+        "crossvit_tiny_240@256: the model's forward fails on a 1x3x256x256 input (RuntimeError",
+    ),
+    "fixed_size_model_timed_at_another_size": (
+        ["latency", "crossvit_tiny_240", "--input-size", "256"],
+        "the model's forward fails on a 1x3x256x256 input",
+    ),
+    "user_model_not_importable": (["count", "nowhere_pkg.nets:tiny"], "cannot import 'nowhere_pkg.nets'"),
+    "user_model_arg_without_value": (["count", "resnet18", "--model-arg", "width"], "expected KEY=VALUE"),
 }
 
 

@@ -15,6 +15,7 @@ from bench.models import (
     check_name,
     default_input_size,
     make_spec,
+    network_key,
     workload_key,
 )
 
@@ -136,3 +137,15 @@ def test_build_on_cpu_gives_a_working_network() -> None:
     with torch.no_grad():
         out = model(torch.randn(2, *spec.input_shape))
     assert out.shape == (2, 1000)
+
+
+def test_a_fixed_size_timm_model_is_built_for_the_size_asked() -> None:
+    """ViT-like models (timm's ``fixed_input_size``) are built with ``img_size``: another size is another
+    network (its position embedding grows), with its own network key."""
+    from bench.complexity import count_complexity
+
+    at_224, at_320 = make_spec("vit_tiny_patch16_224"), make_spec("vit_tiny_patch16_224", input_size=320)
+    assert network_key(at_224) != network_key(at_320)
+    assert network_key(make_spec("resnet50")) == network_key(make_spec("resnet50", input_size=320))
+    extra_tokens = (320 // 16) ** 2 - (224 // 16) ** 2
+    assert count_complexity(at_320).params - count_complexity(at_224).params == extra_tokens * 192
