@@ -571,3 +571,63 @@ def test_latency_from_two_machines_is_two_series(tmp_path: Path) -> None:
     table2 = figures.table2_points(frames.paper_comparison(both, "table2", "paper_table2"))
     points, conditions = _latency_points(both, table2)
     assert points["machine_label"].nunique() == 2 and "2 machines" in conditions
+
+
+def _user_suite_rows(with_accuracy: bool) -> pd.DataFrame:
+    """A researcher's suite 'mine': three entries counted and timed, optionally trained."""
+    costs = {"small": (1e6, 10e6, 1.0), "mid": (2e6, 40e6, 3.0), "big": (4e6, 90e6, 2.5)}  # params, MACs, ms
+    rows = []
+    for entry, (params, macs, ms) in costs.items():
+        common = {"suite": "mine", "entry": entry, "base": "lab.nets:f", "method": "user", "input_size": 32}
+        rows.append(_row(**common, measurement="complexity", params=params, macs=macs))
+        rows.append(
+            _row(
+                **common,
+                measurement="latency",
+                latency_ms_p50=ms,
+                latency_cv=0.01,
+                throughput_ips=1000 / ms,
+                device="cpu",
+                batch_size=1,
+                threads=1,
+                machine="m1",
+            )
+        )
+    if with_accuracy:
+        for entry, top1 in {"small": 80.0, "mid": 79.0, "big": 85.0}.items():
+            rows.append(_accuracy("mine", entry, "user", costs[entry][1], top1, 0.2))
+    return pd.DataFrame(rows).reindex(columns=COLUMNS)
+
+
+def test_a_user_suite_gets_its_own_section_with_the_frontier(tmp_path: Path) -> None:
+    from bench.report.suite_section import entry_frame
+
+    timed, conditions = entry_frame(_user_suite_rows(with_accuracy=False), "mine")
+    # without accuracy the frontier is the most MACs for the time: none is faster with more MACs than
+    # small (10 M, 1 ms) or big (90 M, 2.5 ms); mid (40 M, 3 ms) is slower than big with fewer MACs
+    assert dict(zip(timed["entry"], timed["frontier"])) == {"small": True, "mid": False, "big": True}
+    assert "batch 1, 1 thread(s)" in conditions and timed["top1"].isna().all()
+    trained, _ = entry_frame(_user_suite_rows(with_accuracy=True), "mine")
+    assert dict(zip(trained["entry"], trained["frontier"])) == {"small": True, "mid": False, "big": True}
+    assert set(trained["accuracy_source"]) == {"measured"} and trained["macs_m"].tolist() == [10, 40, 90]
+
+    report = build_report(_user_suite_rows(with_accuracy=True), tmp_path, {}, suites=["mine", "paper_table2"])
+    stems = {f.stem for f in report.figures}
+    assert {"suite_mine_accuracy_vs_macs", "suite_mine_accuracy_vs_latency"} <= stems
+    assert (tmp_path / "suite_mine.csv").exists() and "Suite mine" in (tmp_path / "index.html").read_text()
+    assert not any(t.name == "suite_paper_table2" for t in report.tables)  # the paper's own sections show it
+    timed_only = build_report(_user_suite_rows(with_accuracy=False), tmp_path / "t", {}, suites=["mine"])
+    assert "suite_mine_latency_vs_macs" in {f.stem for f in timed_only.figures}
+    empty = build_report(_user_suite_rows(with_accuracy=False), tmp_path / "e", {}, suites=["nobody"])
+    assert any(m.startswith("suite nobody: no rows") for m in empty.missing)
+
+
+def test_the_report_shows_a_suite_given_by_path_from_another_folder(tmp_path: Path, monkeypatch) -> None:
+    suite = tmp_path / "elsewhere" / "mine.yaml"
+    suite.parent.mkdir()
+    suite.write_text("name: mine\nmodels:\n  - {model: resnet18, input_size: 32}\n  - {model: mobilenetv2_100}\n")
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    args = ["--suites", "mine.yaml", "--include", "--results", str(tmp_path / "r.csv"), "--out", str(tmp_path / "o")]
+    assert report_main([*args, "--quiet"]) == 0
+    table = pd.read_csv(tmp_path / "o" / "suite_mine.csv")
+    assert table["entry"].tolist() == ["resnet18-r0.1429", "mobilenetv2_100"] and table["macs_m"].notna().all()

@@ -45,7 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="+",
         default=list(DEFAULT_SUITES),
         metavar="NAME",
-        help="suites to measure first, by name in suites/ or path (default: the paper suites)",
+        help="suites to measure first, by name in suites/ or path (default: the paper suites); a suite no "
+        "paper section covers gets a section of its own (a table, and figures with the frontier)",
     )
     parser.add_argument(
         "--include",
@@ -102,12 +103,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bench.environment import environment
     from bench.report.build import build_report
     from bench.results import ResultsFormatError, read_results
-    from bench.suites import SuiteError
+    from bench.suites import SuiteError, load_suite
 
     start = time.perf_counter()
     try:
         check_out_folder(args.out)
         read_results(args.results)  # a bad results path fails before any work
+        suite_names = [load_suite(_suite_path(name)).name for name in args.suites]
         if not args.no_measure:
             measure(args.suites, args.results, progress=not args.quiet)
     except (SuiteError, ResultsFormatError, ValueError) as error:
@@ -122,7 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if any(not t.empty for t in tables)
         else tables[0]
     )
-    report = build_report(results, args.out, environment())
+    report = build_report(results, args.out, environment(), suites=suite_names)
     if not args.quiet:
         print(
             f"report: {args.out / 'index.html'} ({len(report.figures)} figures, {len(report.tables)} tables, "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 
 from bench.report import claims, figures, frames, tables
 from bench.report.html import FigureEntry, page
+from bench.report.suite_section import suite_section
 
 TITLE = "effbench: EfficientNet (Tan & Le, 2019) comparisons, measured here"
 INTRO = (
@@ -77,6 +78,22 @@ PROXY_FIGURES = (
 )
 
 
+#: Suites the paper sections already show; any other suite the report is given gets a section of its own.
+PAPER_SECTION_SUITES = frozenset(
+    {
+        "paper_table2",
+        "paper_table3",
+        "paper_table4",
+        "paper_table7",
+        "fig3_single_dim",
+        "fig8_compound_vs_single",
+        "throughput_gpu",
+        frames.LEARNING_CURVE_SUITE,
+        *(f.suite for f in PROXY_FIGURES),
+    }
+)
+
+
 def _write_table(table: tables.Table, out: Path) -> None:
     table.frame.to_csv(out / f"{table.name}.csv", index=False)
     (out / f"{table.name}.md").write_text(tables.markdown(table))
@@ -94,8 +111,9 @@ def _latency_points(results: pd.DataFrame, table2_points: pd.DataFrame) -> tuple
     return points, f"CPU batch {int(r['batch_size'])}, {int(r['threads'])} thread(s), {where}"
 
 
-def build_report(results: pd.DataFrame, out: Path, environment: dict) -> Report:
-    """Write every figure (PNG + SVG), every table (CSV + MD) and index.html into ``out``."""
+def build_report(results: pd.DataFrame, out: Path, environment: dict, suites: Sequence[str] = ()) -> Report:
+    """Write every figure (PNG + SVG), every table (CSV + MD) and index.html into ``out``. Each of
+    ``suites`` (names) that no paper section shows gets a section of its own (bench.report.suite_section)."""
     out.mkdir(parents=True, exist_ok=True)
     results = frames.latest(results)
     figure_entries: list[FigureEntry] = []
@@ -206,6 +224,14 @@ def build_report(results: pd.DataFrame, out: Path, environment: dict) -> Report:
         tables.learning_curve_table(results),
         tables.pretrained_table(results),
     ]
+    for suite in dict.fromkeys(s for s in suites if s not in PAPER_SECTION_SUITES):
+        section = suite_section(results, suite)
+        if section is None:
+            missing.append(f"suite {suite}: no rows in the results given (python -m bench run it, or pass --results)")
+            continue
+        all_tables.append(section.table)
+        for drawn in section.figures:
+            add_figure(drawn.figure, drawn.stem, drawn.title, drawn.caption)
     missing += [f"{t.title}: {t.caption}" for t in all_tables if t.frame.empty]
     conditions_table = tables.conditions_table(results, environment)
     for table in all_tables + [conditions_table]:
