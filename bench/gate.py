@@ -11,25 +11,41 @@ neighbouring forwards sees the same machine state; the median of candidate/basel
 all pairs is the model's slowdown. Both workers rebuild the model every round, so no
 single instance's memory placement decides the result. A model fails when its median
 ratio exceeds ``1 + threshold``.
+
+A suite's entries may be scaled, user models (``package.module:function``) or at any input size;
+its ``latency:`` block sets threads, batch, precision, memory format and device for both sides.
+Where each side's code comes from (the project's git checkout) is bench.gate_sources.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
 import sys
-import tarfile
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from bench.gate_sources import (
+    baseline_revision,
+    extract,
+    extract_package,
+    project_root,
+    resolve_revision,
+    user_packages,
+)
+from bench.gate_worker import CONDITION_FIELDS
+from bench.latency import LatencyConditions
+from bench.models import make_spec
 from bench.parallel import die_with_parent
+from bench.specs import ModelSpec
+
+__all__ = ["baseline_revision", "extract_package", "resolve_revision"]
 
 DEFAULT_BASELINE = Path("suites") / "ci_latency.baseline.json"
 DEFAULT_THRESHOLD = 0.08
@@ -70,6 +86,7 @@ class GateReport:
     settings: GateSettings
     verdicts: list[ModelVerdict] = field(default_factory=list)
     slowdowns: dict[str, float] = field(default_factory=dict)
+    conditions: str = ""  # e.g. "2 threads, batch 8, channels_last"
 
     @property
     def passed(self) -> bool:
@@ -95,46 +112,52 @@ def read_baseline(path: Path) -> dict:
     return data
 
 
-def resolve_revision(revision: str, root: Path) -> str:
-    proc = subprocess.run(
-        ["git", "rev-parse", "--verify", f"{revision}^{{commit}}"], cwd=root, capture_output=True, text=True
-    )
-    if proc.returncode != 0:
-        raise ValueError(f"gate baseline revision {revision!r} is not a commit of {root}")
-    return proc.stdout.strip()
+@dataclass(frozen=True)
+class GateModel:
+    """One model the gate times: the entry's name, the network to build, and the timing conditions."""
+
+    name: str
+    spec: ModelSpec
+    conditions: LatencyConditions = LatencyConditions(threads=1)
+
+    @property
+    def plain(self) -> bool:
+        """A model a protocol-1 worker (which builds ``make_spec(name)`` at 1 thread, batch 1) times alike."""
+        return self.spec == make_spec(self.spec.base) and _sent(self.conditions) == _sent(LatencyConditions(threads=1))
 
 
-def baseline_revision(recorded: str, root: Path) -> tuple[str, str]:
-    """The commit to compare with, and a note when it is not the recorded one.
+def _sent(conditions: LatencyConditions) -> dict:
+    return {f: getattr(conditions, f) for f in CONDITION_FIELDS}
 
-    A clone without the recorded commit (history rewritten on landing, a shallow clone)
-    falls back to the candidate's parent commit, so the newest change is still checked.
+
+def gate_model(item: GateModel | str) -> GateModel:
+    return item if isinstance(item, GateModel) else GateModel(item, make_spec(item))
+
+
+@dataclass(frozen=True)
+class Side:
+    """One side of the comparison: the code it imports and the Python (environment) it runs in.
+
+    ``code_dir`` is a project tree (the checkout, or a revision of it extracted); ``cwd`` the folder
+    under it the worker runs in (user models import from there; default ``code_dir``). When
+    ``code_dir`` has no ``bench/`` (a researcher's own project), both sides use the installed bench.
     """
-    try:
-        return resolve_revision(recorded, root), ""
-    except ValueError:
-        parent = resolve_revision("HEAD~1", root)
-        return parent, f"recorded baseline {recorded[:12]} is not in this clone; comparing with HEAD~1 ({parent[:12]})"
 
-
-def extract_package(revision: str, root: Path, dest: Path) -> Path:
-    """Write ``bench/`` as it is at ``revision`` under ``dest``; return ``dest``."""
-    archive = subprocess.run(
-        ["git", "archive", "--format=tar", revision, "bench"], cwd=root, capture_output=True, check=True
-    ).stdout
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(dest, filter="data")
-    if not (dest / "bench" / "gate_worker.py").exists():
-        raise ValueError(f"revision {revision[:12]} has no bench/gate_worker.py; choose a newer gate baseline")
-    return dest
+    code_dir: Path
+    python: str | None = None  # None: this interpreter
+    cwd: Path | None = None
 
 
 class _WorkerProcess:
-    """A gate worker importing ``bench`` from ``code_dir``, run by ``python`` (default: this interpreter)."""
+    """A gate worker importing ``bench`` from the side's tree (or the installed one), pinned to ``cores``."""
 
-    def __init__(self, code_dir: Path, core: int, slowdowns: dict[str, float], python: str | None = None) -> None:
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(code_dir), os.environ.get("PYTHONPATH", "")])}
-        args = [python or sys.executable, "-m", "bench.gate_worker", "--core", str(core)]
+    def __init__(self, side: Side, cores: Sequence[int], slowdowns: dict[str, float]) -> None:
+        cwd = side.cwd or side.code_dir
+        path = [str(side.code_dir), str(cwd), os.environ.get("PYTHONPATH", "")]
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
+        # one core as --core: a baseline from before --cores understands it
+        pin = ["--core", str(cores[0])] if len(cores) == 1 else ["--cores", ",".join(map(str, cores))]
+        args = [side.python or sys.executable, "-m", "bench.gate_worker", *pin]
         args += [f"--slowdown={name}={fraction}" for name, fraction in slowdowns.items()]
         self.proc = subprocess.Popen(
             args,
@@ -142,14 +165,32 @@ class _WorkerProcess:
             stdout=subprocess.PIPE,
             text=True,
             env=env,
-            cwd=code_dir,
+            cwd=cwd,
             bufsize=1,
             preexec_fn=die_with_parent,
         )
-        used = Path(self.call(op="hello")["bench"]).resolve()
-        if used != (code_dir / "bench").resolve():
+        hello = self.call(op="hello")
+        self.protocol = int(hello.get("protocol", 1))
+        used = Path(hello["bench"]).resolve()
+        own = (side.code_dir / "bench").resolve()
+        if (side.code_dir / "bench").is_dir() and used != own:
             self.close()
-            raise RuntimeError(f"gate worker imported {used}, not {code_dir / 'bench'}")
+            raise RuntimeError(f"gate worker imported {used}, not {own}")
+
+    def build(self, model: GateModel, label: str) -> None:
+        """A fresh, warmed-up instance of ``model`` in the worker; ``label`` names the side in errors."""
+        request: dict = {"op": "build", "model": model.name}
+        if self.protocol >= 2:
+            request |= {"spec": asdict(model.spec), "conditions": _sent(model.conditions)}
+        elif not model.plain:
+            raise ValueError(
+                f"{model.name}: the {label}'s gate worker times plain models at 1 thread, batch 1 only; "
+                "scaled entries, your own models and latency settings need a newer baseline "
+                "(`bench gate --set-baseline HEAD`)"
+            )
+        reply = self.call(**request)
+        if "error" in reply:
+            raise ValueError(f"{model.name}: the {label} cannot build it ({reply['error']})")
 
     def call(self, **request) -> dict:
         assert self.proc.stdin is not None and self.proc.stdout is not None  # opened as pipes above
@@ -166,16 +207,22 @@ class _WorkerProcess:
             self.proc.wait(timeout=60)
 
 
-def _default_core() -> int:
+def timing_cores(threads: int, core: int | None = None) -> list[int]:
+    """The cores both workers are pinned to: ``core`` (one thread), else the last ``threads`` this process
+    may use (the first core of a machine takes most interrupts)."""
     cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else [0]
-    return cores[-1]
+    if core is not None and threads == 1:
+        return [core]
+    if threads > len(cores):
+        raise ValueError(f"the latency block asks for {threads} threads; this process may use {len(cores)} cores")
+    return cores[-threads:]
 
 
-def _paired_ratios(baseline: _WorkerProcess, candidate: _WorkerProcess, model: str, settings: GateSettings):
+def _paired_ratios(baseline: _WorkerProcess, candidate: _WorkerProcess, model: GateModel, settings: GateSettings):
     base_ms, cand_ms, ratios = [], [], []
     for _ in range(settings.rounds):
-        baseline.call(op="build", model=model)
-        candidate.call(op="build", model=model)
+        baseline.build(model, "baseline")
+        candidate.build(model, "candidate")
         for i in range(settings.pairs):
             first, second = (baseline, candidate) if i % 2 == 0 else (candidate, baseline)
             t_first = first.call(op="time", count=1)["ms"][0]
@@ -187,38 +234,34 @@ def _paired_ratios(baseline: _WorkerProcess, candidate: _WorkerProcess, model: s
     return base_ms, cand_ms, ratios
 
 
-@dataclass(frozen=True)
-class Side:
-    """One side of the comparison: the ``bench`` code it imports and the Python (environment) it runs in."""
-
-    code_dir: Path
-    python: str | None = None  # None: this interpreter
-
-
 def compare(
-    models: list[str],
+    models: Sequence[GateModel | str],
     baseline: Side | Path,
     candidate: Side | Path,
     settings: GateSettings,
     slowdowns: dict[str, float] | None = None,
 ) -> list[ModelVerdict]:
     """Paired timings of each model, baseline side vs candidate side (slowdowns apply to the candidate).
-    A side is a code directory (a revision of ``bench``) and a Python environment (torch, timm)."""
-    core = settings.core if settings.core is not None else _default_core()
+    A side is a code directory (a revision of the project) and a Python environment (torch, timm)."""
+    chosen = [gate_model(m) for m in models]
+    threads = {m.conditions.threads or 1 for m in chosen}
+    if len(threads) > 1:
+        raise ValueError(f"the gate's models must share one thread count, got {sorted(threads)}")
+    cores = timing_cores(threads.pop() if threads else 1, settings.core)
     base_side = baseline if isinstance(baseline, Side) else Side(baseline)
     cand_side = candidate if isinstance(candidate, Side) else Side(candidate)
     with ExitStack() as stack:
-        base_worker = _WorkerProcess(base_side.code_dir, core, {}, base_side.python)
+        base_worker = _WorkerProcess(base_side, cores, {})
         stack.callback(base_worker.close)
-        cand_worker = _WorkerProcess(cand_side.code_dir, core, slowdowns or {}, cand_side.python)
+        cand_worker = _WorkerProcess(cand_side, cores, slowdowns or {})
         stack.callback(cand_worker.close)
         verdicts = []
-        for model in models:
+        for model in chosen:
             base_ms, cand_ms, ratios = _paired_ratios(base_worker, cand_worker, model, settings)
             ratio = float(np.median(ratios))
             verdicts.append(
                 ModelVerdict(
-                    model=model,
+                    model=model.name,
                     baseline_ms=float(np.median(base_ms)),
                     candidate_ms=float(np.median(cand_ms)),
                     ratio=ratio,
@@ -232,35 +275,48 @@ def compare(
 
 
 @contextmanager
-def baseline_code(revision: str, root: Path) -> Iterator[Path]:
-    """A temporary directory holding ``bench/`` at ``revision``."""
+def baseline_code(revision: str, root: Path, paths: Sequence[str] = ("bench",)) -> Iterator[Path]:
+    """A temporary directory holding ``paths`` of the project at ``revision``."""
     with tempfile.TemporaryDirectory(prefix="effbench-gate-") as tmp:
-        yield extract_package(revision, root, Path(tmp))
+        yield extract(revision, root, list(paths), Path(tmp))
 
 
 def run_gate(
-    models: list[str],
+    models: Sequence[GateModel | str],
     revision: str,
     settings: GateSettings,
     slowdowns: dict[str, float] | None = None,
     root: Path | None = None,
     fallback: bool = False,
+    cwd: Path | None = None,
 ) -> GateReport:
-    """Compare ``models`` between ``revision`` and the working tree's ``bench``.
-
-    With ``fallback``, a revision missing from the clone is replaced by HEAD~1 (see ``baseline_revision``).
-    """
-    root = root or repo_root()
+    """Compare ``models`` between ``revision`` and the working tree of the project (the git checkout of
+    ``cwd``, default the working directory; ``root`` overrides it): its ``bench/`` if it has one, and the
+    packages of its user models. With ``fallback``, a revision missing from the clone is replaced by
+    HEAD~1 (see ``baseline_revision``)."""
+    cwd = (cwd or Path.cwd()).resolve()
+    root = (root or project_root(cwd)).resolve()
+    chosen = [gate_model(m) for m in models]
     commit, note = baseline_revision(revision, root) if fallback else (resolve_revision(revision, root), "")
     if note:
         print(f"latency gate: {note}", file=sys.stderr)
-    with baseline_code(commit, root) as baseline_dir:
-        verdicts = compare(models, baseline_dir, root, settings, slowdowns)
+    paths = (["bench"] if (root / "bench" / "gate_worker.py").exists() else []) + user_packages(
+        [m.spec for m in chosen], cwd, root
+    )
+    if not paths:
+        raise ValueError(
+            f"nothing of the gate's models lives in {root}: with timm models and the installed bench, "
+            "both sides would run the same code; compare Python environments with --baseline-python instead"
+        )
+    inside = cwd.relative_to(root) if cwd.is_relative_to(root) else Path(".")
+    with baseline_code(commit, root, paths) as baseline_dir:
+        baseline = Side(baseline_dir, cwd=baseline_dir / inside)
+        verdicts = compare(chosen, baseline, Side(root, cwd=cwd), settings, slowdowns)
     return GateReport(commit, settings.threshold, settings, verdicts, dict(slowdowns or {}))
 
 
 def run_environment_gate(
-    models: list[str],
+    models: Sequence[GateModel | str],
     baseline_python: str,
     settings: GateSettings,
     slowdowns: dict[str, float] | None = None,
@@ -273,19 +329,19 @@ def run_environment_gate(
     for python in (baseline_python, candidate_python):
         if python is not None and not (Path(python).is_file() and os.access(python, os.X_OK)):
             raise ValueError(f"{python}: not an executable Python (give e.g. /path/to/old/venv/bin/python)")
-    verdicts = compare(models, Side(root, baseline_python), Side(root, candidate_python), settings, slowdowns)
+    cwd = Path.cwd()
+    verdicts = compare(models, Side(root, baseline_python, cwd), Side(root, candidate_python, cwd), settings, slowdowns)
     label = f"python {baseline_python}" + (f" vs {candidate_python}" if candidate_python else "")
     return GateReport(label, settings.threshold, settings, verdicts, dict(slowdowns or {}))
 
 
 def format_report(report: GateReport) -> str:
-    baseline = (
-        report.baseline_revision if report.baseline_revision.startswith("python ") else report.baseline_revision[:12]
-    )
+    revision = report.baseline_revision
+    baseline = revision[:12] if len(revision) == 40 and all(c in "0123456789abcdef" for c in revision) else revision
     lines = [
         f"latency gate: candidate vs baseline {baseline} "
         f"(fail above +{report.threshold:.0%}; median of {report.verdicts[0].pairs if report.verdicts else 0} "
-        f"interleaved pairs, 1 thread, same core)"
+        f"interleaved pairs, {report.conditions or '1 thread'}, same cores)"
     ]
     for v in report.verdicts:
         lines.append(

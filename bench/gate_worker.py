@@ -3,8 +3,10 @@
 ``python -m bench.gate_worker [--core N] [--slowdown MODEL=FRACTION ...]`` reads JSON lines on
 stdin and answers each with one JSON line on stdout:
 
-* ``{"op": "hello"}`` -> ``{"bench": <path of the bench package in use>}``
-* ``{"op": "build", "model": NAME}`` -> ``{"ok": true}`` (a fresh instance, warmed up)
+* ``{"op": "hello"}`` -> ``{"bench": <path of the bench package in use>, "protocol": 2}``
+* ``{"op": "build", "model": NAME}`` -> ``{"ok": true}`` (a fresh instance, warmed up); protocol 2
+  also takes ``"spec"`` (the ModelSpec's fields: scaled entries, user models, any input size) and
+  ``"conditions"`` (threads, batch_size, precision, channels_last, device of a suite's latency block)
 * ``{"op": "time", "count": K}`` -> ``{"ms": [K forward times]}``
 
 The gate runs two of these, one importing the baseline revision's ``bench`` and one the
@@ -24,10 +26,23 @@ import time
 import torch
 
 import bench
-from bench.latency import LatencyConditions, Runner, measurement_state
+from bench.latency import LatencyConditions, Runner
 from bench.models import build_model, make_spec
+from bench.specs import ModelSpec
 
 WARMUP = 3
+PROTOCOL = 2
+#: The fields of a suite's latency block a gate comparison honours (the rest are about how long to time).
+CONDITION_FIELDS = ("device", "threads", "batch_size", "precision", "channels_last")
+
+
+def spec_from_fields(fields: dict) -> ModelSpec:
+    """A ModelSpec from its JSON fields (lists back to tuples; fields this revision lacks left out)."""
+    known = {f for f in ModelSpec.__dataclass_fields__}
+    values = {k: v for k, v in fields.items() if k in known}
+    if "model_args" in values:
+        values["model_args"] = tuple(tuple(pair) for pair in values["model_args"])
+    return ModelSpec(**values)
 
 
 def _spin(seconds: float) -> None:
@@ -42,10 +57,12 @@ class _Worker:
         self.runner: Runner | None = None
         self.extra = 0.0
 
-    def build(self, name: str) -> dict:
-        spec = make_spec(name)
+    def build(self, name: str, spec_fields: dict | None = None, conditions: dict | None = None) -> dict:
+        spec = make_spec(name) if spec_fields is None else spec_from_fields(spec_fields)
+        timing = LatencyConditions(**{"threads": 1, **(conditions or {})})
+        torch.set_num_threads(timing.threads or 1)
         self.runner = None  # free the previous instance first: a fresh one lands elsewhere in memory
-        self.runner = Runner(build_model(spec), spec.input_shape, LatencyConditions(threads=1))
+        self.runner = Runner(build_model(spec), spec.input_shape, timing)
         self.extra = self.slowdowns.get(name, 0.0)
         for _ in range(WARMUP):
             self.runner.step()
@@ -67,6 +84,7 @@ class _Worker:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.gate_worker", description=__doc__.splitlines()[0])
     parser.add_argument("--core", type=int, help="pin this process to one CPU core")
+    parser.add_argument("--cores", help="pin this process to these CPU cores (comma-separated)")
     parser.add_argument(
         "--slowdown",
         action="append",
@@ -75,17 +93,22 @@ def main(argv: list[str] | None = None) -> int:
         help="make MODEL's forward slower by FRACTION of its time (to validate the gate)",
     )
     args = parser.parse_args(argv)
-    if args.core is not None and hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {args.core})
+    cores = {args.core} if args.core is not None else {int(c) for c in (args.cores or "").split(",") if c}
+    if cores and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, cores)
     slowdowns = {k: float(v) for k, v in (item.split("=", 1) for item in args.slowdown)}
     worker = _Worker(slowdowns)
-    with measurement_state(LatencyConditions(threads=1)), torch.inference_mode():
+    torch.set_num_threads(1)
+    with torch.inference_mode():
         for line in sys.stdin:
             request = json.loads(line)
             if request["op"] == "hello":
-                reply = {"bench": os.path.dirname(bench.__file__)}
+                reply = {"bench": os.path.dirname(bench.__file__), "protocol": PROTOCOL}
             elif request["op"] == "build":
-                reply = worker.build(request["model"])
+                try:
+                    reply = worker.build(request["model"], request.get("spec"), request.get("conditions"))
+                except Exception as error:  # the model cannot be built here: say so, in one line
+                    reply = {"error": f"{type(error).__name__}: {error}".splitlines()[0]}
             elif request["op"] == "time":
                 reply = worker.time(int(request["count"]))
             else:

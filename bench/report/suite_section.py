@@ -67,9 +67,9 @@ def _accuracy(results: pd.DataFrame, suite: str) -> pd.DataFrame:
 
 
 def entry_frame(results: pd.DataFrame, suite: str) -> tuple[pd.DataFrame, str]:
-    """One row per entry of ``suite``, cheapest in MACs first: what it is, what it costs, how fast and how accurate it is, and
-    whether it is on the frontier: no other entry is cheaper in MACs and more accurate; without accuracy,
-    none is faster and has more MACs (the most compute a latency budget buys)."""
+    """One row per entry of ``suite``, cheapest in MACs first: what it is, what it costs, how fast and how
+    accurate it is, and whether it is on the frontier: no other entry is cheaper in MACs and more accurate;
+    without accuracy, none is faster and has more MACs (the most compute a latency budget buys)."""
     counted = frames.rows_of(results, suite, "complexity")
     if counted.empty:
         return pd.DataFrame(), ""
