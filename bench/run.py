@@ -344,6 +344,7 @@ def pretrained_eval_row(
         "top1": result.top1,
         "top5": result.top5,
         "eval_images": result.images,
+        "device": result.device,
         "checkpoint": f"{checkpoint.name} sha256:{digest}",
         **env,
     }

