@@ -121,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     validate.add_argument("suites", nargs="+", type=Path)
     validate.add_argument("--no-solve", action="store_true", help="skip solving matched entries (no counting; instant)")
+    validate.add_argument("--jobs", type=_at_least_one, default=2, help="worker processes for counting (default 2)")
     validate.add_argument(
         "--cache",
         type=Path,
@@ -395,7 +396,7 @@ def _validate(args: argparse.Namespace) -> int:
             suite = load_suite(path)
             solved = sum(1 for e in suite.entries if e.target is not None)
             if cache is not None and solved:
-                plan_suite(suite, cache, jobs=1)
+                plan_suite(suite, cache, jobs=args.jobs)
         except SuiteError as error:
             failed = True
             for problem in error.problems:

@@ -1,0 +1,85 @@
+"""Every shell example of the README runs as written, or is named here with the reason it is not run.
+
+The examples are read from the README's ```bash blocks; each ``.venv/bin/python -m bench ...`` line is
+run (through bash, so globs work) in a scratch folder that sees the project's ``suites/`` and checked-in
+``reports/measured/``, with ``mylab/nets.py`` written from the README's own Python example. A new
+example that is neither cheap enough to run nor named below fails this test, so the README cannot
+grow an example nobody ran.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+README = (ROOT / "README.md").read_text()
+PREFIX = ".venv/bin/python -m bench "
+#: Subcommands whose examples are not run here, and why (each is tested elsewhere on small inputs).
+NOT_RUN = {
+    "run": "counts or trains for minutes to hours; `bench run` is tested on the smoke suites (test_cli, test_runs)",
+    "eval": "needs an image folder such as ~/imagenet/val; eval is tested on photographs (test_pretrained)",
+    "gate": "tens of seconds to minutes of interleaved timing; tested in test_gate and test_gate_suites",
+    "merge": "merges the user's own stores (machine-a.csv ...); tested in test_results",
+}
+
+
+#: Examples that run, in the slow tier (pytest -m slow): about a minute each on 2 busy cores.
+SLOW = {
+    "validate suites/*.yaml": "solves every matched entry of every suite",
+    "latency resnet50 --threads 2 --batch 8": "20 forwards of ResNet-50 at batch 8",
+}
+
+
+def _examples() -> list[str]:
+    lines = []
+    for block in re.findall(r"```bash\n(.*?)```", README, re.S):
+        lines += [line.split("  #")[0].strip() for line in block.splitlines() if line.startswith(PREFIX)]
+    return lines
+
+
+def _subcommand(example: str) -> str:
+    return example[len(PREFIX) :].split()[0]
+
+
+def _runnable() -> list:
+    return [
+        pytest.param(e, marks=pytest.mark.slow) if any(e[len(PREFIX) :].startswith(k) for k in SLOW) else e
+        for e in _examples()
+        if _subcommand(e) not in NOT_RUN
+    ]
+
+
+def test_the_readme_has_examples_and_every_skipped_one_has_a_reason() -> None:
+    examples = _examples()
+    assert len(examples) >= 20
+    assert {_subcommand(e) for e in examples} - set(NOT_RUN) >= {"count", "solve", "latency", "validate", "export"}
+
+
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("readme")
+    (folder / "suites").symlink_to(ROOT / "suites")
+    (folder / "reports").mkdir()
+    (folder / "reports" / "measured").symlink_to(ROOT / "reports" / "measured")
+    match = re.search(r"```python\n(# mylab/nets\.py.*?)```", README, re.S)
+    assert match, "the README's 'Your own models' example (mylab/nets.py) is gone"
+    (folder / "mylab").mkdir()
+    (folder / "mylab" / "__init__.py").write_text("")
+    (folder / "mylab" / "nets.py").write_text(match.group(1))
+    return folder
+
+
+@pytest.mark.parametrize("example", _runnable())
+def test_a_readme_example_runs_as_written(scratch: Path, example: str) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = example.replace(".venv/bin/python", sys.executable, 1)
+    proc = subprocess.run(["bash", "-c", command], cwd=scratch, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, f"{example}\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
+    assert "Traceback" not in proc.stderr
