@@ -75,6 +75,7 @@ ACCURACY_COLUMNS = (
     "train_seconds",
     "train_images_per_s",
     "train_jobs",
+    "train_processes",
     "eval_images",
     "checkpoint",
 )

@@ -276,6 +276,7 @@ def accuracy_columns(
         "device": budget.device,
         "threads": _shared({r.threads for r in results} - {0}),
         "train_jobs": _shared({r.concurrent for r in results} - {0}),
+        "train_processes": _shared({r.processes for r in results}),
     }
 
 

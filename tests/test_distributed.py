@@ -46,3 +46,4 @@ def test_two_processes_train_like_one(tmp_path: Path, fashion_mnist: Path) -> No
     assert a["top1"] > 85 and b["top1"] > 85
     assert abs(a["top1"] - b["top1"]) < 4.0, (a["top1"], b["top1"])
     assert (tmp_path / "two" / "checkpoints").is_dir()
+    assert (a["train_processes"], b["train_processes"]) == (1, 2)  # the row says how it was trained

@@ -51,6 +51,7 @@ class TrainResult:
     threads: int = 0  # torch threads the run trained with (0: not recorded)
     concurrent: int = 0  # runs training on the machine at once, ``bench run --train-jobs`` (0: not recorded)
     finished: str = ""  # when the run ended (UTC, ISO 8601): the time its row reports
+    processes: int = 1  # processes that trained it together (torchrun's WORLD_SIZE)
 
 
 def _broken(path: Path, why: str) -> BrokenRunError:

@@ -437,6 +437,7 @@ class _Run:
             torch.get_num_threads(),
             concurrent,
             now(),
+            self.dist.world_size,
         )
         if self.checkpoint_dir is not None and self.dist.is_main:
             from bench.atomic import atomic_write
