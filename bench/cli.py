@@ -112,6 +112,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="move a training run whose checkpoint is unreadable or does not fit aside, and train it again",
     )
+    run.add_argument(
+        "--seed-archive",
+        type=Path,
+        metavar="DIR",
+        help="keep each finished training seed's result in DIR (small JSON files to commit), and take the "
+        "seeds found there as done: a long suite resumes on another machine or a fresh clone",
+    )
 
     validate = commands.add_parser(
         "validate",
@@ -367,6 +374,7 @@ def _run(args: argparse.Namespace) -> int:
             train_jobs=args.train_jobs,
             progress=not args.quiet,
             restart_broken=args.restart_broken,
+            seed_archive=args.seed_archive,
         )
         elapsed = time.perf_counter() - start
         if not args.quiet:

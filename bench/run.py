@@ -20,6 +20,7 @@ from bench.accuracy.distributed import DistContext
 from bench.accuracy.run_state import TrainResult
 from bench.accuracy.runs import SeedRun, check_runs, train_runs
 from bench.accuracy.train import TrainBudget
+from bench.atomic import atomic_write
 from bench.cache import ComplexityCache
 from bench.complexity import Complexity, count_many
 from bench.environment import environment, machine_fingerprint, now
@@ -198,6 +199,29 @@ def seed_runs(tasks: list[Task], checkpoints: Path) -> tuple[dict[Path, SeedRun]
     return runs, owners
 
 
+def _copy(source: Path, target: Path) -> None:
+    text = source.read_text()
+    atomic_write(target, lambda tmp: tmp.write_text(text))
+
+
+def archive_seed(folder: Path, archive: Path) -> None:
+    """Copy a finished run's ``result.json`` to ``archive/<run folder name>.json``."""
+    if (folder / "result.json").exists():
+        _copy(folder / "result.json", archive / f"{folder.name}.json")
+
+
+def restore_seeds(folders: list[Path], archive: Path) -> int:
+    """Put each archived result back as ``result.json`` of its run folder where the folder has none, so
+    that run counts as finished (a half-trained ``last.pt`` there is then unused). Returns how many."""
+    restored = 0
+    for folder in folders:
+        archived = archive / f"{folder.name}.json"
+        if archived.exists() and not (folder / "result.json").exists():
+            _copy(archived, folder / "result.json")
+            restored += 1
+    return restored
+
+
 def _train_tasks(
     tasks: list[Task],
     checkpoints: Path,
@@ -207,6 +231,7 @@ def _train_tasks(
     cost: Callable[[SeedRun], float] | None = None,
     *,
     restart_broken: bool = False,
+    seed_archive: Path | None = None,
 ) -> Iterator[tuple[Task, dict]]:
     """(task, accuracy columns) as each task's seeds all finish (resuming from checkpoints);
     ``jobs`` runs train at once on CPU (see bench.accuracy.runs). Runs start most ``cost``ly first, so
@@ -225,6 +250,8 @@ def _train_tasks(
         log_epochs=progress,
         restart_broken=restart_broken,
     ):
+        if seed_archive is not None:
+            archive_seed(order[i], seed_archive)
         for t, s in owners[order[i]]:
             results[t][s] = result
             task = tasks[t]
@@ -377,6 +404,7 @@ def run_suite(
     train_jobs: int = 1,
     progress: bool = True,
     restart_broken: bool = False,
+    seed_archive: Path | None = None,
 ) -> RunSummary:
     """Plan ``suite``, then produce every row not already in ``results``.
 
@@ -384,6 +412,8 @@ def run_suite(
     measured, so an interrupted run resumes where it stopped. ``train_jobs`` training runs go at
     once (CPU; bench.accuracy.runs). A training run whose checkpoint folder is broken stops the suite
     with one error naming the file, unless ``restart_broken`` (then it is moved aside and retrained).
+    With ``seed_archive``, finished seeds are copied there as they finish and seeds found there count
+    as finished (see ``restore_seeds``).
     """
     solved = sum(1 for entry in suite.entries if entry.target is not None)
     with _bar(solved, "solving", progress) as bar:
@@ -400,7 +430,10 @@ def run_suite(
     dist = DistContext.from_env(suite.train.device) if suite.train is not None else DistContext()
     checkpoints = results.parent / "checkpoints"
     if dist.is_main:  # before any row is written: a broken run folder stops the suite here, or is moved aside
-        check_runs(list(seed_runs([t for t in todo if t.budget is not None], checkpoints)[0].values()), restart_broken)
+        folders = list(seed_runs([t for t in todo if t.budget is not None], checkpoints)[0].values())
+        if seed_archive is not None:
+            restore_seeds([run.checkpoint_dir for run in folders], seed_archive)
+        check_runs(folders, restart_broken)
     counts_by_key: dict[str, list[Task]] = {}
     for task in todo:
         if not task.timed:
@@ -426,7 +459,14 @@ def run_suite(
             return cache.count(run.spec).macs * run.budget.epochs
 
         trainings = _train_tasks(
-            trained, checkpoints, dist, train_jobs, progress, run_cost, restart_broken=restart_broken
+            trained,
+            checkpoints,
+            dist,
+            train_jobs,
+            progress,
+            run_cost,
+            restart_broken=restart_broken,
+            seed_archive=seed_archive if dist.is_main else None,
         )
         for task, columns in chain(measured, trainings):
             if dist.is_main:

@@ -16,6 +16,7 @@ from bench.accuracy.run_state import BrokenRunError, check_run, finished_result,
 from bench.accuracy.train import TrainBudget, train_model
 from bench.cli import main
 from bench.models import make_spec
+from bench.results import read_results
 from bench.specs import InputSpec
 
 GREY_10 = InputSpec(28, resolution_divisor=1, in_chans=1, num_classes=10)
@@ -163,3 +164,25 @@ def test_the_cli_refuses_a_broken_run_in_one_line_then_restarts_it(
     assert "moved aside" in capsys.readouterr().out
     assert json.loads((folder / "result.json").read_text())["epochs"] == 1
     assert len([p for p in folder.parent.iterdir() if ".broken-" in p.name]) == 1
+
+
+def test_a_seed_archive_carries_finished_seeds_to_a_fresh_clone(fashion_mnist: Path, tmp_path: Path) -> None:
+    """Finished seeds are copied to the archive as they finish; a machine with only the archive (no
+    checkpoints, no results) writes the same row without training again."""
+    suite, archive = _suite(tmp_path, fashion_mnist), tmp_path / "archive"
+    first = tmp_path / "first" / "results.csv"
+    assert main(["run", str(suite), "--results", str(first), "--quiet", "--seed-archive", str(archive)]) == 0
+    (archived,) = archive.iterdir()
+    (folder,) = (first.parent / "checkpoints").iterdir()
+    assert archived.name == f"{folder.name}.json" and archived.read_text() == (folder / "result.json").read_text()
+
+    fresh = tmp_path / "fresh" / "results.csv"
+    assert main(["run", str(suite), "--results", str(fresh), "--quiet", "--seed-archive", str(archive)]) == 0
+    (restored,) = (fresh.parent / "checkpoints").iterdir()
+    assert not (restored / "last.pt").exists()  # nothing was trained: the archived result stands
+    columns = ["entry", "top1", "top1_per_seed", "train_seconds", "workload_key"]
+    before, after = (read_results(p) for p in (first, fresh))
+    trained = before["measurement"] == "accuracy"
+    assert before[trained][columns].to_dict("records") == after[after["measurement"] == "accuracy"][columns].to_dict(
+        "records"
+    )
