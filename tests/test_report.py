@@ -631,3 +631,21 @@ def test_the_report_shows_a_suite_given_by_path_from_another_folder(tmp_path: Pa
     assert report_main([*args, "--quiet"]) == 0
     table = pd.read_csv(tmp_path / "o" / "suite_mine.csv")
     assert table["entry"].tolist() == ["resnet18-r0.1429", "mobilenetv2_100"] and table["macs_m"].notna().all()
+
+
+def test_rows_the_report_cannot_read_are_left_out_and_named(tmp_path: Path) -> None:
+    good = _accuracy("proxy_fig8_table7", "efficientnet_b0", "baseline", 4e6, 89.7, 0.2)
+    no_top1 = _accuracy("proxy_fig8_table7", "b0-r2", "resolution", 8e6, float("nan"), 0.2)
+    garbled = {**_accuracy("proxy_table3", "resnet18", "baseline", 1e8, 90.0, 0.1), "budget": '{"dataset": fash'}
+    partial = {**_accuracy("proxy_table3", "resnet18-x", "width", 2e8, 90.5, 0.1), "budget": '{"dataset": "x"}'}
+    rows = pd.DataFrame([good, no_top1, garbled, partial]).reindex(columns=COLUMNS)
+    usable, notes = frames.usable_rows(rows)
+    assert usable["entry"].tolist() == ["efficientnet_b0"]
+    assert notes == [
+        "proxy_fig8_table7: 1 accuracy row(s) with no top-1 left out",
+        "proxy_table3: 1 accuracy row(s) with a budget that is not valid JSON left out",
+        "proxy_table3: 1 accuracy row(s) with a budget without base_resolution, epochs, batch_size, optimizer, lr, "
+        "label_smoothing, device left out",
+    ]
+    report = build_report(rows, tmp_path, {})  # no traceback: the page names what it left out
+    assert all(note in report.missing for note in notes)

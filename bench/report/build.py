@@ -115,9 +115,9 @@ def build_report(results: pd.DataFrame, out: Path, environment: dict, suites: Se
     """Write every figure (PNG + SVG), every table (CSV + MD) and index.html into ``out``. Each of
     ``suites`` (names) that no paper section shows gets a section of its own (bench.report.suite_section)."""
     out.mkdir(parents=True, exist_ok=True)
-    results = frames.latest(results)
+    results, left_out = frames.usable_rows(frames.latest(results))
     figure_entries: list[FigureEntry] = []
-    missing: list[str] = []
+    missing: list[str] = list(left_out)
 
     def add_figure(fig, stem: str, title: str, caption: str) -> None:
         figures.save(fig, out / stem)

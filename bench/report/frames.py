@@ -263,6 +263,42 @@ def pretrained(results: pd.DataFrame) -> pd.DataFrame:
     return rows[columns].reset_index(drop=True)
 
 
+#: What a measured accuracy row's budget must hold for the report to read it.
+BUDGET_FIELDS = ("dataset", "base_resolution", "epochs", "batch_size", "optimizer", "lr", "label_smoothing", "device")
+
+
+def _budget_problem(budget: object) -> str | None:
+    if not isinstance(budget, str):
+        return "no budget"
+    try:
+        fields = json.loads(budget)
+    except ValueError:
+        return "a budget that is not valid JSON"
+    if not isinstance(fields, dict):
+        return "a budget that is not a JSON object"
+    missing = [f for f in BUDGET_FIELDS if f not in fields]
+    return f"a budget without {', '.join(missing)}" if missing else None
+
+
+def usable_rows(results: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """``results`` less the accuracy rows the report cannot use, and one line per (suite, reason) saying
+    what was left out: an accuracy row without a top-1, or a measured row whose budget does not read."""
+    if results.empty or "measurement" not in results:
+        return results, []
+    accuracy = results["measurement"] == "accuracy"
+    top1 = pd.to_numeric(results.get("top1"), errors="coerce")
+    reasons = pd.Series([None] * len(results), index=results.index, dtype=object)
+    reasons[accuracy & top1.isna()] = "no top-1"
+    measured = accuracy & (results.get("accuracy_source") == "measured") & reasons.isna()
+    reasons[measured] = results.loc[measured, "budget"].map(_budget_problem)
+    dropped = reasons.notna()
+    notes = [
+        f"{suite}: {count} accuracy row(s) with {reason} left out"
+        for (suite, reason), count in results[dropped].groupby(["suite", reasons[dropped]]).size().items()
+    ]
+    return results[~dropped], notes
+
+
 def budget_summary(budget_json: str, epochs: str | None = None) -> str:
     """A one-line reading of a stored budget (``epochs`` overrides its epoch count, e.g. '4, 8, 16')."""
     b = json.loads(budget_json)
