@@ -165,8 +165,9 @@ def check_writable(path: Path) -> None:
     if path.is_dir():
         raise ResultsFormatError(f"{path}: is a directory; give a results file such as {path / 'results.csv'}")
     folder = next((p for p in [path.parent, *path.parent.parents] if p.exists()), Path("."))
-    if path.exists() and not os.access(path, os.W_OK):
-        raise ResultsFormatError(f"{path}: is read-only; nothing was measured")
+    if path.exists() and (not os.access(path, os.W_OK) or not path.stat().st_mode & 0o222):
+        # the mode bits too: root may write anywhere, but a file made read-only was made so on purpose
+        raise ResultsFormatError(f"{path}: is read-only (chmod u+w to add rows to it); nothing was measured")
     if not os.access(folder, os.W_OK):
         raise ResultsFormatError(f"{path}: cannot write in {folder}; nothing was measured")
 

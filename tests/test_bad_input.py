@@ -231,3 +231,23 @@ def test_an_argparse_error_is_exit_2(capsys) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["eval", "efficientnet_lite0", ".", "--checkpoint", "lite0", "--limit", "0"])
     assert exit_info.value.code == 2 and "must be at least 1" in capsys.readouterr().err
+
+
+def test_a_read_only_store_and_a_garbage_safetensors_file_are_one_line(tmp_path: Path, capsys) -> None:
+    store = tmp_path / "results.csv"
+    store.write_text("suite,entry,measurement,workload_key,macs\ns,e,complexity,k,1\n")
+    store.chmod(0o444)  # read-only on purpose (root could still write it: the mode bits decide)
+    before = store.read_bytes()
+    _one_line(
+        capsys,
+        2,
+        "is read-only (chmod u+w",
+        main(["run", str(ROOT / "suites" / "smoke.yaml"), "--results", str(store)]),
+    )
+    assert store.read_bytes() == before
+    garbage = tmp_path / "w.safetensors"
+    garbage.write_bytes(b"junk")
+    folder = tmp_path / "images" / "a"
+    folder.mkdir(parents=True)
+    argv = ["eval", "resnet18", str(folder.parent), "--checkpoint", str(garbage), "--no-store"]
+    _one_line(capsys, 2, f"{garbage}: not a readable .safetensors file", main(argv))

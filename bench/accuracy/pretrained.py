@@ -62,7 +62,10 @@ def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     if path.suffix == ".safetensors":
         from safetensors.torch import load_file
 
-        state = load_file(str(path))
+        try:
+            state = load_file(str(path))
+        except Exception as error:  # a truncated or garbage file: safetensors refuses its header
+            raise CheckpointError(f"{path}: not a readable .safetensors file ({error})") from None
     else:
         try:
             state = torch.load(path, map_location="cpu", weights_only=True)
