@@ -649,3 +649,40 @@ def test_rows_the_report_cannot_read_are_left_out_and_named(tmp_path: Path) -> N
     ]
     report = build_report(rows, tmp_path, {})  # no traceback: the page names what it left out
     assert all(note in report.missing for note in notes)
+
+
+def test_the_efficiency_claims_read_the_papers_ratios_from_data() -> None:
+    """Claims 7, 8, 9 and 11 take their stated ratios from bench/reference/paper_claims.csv (no literals)."""
+    from bench.reference import paper_claims
+
+    assert set(paper_claims()) == {"7", "8", "9", "11"} and paper_claims()["11"]["big_params_m"] == "557"
+    counted = [
+        ("efficientnet-b0", 5.3e6, 0.39e9),
+        ("resnet-50", 26e6, 4.1e9),
+        ("efficientnet-b1", 7.8e6, 0.7e9),
+        ("resnet-152", 60e6, 11e9),
+        ("efficientnet-b3", 12e6, 1.8e9),
+        ("resnext-101", 84e6, 32e9),
+        ("efficientnet-b7", 66e6, 37e9),
+    ]
+    rows = [_row(suite="paper_table2", entry=ref, paper_ref=f"table2/{ref}", params=p, macs=m) for ref, p, m in counted]
+    for model, ms in (("efficientnet_b1", 60.0), ("resnet152", 400.0)):
+        rows.append(
+            _row(
+                suite="paper_table4",
+                entry=model,
+                model=model,
+                measurement="latency",
+                workload_key=f"{model}-l",
+                latency_ms_p50=ms,
+                machine="m",
+                device="cpu",
+                threads=1,
+                batch_size=1,
+            )
+        )
+    found = {c["claim"]: c for c in claims.efficiency_claims(pd.DataFrame(rows).reindex(columns=COLUMNS))}
+    assert found["7"]["evidence"].startswith("params 4.9x (paper 4.9x); MACs 10.5x (paper 11x)")
+    assert "CPU bs1 latency 6.67x (paper 5.7x; 60 vs 400 ms)" in found["8"]["evidence"]
+    assert found["9"]["evidence"].startswith("MACs 17.8x (paper 18x)")
+    assert "GPipe's reported 557M / our B7 count 66.0M = 8.4x (paper 8.4x)" in found["11"]["evidence"]

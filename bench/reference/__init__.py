@@ -20,3 +20,19 @@ def paper_value(ref: str, column: str) -> float | None:
     """One reported number, or None where the paper gives none."""
     cell = paper_rows()[ref][column]
     return float(cell) if cell else None
+
+
+PAPER_CLAIMS = "paper_claims.csv"
+
+
+@lru_cache(maxsize=1)
+def paper_claims() -> dict[str, dict[str, str]]:
+    """The paper's stated efficiency ratios (claims 7, 8, 9, 11) keyed by claim number; empty cells are ''."""
+    text = resources.files(__name__).joinpath(PAPER_CLAIMS).read_text()
+    return {row["claim"]: row for row in csv.DictReader(text.splitlines())}
+
+
+def claim_value(claim: str, column: str) -> float | None:
+    """One stated ratio of a claim, or None where the claim states none."""
+    cell = paper_claims()[claim][column]
+    return float(cell) if cell else None
