@@ -7,6 +7,7 @@ an input problem leaves the results untouched.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from itertools import chain
@@ -202,6 +203,29 @@ def seed_runs(tasks: list[Task], checkpoints: Path) -> tuple[dict[Path, SeedRun]
 def _copy(source: Path, target: Path) -> None:
     text = source.read_text()
     atomic_write(target, lambda tmp: tmp.write_text(text))
+
+
+@dataclass(frozen=True)
+class Shard:
+    """Shard ``index`` of ``count`` (1-based): the entries whose name hashes (CRC-32, the same on every
+    machine and Python) to it. The shards of a suite are disjoint and together are the whole suite."""
+
+    index: int
+    count: int
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.index <= self.count:
+            raise ValueError(f"--shard {self.index}/{self.count}: need 1 <= I <= N")
+
+    @classmethod
+    def parse(cls, text: str) -> Shard:
+        index, sep, count = text.partition("/")
+        if not sep or not index.isdigit() or not count.isdigit():
+            raise ValueError(f"--shard {text!r}: expected I/N, e.g. 2/8")
+        return cls(int(index), int(count))
+
+    def holds(self, entry: str) -> bool:
+        return zlib.crc32(entry.encode()) % self.count == self.index - 1
 
 
 def archive_seed(folder: Path, archive: Path) -> None:
@@ -405,6 +429,7 @@ def run_suite(
     progress: bool = True,
     restart_broken: bool = False,
     seed_archive: Path | None = None,
+    shard: Shard | None = None,
 ) -> RunSummary:
     """Plan ``suite``, then produce every row not already in ``results``.
 
@@ -413,12 +438,14 @@ def run_suite(
     once (CPU; bench.accuracy.runs). A training run whose checkpoint folder is broken stops the suite
     with one error naming the file, unless ``restart_broken`` (then it is moved aside and retrained).
     With ``seed_archive``, finished seeds are copied there as they finish and seeds found there count
-    as finished (see ``restore_seeds``).
+    as finished (see ``restore_seeds``). With ``shard``, only that shard's entries are measured.
     """
     solved = sum(1 for entry in suite.entries if entry.target is not None)
     with _bar(solved, "solving", progress) as bar:
         planned = plan_suite(suite, cache, jobs, on_solved=lambda item: _tick(bar, item.entry.name))
     tasks = suite_tasks(suite, planned)
+    if shard is not None:
+        tasks = [t for t in tasks if shard.holds(t.planned.entry.name)]
     env = environment()
     done = set() if force else done_identities(results)
     machine = machine_fingerprint(env)

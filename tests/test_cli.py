@@ -118,3 +118,21 @@ def test_count_and_solve_print_json(capsys) -> None:
     assert main(["solve", "efficientnet_b0", "--method", "width", "--macs-ratio", "2", "--json"]) == 0
     solved = json.loads(capsys.readouterr().out)
     assert solved["method"] == "width" and abs(solved["rel_error"]) <= 0.03
+
+
+def test_shards_of_a_suite_are_disjoint_and_together_the_whole_run(tmp_path: Path, capsys) -> None:
+    """A sweep across machines: shard i/N of every suite runs its share; merged, the stores equal one run."""
+    whole = tmp_path / "whole.csv"
+    assert main(["run", SMOKE, "--results", str(whole), "--quiet"]) == 0
+    parts = [tmp_path / f"shard{i}.csv" for i in (1, 2, 3)]
+    for i, part in enumerate(parts, start=1):
+        assert main(["run", SMOKE, "--results", str(part), "--quiet", "--shard", f"{i}/3"]) == 0
+    entries = [set(pd.read_csv(p)["entry"]) if p.exists() else set() for p in parts]
+    assert sum(len(e) for e in entries) == len(set().union(*entries)) == 5  # no overlap, nothing missing
+    merged = tmp_path / "merged.csv"
+    assert main(["merge", *[str(p) for p in parts if p.exists()], "-o", str(merged)]) == 0
+    columns = ["suite", "entry", "measurement", "workload_key", "params", "macs"]
+    ordered = [pd.read_csv(p)[columns].sort_values("entry").reset_index(drop=True) for p in (whole, merged)]
+    pd.testing.assert_frame_equal(*ordered)
+    assert main(["run", SMOKE, "--results", str(merged), "--shard", "4/3"]) == 2
+    assert "need 1 <= I <= N" in capsys.readouterr().err

@@ -49,6 +49,12 @@ def register(commands) -> None:
         help="keep each finished training seed's result in DIR (small JSON files to commit), and take the "
         "seeds found there as done: a long suite resumes on another machine or a fresh clone",
     )
+    run.add_argument(
+        "--shard",
+        metavar="I/N",
+        help="measure only shard I of N (entries split by a hash of their name): N machines, e.g. a Slurm "
+        "array, each run one shard; `bench merge` joins their stores",
+    )
     run.set_defaults(handler=_run)
 
     validate = commands.add_parser(
@@ -72,10 +78,11 @@ def register(commands) -> None:
 def _run(args: argparse.Namespace) -> int:
     from bench.cache import ComplexityCache
     from bench.results import check_writable, read_results
-    from bench.run import check_devices, run_suite
+    from bench.run import Shard, check_devices, run_suite
     from bench.suites import load_suite
     from bench.summary import accuracy_table, complexity_table, latency_table
 
+    shard = Shard.parse(args.shard) if args.shard else None
     suites = [load_suite(path) for path in args.suites]  # validate every file before running any
     for suite in suites:
         check_devices(suite)
@@ -95,6 +102,7 @@ def _run(args: argparse.Namespace) -> int:
             progress=not args.quiet,
             restart_broken=args.restart_broken,
             seed_archive=args.seed_archive,
+            shard=shard,
         )
         elapsed = time.perf_counter() - start
         if not args.quiet:
