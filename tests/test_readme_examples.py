@@ -27,6 +27,7 @@ NOT_RUN = {
     "eval": "needs an image folder such as ~/imagenet/val; eval is tested on photographs (test_pretrained)",
     "gate": "tens of seconds to minutes of interleaved timing; tested in test_gate and test_gate_suites",
     "merge": "merges the user's own stores (machine-a.csv ...); tested in test_results",
+    "pick": "times the 155-model zoo suite first (tens of minutes on 2 cores); tested on two models in test_zoo",
 }
 
 

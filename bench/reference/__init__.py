@@ -36,3 +36,19 @@ def claim_value(claim: str, column: str) -> float | None:
     """One stated ratio of a claim, or None where the claim states none."""
     cell = paper_claims()[claim][column]
     return float(cell) if cell else None
+
+
+TIMM_RESULTS = "timm_results_imagenet.csv"
+#: Where ``timm_results_imagenet.csv`` comes from (source ``reported-timm``): timm's own ImageNet-1k
+#: validation results, copied unchanged from its repository.
+TIMM_RESULTS_ORIGIN = (
+    "huggingface/pytorch-image-models results/results-imagenet.csv, last changed in commit 4e5207c7bb65 "
+    "(2025-10-30); copied 2026-12-03"
+)
+
+
+@lru_cache(maxsize=1)
+def timm_results() -> list[dict[str, str]]:
+    """timm's published ImageNet top-1/top-5 per pretrained tag and eval size (source ``reported-timm``)."""
+    text = resources.files(__name__).joinpath(TIMM_RESULTS).read_text()
+    return list(csv.DictReader(text.splitlines()))

@@ -1,0 +1,101 @@
+"""``bench pick``: the best model for a budget on this machine (timm's zoo, timed here)."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import replace
+from pathlib import Path
+
+from bench.results import DEFAULT_RESULTS
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+def register(commands) -> None:
+    pick = commands.add_parser(
+        "pick",
+        help="the Pareto-best timm models for a latency / MACs / params budget on this machine",
+        description="Measure what is missing of the zoo suite (counts, batch-1 latency here; resumable), then "
+        "print the models within the budget that no other beats in both top-1 and cost, with their latency "
+        "measured here and timm's published ImageNet top-1 (source reported-timm), and how the paper's "
+        "EfficientNet at that budget compares.",
+    )
+    pick.add_argument("--latency-ms", type=float, help="at most this median latency (ms) here")
+    pick.add_argument("--macs", help="at most this many MACs, e.g. 1.5G")
+    pick.add_argument("--params", type=float, help="at most this many parameters (millions)")
+    pick.add_argument("--device", choices=("cpu", "cuda"), help="time on this device (default: the suite's, cpu)")
+    pick.add_argument("--threads", type=int, help="CPU threads to time with (default: the suite's, 1)")
+    pick.add_argument("--batch", type=int, help="batch size to time with (default: the suite's, 1)")
+    pick.add_argument(
+        "--suite", type=Path, default=PROJECT / "suites" / "zoo_frontier.yaml", help="models to choose from"
+    )
+    pick.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help=f"results file (default {DEFAULT_RESULTS})")
+    pick.add_argument("--no-measure", action="store_true", help="choose among the rows already stored")
+    pick.add_argument("--top", type=int, default=10, help="show at most this many (default 10)")
+    pick.set_defaults(handler=_pick)
+
+
+def _conditions(suite, args: argparse.Namespace):
+    from bench.latency import LatencyConditions
+
+    base = suite.latency or LatencyConditions()
+    changes = {k: v for k, v in (("device", args.device), ("threads", args.threads), ("batch_size", args.batch)) if v}
+    return replace(base, **changes)
+
+
+def _pick(args: argparse.Namespace) -> int:
+    from bench.cache import ComplexityCache
+    from bench.environment import environment, machine_fingerprint
+    from bench.results import check_writable, read_results
+    from bench.run import check_devices, run_suite
+    from bench.suites import load_suite, parse_number
+    from bench.zoo import ORIGIN, Budget, paper_model_within, pick, zoo_points
+
+    macs = parse_number(args.macs) if args.macs else None
+    if args.macs and macs is None:
+        raise ValueError(f"--macs {args.macs!r}: expected a number such as 1.5G or 1.5e9")
+    budget = Budget(args.latency_ms, None if macs is None else macs / 1e9, args.params)
+    budget.metric  # noqa: B018  (no budget at all: one line now, before any work)
+    suite = load_suite(args.suite)
+    conditions = _conditions(suite, args)
+    suite = replace(suite, latency=conditions)
+    if not args.no_measure:
+        check_devices(suite)
+        read_results(args.results)
+        check_writable(args.results)
+        run_suite(suite, args.results, ComplexityCache(args.results.parent / "complexity-cache.json"))
+    rows = read_results(args.results)
+    machine = machine_fingerprint(environment())
+    points = zoo_points(
+        rows,
+        suite.name,
+        machine=machine,
+        device=conditions.device,
+        threads=conditions.threads,
+        batch_size=conditions.batch_size,
+    )
+    if points.empty:
+        raise ValueError(f"no timed rows of {suite.name} on this machine in {args.results}; run without --no-measure")
+    chosen = pick(points, budget)
+    where = f"{conditions.device}, {conditions.threads} thread(s), batch {conditions.batch_size}"
+    print(f"within {budget.describe()} on this machine ({where}; {len(points)} models timed):")
+    if chosen.empty:
+        print("  none: no timed model fits; loosen the budget")
+        return 0
+    print(f"  {'model':<46}{'px':>5}{'top-1':>8}{'ms':>10}{'img/s':>9}{'GMACs':>8}{'M params':>10}")
+    for r in chosen.head(args.top).to_dict("records"):
+        print(
+            f"  {r['base'] + '.' + r['tag']:<46}{r['input_size']:>5}{r['top1']:>8.2f}{r['latency_ms']:>10.2f}"
+            f"{r['throughput_ips']:>9.1f}{r['macs_g']:>8.2f}{r['params_m']:>10.2f}"
+        )
+    best, paper = chosen.iloc[0].to_dict(), paper_model_within(points, budget)
+    if paper is None:
+        print("  the paper's EfficientNets: none of B0-B7 fits this budget")
+    else:
+        gap = best["top1"] - paper["top1"]
+        print(
+            f"  the paper's model at this budget: {paper['base']} (its own weights, in1k) {paper['top1']:.2f}% in "
+            f"{paper['latency_ms']:.1f} ms; the best pick is {gap:+.2f} pt"
+        )
+    print(f"top-1: reported-timm ({ORIGIN}); latency and counts measured here")
+    return 0

@@ -1,0 +1,165 @@
+"""The best model for *this* machine: timm's zoo, timed here, with timm's published ImageNet accuracy.
+
+Pure functions over a results table. Accuracy is source ``reported-timm`` (bench.reference.timm_results:
+timm's own validation of each pretrained tag), joined to a model by timm's default tag for it at that
+tag's eval size; latency and counts are measured here (the ``zoo_frontier`` suite). Nothing here is
+mixed with the paper's ``reported`` numbers or our ``measured`` ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import pandas as pd
+
+from bench.reference import TIMM_RESULTS_ORIGIN, timm_results
+from bench.report.pareto import pareto_mask
+
+ZOO_SUITE = "zoo_frontier"
+SOURCE = "reported-timm"
+#: The paper's own models as timm ports them (TensorFlow weights): the "B-model at that budget".
+PAPER_MODELS = tuple(f"tf_efficientnet_b{i}" for i in range(8))
+
+
+@lru_cache(maxsize=1)
+def reported_timm() -> pd.DataFrame:
+    """timm's results, one row per (tag, eval size): arch, tag, img_size, top1, top5, params_m."""
+    frame = pd.DataFrame(timm_results())
+    frame["arch"] = frame["model"].str.split(".").str[0]
+    frame["tag"] = frame["model"].str.split(".", n=1).str[1].fillna("")
+    for column in ("img_size", "top1", "top5"):
+        frame[column] = pd.to_numeric(frame[column])
+    frame["params_m"] = pd.to_numeric(frame["param_count"].str.replace(",", ""), errors="coerce")
+    frame["accuracy_source"] = SOURCE
+    return frame[
+        ["arch", "tag", "img_size", "top1", "top5", "params_m", "crop_pct", "interpolation", "accuracy_source"]
+    ]
+
+
+#: The tag of the paper's own weights among timm's ports of B0-B7 (their default tag is Noisy Student's).
+PAPER_TAG = "in1k"
+
+
+def default_reported(arch: str, size: int | None = None, tag: str | None = None) -> dict | None:
+    """timm's published result for ``arch`` with ``tag`` (default: timm's default pretrained tag) at
+    ``size`` (default: the tag's own eval size), or None where timm publishes none."""
+    import timm
+
+    cfg = timm.models.get_pretrained_cfg(arch)
+    if cfg is None:
+        return None
+    size = size or int(cfg.input_size[-1])
+    rows = reported_timm()
+    wanted = tag if tag is not None else (cfg.tag or "")
+    match = rows[(rows["arch"] == arch) & (rows["tag"] == wanted) & (rows["img_size"] == size)]
+    return None if match.empty else match.iloc[0].to_dict()
+
+
+def zoo_points(
+    results: pd.DataFrame, suite: str = ZOO_SUITE, *, machine: str | None = None, **conditions
+) -> pd.DataFrame:
+    """One row per timed entry of ``suite`` (on ``machine`` and under ``conditions`` such as threads=1,
+    where given): counts, median latency, throughput, and timm's reported top-1 for the model's default tag."""
+    columns = [
+        "entry",
+        "base",
+        "input_size",
+        "params_m",
+        "macs_g",
+        "latency_ms",
+        "throughput_ips",
+        "top1",
+        "tag",
+        "paper_top1",
+    ]
+    if results.empty:
+        return pd.DataFrame(columns=columns)
+    timed = results[(results["suite"] == suite) & (results["measurement"] == "latency")]
+    if machine is not None:
+        timed = timed[timed["machine"] == machine]
+    for key, value in conditions.items():
+        timed = timed[timed[key] == value]
+    counted = results[(results["suite"] == suite) & (results["measurement"] == "complexity")]
+    counted = counted.drop_duplicates("entry", keep="last").set_index("entry")
+    rows = []
+    for r in timed.drop_duplicates("entry", keep="last").to_dict("records"):
+        reported = default_reported(r["base"], int(r["input_size"]))
+        count = counted.loc[r["entry"]] if r["entry"] in counted.index else None
+        rows.append(
+            {
+                "entry": r["entry"],
+                "base": r["base"],
+                "input_size": int(r["input_size"]),
+                "params_m": (count["params"] if count is not None else r["params"]) / 1e6,
+                "macs_g": (count["macs"] if count is not None else r["macs"]) / 1e9,
+                "latency_ms": r["latency_ms_p50"],
+                "throughput_ips": r["throughput_ips"],
+                "top1": None if reported is None else reported["top1"],
+                "tag": None if reported is None else reported["tag"],
+                "paper_top1": _paper_top1(r["base"], int(r["input_size"])),
+            }
+        )
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _paper_top1(arch: str, size: int) -> float | None:
+    """timm's result for the paper's own weights (tag ``in1k``) of one of B0-B7; None for other models."""
+    if arch not in PAPER_MODELS:
+        return None
+    reported = default_reported(arch, size, tag=PAPER_TAG)
+    return None if reported is None else reported["top1"]
+
+
+@dataclass(frozen=True)
+class Budget:
+    """At most this much of each cost given (None: no limit); ``metric`` is the one the frontier is over."""
+
+    latency_ms: float | None = None
+    macs_g: float | None = None
+    params_m: float | None = None
+
+    @property
+    def metric(self) -> str:
+        for name in ("latency_ms", "macs_g", "params_m"):
+            if getattr(self, name) is not None:
+                return name
+        raise ValueError("give a budget: --latency-ms, --macs or --params")
+
+    def admits(self, points: pd.DataFrame) -> pd.Series:
+        keep = points["top1"].notna()
+        for name in ("latency_ms", "macs_g", "params_m"):
+            limit = getattr(self, name)
+            if limit is not None:
+                keep &= points[name] <= limit
+        return keep
+
+    def describe(self) -> str:
+        units = {"latency_ms": ("", " ms"), "macs_g": ("", " G MACs"), "params_m": ("", "M params")}
+        return ", ".join(
+            f"<= {getattr(self, n):g}{units[n][1]}" for n in ("latency_ms", "macs_g", "params_m") if getattr(self, n)
+        )
+
+
+def pick(points: pd.DataFrame, budget: Budget) -> pd.DataFrame:
+    """The models within ``budget`` that no other within it beats in both top-1 and the budget's metric,
+    most accurate first."""
+    within = points[budget.admits(points)]
+    if within.empty:
+        return within
+    frontier = pareto_mask(within[budget.metric].tolist(), within["top1"].tolist())
+    return within[frontier].sort_values("top1", ascending=False).reset_index(drop=True)
+
+
+def paper_model_within(points: pd.DataFrame, budget: Budget) -> dict | None:
+    """The largest of the paper's B0-B7 (timm's TensorFlow ports) that fits ``budget``, with the top-1 of
+    the paper's own weights (tag ``in1k``) as ``top1``; None if none fits."""
+    paper = points[points["base"].isin(PAPER_MODELS) & points["paper_top1"].notna()]
+    paper = paper.assign(top1=paper["paper_top1"])
+    within = paper[budget.admits(paper)]
+    if within.empty:
+        return None
+    return within.sort_values("top1").iloc[-1].to_dict()
+
+
+ORIGIN = TIMM_RESULTS_ORIGIN

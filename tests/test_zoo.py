@@ -1,0 +1,103 @@
+"""The best model for this machine: timm's published accuracy (reported-timm) joined to our timings,
+the frontier within a budget, the paper's model at that budget, and the zoo suite itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from bench.cli import main
+from bench.suites import load_suite
+from bench.zoo import Budget, default_reported, paper_model_within, pick, reported_timm
+from tests.conftest import ROOT
+
+
+def test_timm_results_are_shipped_as_data_and_looked_up_by_default_tag_and_size() -> None:
+    rows = reported_timm()
+    assert len(rows) > 1500 and set(rows["accuracy_source"]) == {"reported-timm"}
+    assert default_reported("mobilenetv2_100")["top1"] == pytest.approx(72.91)  # ra_in1k at 224
+    assert default_reported("tf_efficientnet_b0", tag="in1k")["top1"] == pytest.approx(76.542)  # the paper's weights
+    assert default_reported("resnet50", 288)["tag"] == "a1_in1k"  # timm's default tag, at its test size
+    assert default_reported("resnet50", 999) is None
+
+
+def _points() -> pd.DataFrame:
+    rows = [  # base, latency ms, top-1, GMACs, params M, paper top-1
+        ("tf_efficientnet_b0", 20.0, 78.7, 0.39, 5.3, 76.5),
+        ("tf_efficientnet_b1", 35.0, 80.0, 0.70, 7.8, 78.6),
+        ("fast_net", 8.0, 70.0, 0.10, 2.0, None),
+        ("good_net", 18.0, 79.5, 0.60, 6.0, None),
+        ("slow_net", 50.0, 79.0, 2.00, 20.0, None),
+    ]
+    return pd.DataFrame(
+        [
+            {
+                "entry": b,
+                "base": b,
+                "input_size": 224,
+                "latency_ms": ms,
+                "top1": t,
+                "macs_g": g,
+                "params_m": p,
+                "throughput_ips": 1000 / ms,
+                "tag": "x",
+                "paper_top1": pt,
+            }
+            for b, ms, t, g, p, pt in rows
+        ]
+    )
+
+
+def test_the_pick_is_the_frontier_within_the_budget_and_the_paper_model_is_its_own_weights() -> None:
+    points = _points()
+    assert pick(points, Budget(latency_ms=30))["base"].tolist() == ["good_net", "fast_net"]  # b0 is beaten by good_net
+    assert pick(points, Budget(latency_ms=60))["base"].tolist() == ["tf_efficientnet_b1", "good_net", "fast_net"]
+    assert pick(points, Budget(macs_g=0.5))["base"].tolist() == ["tf_efficientnet_b0", "fast_net"]
+    assert pick(points, Budget(latency_ms=5)).empty
+    paper = paper_model_within(points, Budget(latency_ms=30))
+    assert paper["base"] == "tf_efficientnet_b0" and paper["top1"] == 76.5  # in1k, not the default tag's 78.7
+    with pytest.raises(ValueError, match="give a budget"):
+        Budget().metric  # noqa: B018
+
+
+def test_every_zoo_entry_has_timms_published_accuracy_and_the_suite_is_diverse() -> None:
+    suite = load_suite(ROOT / "suites" / "zoo_frontier.yaml")
+    assert len(suite.entries) >= 100
+    missing = [e.model for e in suite.entries if default_reported(e.model, e.spec.input_size) is None]
+    assert missing == []
+    families = {
+        "efficientnet",
+        "mobilenetv2",
+        "mobilenetv3",
+        "mobilenetv4",
+        "resnet",
+        "regnet",
+        "convnext",
+        "vit",
+        "deit",
+        "ghostnet",
+        "mnasnet",
+        "fbnet",
+    }
+    assert all(any(f in e.model for e in suite.entries) for f in families)
+    assert {f"tf_efficientnet_b{i}" for i in range(7)} <= {e.model for e in suite.entries}
+
+
+def test_bench_pick_measures_what_is_missing_and_answers(tmp_path: Path, capsys) -> None:
+    suite = tmp_path / "mini.yaml"
+    suite.write_text(
+        "name: mini\nmetrics: [complexity, latency]\n"
+        "latency: {threads: 1, batch_size: 1, warmup_iterations: 1, min_iterations: 3, min_time_s: 0}\n"
+        "models: [{model: lcnet_050}, {model: mobilenetv2_050}]\n"
+    )
+    results = tmp_path / "results.csv"
+    args = ["pick", "--latency-ms", "100000", "--suite", str(suite), "--results", str(results)]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "2 models timed" in out and "mobilenetv2_050.lamb_in1k" in out and "reported-timm" in out
+    assert "none of B0-B7 fits" in out
+    assert main([*args, "--no-measure", "--params", "0.5"]) == 0
+    assert "none: no timed model fits" in capsys.readouterr().out
+    assert main(["pick", "--suite", str(suite), "--results", str(results)]) == 2
