@@ -13,8 +13,8 @@ from functools import lru_cache
 
 import pandas as pd
 
+from bench.pareto import pareto_mask
 from bench.reference import TIMM_RESULTS_ORIGIN, timm_results
-from bench.report.pareto import pareto_mask
 
 ZOO_SUITE = "zoo_frontier"
 SOURCE = "reported-timm"

@@ -8,10 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from bench.pareto import frontier, pareto_mask
 from bench.report import claims, figures, frames, tables
 from bench.report.__main__ import main as report_main
 from bench.report.build import _latency_points, build_report
-from bench.report.pareto import frontier, pareto_mask
 from bench.report.stats import Sample
 from bench.results import COLUMNS, append_rows
 

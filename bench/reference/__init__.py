@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import csv
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 PAPER_TABLES = "paper_tables.csv"
 
 
-@lru_cache(maxsize=1)
+@cache
+def _rows(name: str) -> tuple[dict[str, str], ...]:
+    """The rows of one CSV file of this folder (empty cells are '')."""
+    return tuple(csv.DictReader(resources.files(__name__).joinpath(name).read_text().splitlines()))
+
+
 def paper_rows() -> dict[str, dict[str, str]]:
     """Rows of Tables 2, 3, 4 and 7 keyed by ``ref`` (e.g. ``table2/efficientnet-b4``); empty cells are ''."""
-    text = resources.files(__name__).joinpath(PAPER_TABLES).read_text()
-    return {row["ref"]: row for row in csv.DictReader(text.splitlines())}
+    return {row["ref"]: row for row in _rows(PAPER_TABLES)}
 
 
 def paper_value(ref: str, column: str) -> float | None:
@@ -25,11 +29,9 @@ def paper_value(ref: str, column: str) -> float | None:
 PAPER_CLAIMS = "paper_claims.csv"
 
 
-@lru_cache(maxsize=1)
 def paper_claims() -> dict[str, dict[str, str]]:
     """The paper's stated efficiency ratios (claims 7, 8, 9, 11) keyed by claim number; empty cells are ''."""
-    text = resources.files(__name__).joinpath(PAPER_CLAIMS).read_text()
-    return {row["claim"]: row for row in csv.DictReader(text.splitlines())}
+    return {row["claim"]: row for row in _rows(PAPER_CLAIMS)}
 
 
 def claim_value(claim: str, column: str) -> float | None:
@@ -47,8 +49,6 @@ TIMM_RESULTS_ORIGIN = (
 )
 
 
-@lru_cache(maxsize=1)
 def timm_results() -> list[dict[str, str]]:
     """timm's published ImageNet top-1/top-5 per pretrained tag and eval size (source ``reported-timm``)."""
-    text = resources.files(__name__).joinpath(TIMM_RESULTS).read_text()
-    return list(csv.DictReader(text.splitlines()))
+    return list(_rows(TIMM_RESULTS))

@@ -15,6 +15,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from bench.report.build import DEFAULT_SUITES
 from bench.results import DEFAULT_RESULTS
 
 #: Rows that took hours to measure (proxy training, pretrained evaluation), checked in so that a
@@ -22,16 +23,6 @@ from bench.results import DEFAULT_RESULTS
 #: The project's checkout: suite names and the checked-in rows resolve here, from any working directory.
 PROJECT = Path(__file__).resolve().parents[2]
 MEASURED_DIR = PROJECT / "reports" / "measured"
-
-#: Cheap suites measured by default: counts for all paper suites, CPU latency for Tables 2 and 4.
-DEFAULT_SUITES = (
-    "paper_table2",
-    "paper_table3",
-    "paper_table4",
-    "paper_table7",
-    "fig3_single_dim",
-    "fig8_compound_vs_single",
-)
 
 
 def build_parser() -> argparse.ArgumentParser:

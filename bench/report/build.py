@@ -78,19 +78,19 @@ PROXY_FIGURES = (
 )
 
 
+#: Cheap suites ``python -m bench.report`` measures by default: counts for all paper suites, CPU latency
+#: for Tables 2 and 4.
+DEFAULT_SUITES = (
+    "paper_table2",
+    "paper_table3",
+    "paper_table4",
+    "paper_table7",
+    "fig3_single_dim",
+    "fig8_compound_vs_single",
+)
 #: Suites the paper sections already show; any other suite the report is given gets a section of its own.
 PAPER_SECTION_SUITES = frozenset(
-    {
-        "paper_table2",
-        "paper_table3",
-        "paper_table4",
-        "paper_table7",
-        "fig3_single_dim",
-        "fig8_compound_vs_single",
-        "throughput_gpu",
-        frames.LEARNING_CURVE_SUITE,
-        *(f.suite for f in PROXY_FIGURES),
-    }
+    {*DEFAULT_SUITES, "throughput_gpu", frames.LEARNING_CURVE_SUITE, *(f.suite for f in PROXY_FIGURES)}
 )
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from bench.report.pareto import frontier, pareto_mask
+from bench.pareto import frontier, pareto_mask
 from bench.report.stats import Sample
 
 COLOURS = {

@@ -16,8 +16,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
+from bench.pareto import pareto_mask
 from bench.report import frames
-from bench.report.pareto import pareto_mask
 from bench.report.tables import Table
 
 
