@@ -101,3 +101,56 @@ def test_bench_pick_measures_what_is_missing_and_answers(tmp_path: Path, capsys)
     assert main([*args, "--no-measure", "--params", "0.5"]) == 0
     assert "none: no timed model fits" in capsys.readouterr().out
     assert main(["pick", "--suite", str(suite), "--results", str(results)]) == 2
+
+
+def test_the_report_shows_the_zoo_frontier_and_the_cost_predictors(tmp_path: Path) -> None:
+    from bench.report.build import build_report
+    from bench.results import COLUMNS
+
+    rows = []
+    timed = {  # base: (ms, params, MACs, activations)
+        "tf_efficientnet_b0": (30.0, 5.3e6, 0.39e9, 6.7e6),
+        "mobilenetv2_100": (20.0, 3.5e6, 0.30e9, 6.7e6),
+        "resnet50": (90.0, 25.6e6, 4.1e9, 11.1e6),
+        "lcnet_050": (4.0, 1.9e6, 0.05e9, 1.3e6),
+    }
+    for base, (ms, params, macs, acts) in timed.items():
+        common = {"suite": "zoo_frontier", "entry": base, "base": base, "input_size": 224, "timestamp": "2026"}
+        rows.append(
+            {
+                **common,
+                "measurement": "complexity",
+                "workload_key": base,
+                "params": params,
+                "macs": macs,
+                "activations": acts,
+            }
+        )
+        rows.append(
+            {
+                **common,
+                "measurement": "latency",
+                "workload_key": f"{base}-l",
+                "machine": "m",
+                "cpu": "c",
+                "device": "cpu",
+                "threads": 1,
+                "batch_size": 1,
+                "latency_ms_p50": ms,
+                "throughput_ips": 1e3 / ms,
+                "params": params,
+                "macs": macs,
+                "activations": acts,
+            }
+        )
+    report = build_report(pd.DataFrame(rows).reindex(columns=COLUMNS), tmp_path, {})
+    names = {t.name: t for t in report.tables}
+    assert "zoo_accuracy_vs_latency" in {f.stem for f in report.figures}
+    assert names["zoo_frontier"].frame["base"].tolist() == [
+        "lcnet_050",
+        "mobilenetv2_100",
+        "tf_efficientnet_b0",
+        "resnet50",
+    ]
+    assert names["cost_predictors"].frame.iloc[0]["n"] == 4
+    assert "mobilenetv2_100" not in " ".join(names["cost_misrankings"].frame.iloc[:, 0])  # ranked right by MACs

@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 from bench.report import claims, figures, frames, tables
 from bench.report.html import FigureEntry, page
 from bench.report.suite_section import suite_section
+from bench.report.zoo_section import zoo_section
 
 TITLE = "effbench: EfficientNet (Tan & Le, 2019) comparisons, measured here"
 INTRO = (
@@ -232,6 +233,12 @@ def build_report(results: pd.DataFrame, out: Path, environment: dict, suites: Se
         all_tables.append(section.table)
         for drawn in section.figures:
             add_figure(drawn.figure, drawn.stem, drawn.title, drawn.caption)
+    zoo_tables, zoo_figures = zoo_section(results)
+    if not zoo_tables:
+        missing.append("the timm zoo's frontier on this machine: python -m bench pick --latency-ms 30")
+    all_tables += zoo_tables
+    for drawn in zoo_figures:
+        add_figure(drawn.figure, drawn.stem, drawn.title, drawn.caption)
     missing += [f"{t.title}: {t.caption}" for t in all_tables if t.frame.empty]
     conditions_table = tables.conditions_table(results, environment)
     for table in all_tables + [conditions_table]:

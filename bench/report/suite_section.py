@@ -151,7 +151,7 @@ def suite_section(results: pd.DataFrame, suite: str) -> SuiteSection | None:
                 f"Suite {suite}: top-1 against MACs",
                 f"Top-1 ({sources}; bars: std over seeds where there are several) against MACs counted here; "
                 "the line joins the frontier.",
-                _figure(frame, macs, top1, suite, pareto_mask(frame["macs_m"].tolist(), frame["top1"].tolist())),
+                scatter_figure(frame, macs, top1, suite, pareto_mask(frame["macs_m"].tolist(), frame["top1"].tolist())),
             )
         )
     if has_accuracy and has_latency:
@@ -161,7 +161,9 @@ def suite_section(results: pd.DataFrame, suite: str) -> SuiteSection | None:
                 f"Suite {suite}: top-1 against latency on this machine",
                 f"Top-1 ({sources}) against median latency measured here ({conditions}); the line joins the "
                 "entries no other is both faster and more accurate than.",
-                _figure(frame, latency, top1, suite, pareto_mask(frame["latency_ms"].tolist(), frame["top1"].tolist())),
+                scatter_figure(
+                    frame, latency, top1, suite, pareto_mask(frame["latency_ms"].tolist(), frame["top1"].tolist())
+                ),
             )
         )
     if has_latency and not has_accuracy:
@@ -171,11 +173,11 @@ def suite_section(results: pd.DataFrame, suite: str) -> SuiteSection | None:
                 f"Suite {suite}: latency against MACs",
                 f"Median latency measured here ({conditions}) against MACs counted here; the line joins the "
                 "entries no other is both faster and larger than.",
-                _figure(frame, macs, latency, suite, frame["frontier"].tolist()),
+                scatter_figure(frame, macs, latency, suite, frame["frontier"].tolist()),
             )
         )
     return SuiteSection(table, tuple(drawn))
 
 
-def _figure(frame: pd.DataFrame, x: tuple[str, str], y: tuple[str, str], title: str, mask: list[bool]) -> Figure:
+def scatter_figure(frame: pd.DataFrame, x: tuple[str, str], y: tuple[str, str], title: str, mask: list[bool]) -> Figure:
     return _scatter(frame, x[0], y[0], (x[1], y[1]), title, mask)

@@ -1,0 +1,74 @@
+"""Which cost metric predicts runtime? Params, MACs and activations against measured latency.
+
+Pure functions over points with ``base``, ``params_m``, ``macs_g``, ``activations_m`` and ``latency_ms``
+columns (``bench.zoo.zoo_points``). Rank agreement is Spearman's rho (Pearson's r of the ranks,
+average ranks for ties); the fit is a least-squares line of log latency on log cost, reported as R².
+Dollár et al. (2021, "Fast and Accurate Model Scaling") found activations a better predictor of GPU
+runtime than FLOPs; ``rank_table`` lets that claim be checked on any machine's rows.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+METRICS = {"params_m": "params", "macs_g": "MACs", "activations_m": "activations"}
+
+
+def family(base: str) -> str:
+    """A model's family from its timm name: letters up to the first digit or size word (``tf_`` kept apart)."""
+    name = base.removeprefix("tf_")
+    match = re.match(r"[a-z]+", name)
+    return match.group(0) if match else name
+
+
+def spearman(x: pd.Series, y: pd.Series) -> float:
+    return float(np.corrcoef(x.rank(), y.rank())[0, 1]) if len(x) > 2 else float("nan")
+
+
+def loglog_r2(x: pd.Series, y: pd.Series) -> float:
+    """R² of the least-squares line log y = a + b log x."""
+    if len(x) < 3:
+        return float("nan")
+    lx, ly = np.log(x.to_numpy(float)), np.log(y.to_numpy(float))
+    slope, intercept = np.polyfit(lx, ly, 1)
+    residual = ly - (intercept + slope * lx)
+    total = ((ly - ly.mean()) ** 2).sum()
+    return float(1 - (residual**2).sum() / total) if total > 0 else float("nan")
+
+
+def rank_table(points: pd.DataFrame, latency: str = "latency_ms", min_family: int = 3) -> pd.DataFrame:
+    """Per metric: Spearman's rho with latency and the log-log R², over all points and per family (families
+    with at least ``min_family`` points)."""
+    points = points.dropna(subset=[latency, *METRICS])
+    points = points.assign(family=points["base"].map(family))
+    groups = [("all", points)] + [(name, group) for name, group in points.groupby("family") if len(group) >= min_family]
+    rows = []
+    for name, group in groups:
+        row: dict = {"family": name, "n": len(group)}
+        for column, label in METRICS.items():
+            row[f"rho_{label}"] = spearman(group[column], group[latency])
+            row[f"r2_{label}"] = loglog_r2(group[column], group[latency])
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def misrankings(points: pd.DataFrame, metric: str = "macs_g", latency: str = "latency_ms", top: int = 5) -> list[str]:
+    """The pairs the metric ranks most wrongly: A costs less than B by the metric but runs slower, ordered by
+    how wrong (cost ratio x slowdown); a sentence each."""
+    rows = points.dropna(subset=[metric, latency]).to_dict("records")
+    pairs = []
+    for a in rows:
+        for b in rows:
+            if a[metric] < b[metric] and a[latency] > b[latency]:
+                fewer, slower = b[metric] / a[metric], a[latency] / b[latency]
+                pairs.append((fewer * slower, fewer, slower, a, b))
+    pairs.sort(key=lambda p: -p[0])
+    label = METRICS.get(metric, metric)
+    return [
+        f"{a['base']} has {fewer:.1f}x fewer {label} than {b['base']} but is {slower:.1f}x slower here "
+        f"({a[latency]:.1f} vs {b[latency]:.1f} ms)"
+        for _, fewer, slower, a, b in pairs[:top]
+    ]

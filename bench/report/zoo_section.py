@@ -1,0 +1,61 @@
+"""The report's zoo section: the accuracy-latency frontier of timm's zoo on this machine, and which cost
+metric predicts the runtime measured here (bench.zoo, bench.predictors)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from bench import predictors, zoo
+from bench.pareto import pareto_mask
+from bench.report.suite_section import SectionFigure, scatter_figure
+from bench.report.tables import Table
+
+
+def zoo_section(results: pd.DataFrame) -> tuple[list[Table], list[SectionFigure]]:
+    """Tables and figures of the ``zoo_frontier`` rows of the machine with the most of them; none without."""
+    timed = results[(results["suite"] == zoo.ZOO_SUITE) & (results["measurement"] == "latency")]
+    if timed.empty:
+        return [], []
+    machine = timed["machine"].value_counts().index[0]
+    points = zoo.zoo_points(results, machine=machine)
+    points = points[points["top1"].notna()].reset_index(drop=True)
+    if points.empty:
+        return [], []
+    r = timed[timed["machine"] == machine].iloc[0]
+    where = f"{r['device']}, batch {int(r['batch_size'])}, {int(r['threads'])} thread(s), {r['cpu']}"
+    mask = pareto_mask(points["latency_ms"].tolist(), points["top1"].tolist())
+    frontier = points[mask].sort_values("latency_ms")
+    figure = SectionFigure(
+        "zoo_accuracy_vs_latency",
+        f"New: the timm zoo's accuracy-latency frontier on this machine ({len(points)} models)",
+        f"x: median latency measured here ({where}); y: timm's published ImageNet top-1 for the model's "
+        f"default tag (source reported-timm: {zoo.ORIGIN}); the line joins the models no other is both "
+        "faster and more accurate than. The paper's B0-B7 are the tf_efficientnet_b* points.",
+        scatter_figure(
+            points.assign(entry=points["base"], top1_std=float("nan")),
+            ("latency_ms", "median latency (ms), log scale"),
+            ("top1", "ImageNet top-1 (%), reported-timm"),
+            "timm zoo on this machine",
+            mask,
+        ),
+    )
+    ranks = predictors.rank_table(points)
+    worst = pd.DataFrame({"MACs mis-rank runtime": predictors.misrankings(points, "macs_g")})
+    return [
+        Table(
+            "zoo_frontier",
+            "The timm zoo's frontier on this machine",
+            f"The models no other beats in both latency here ({where}) and reported-timm top-1.",
+            frontier[["base", "tag", "input_size", "top1", "latency_ms", "macs_g", "params_m"]],
+        ),
+        Table(
+            "cost_predictors",
+            "Which cost metric predicts runtime here?",
+            "Spearman's rho of params, MACs and activations (counted here) against median latency (measured "
+            f"here, {where}), and the R² of a log-log fit, over all zoo models and per family. Dollár et al. "
+            "(2021) report activations predict GPU runtime better than FLOPs; the rho columns test that on "
+            "this machine.",
+            ranks,
+        ),
+        Table("cost_misrankings", "Where MACs mis-rank runtime most", "Pairs ordered by cost ratio x slowdown.", worst),
+    ], [figure]

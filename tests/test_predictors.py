@@ -1,0 +1,52 @@
+"""Which cost metric predicts runtime: rank correlation, log-log fit and mis-rankings, on hand-made points."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from bench.predictors import family, loglog_r2, misrankings, rank_table, spearman
+
+
+def test_spearman_and_r2_on_hand_computed_cases() -> None:
+    x = pd.Series([1.0, 2.0, 3.0, 4.0])
+    assert spearman(x, x**2) == pytest.approx(1.0) and spearman(x, -x) == pytest.approx(-1.0)
+    assert spearman(x, pd.Series([1.0, 3.0, 2.0, 4.0])) == pytest.approx(0.8)  # 1 - 6*2/(4*15)
+    assert loglog_r2(x, 3 * x**1.5) == pytest.approx(1.0)
+    assert math.isnan(loglog_r2(x[:2], x[:2]))
+
+
+def test_family_names() -> None:
+    assert [
+        family(n) for n in ("resnet50", "tf_efficientnet_b3", "mobilenetv3_large_100", "vit_small_patch16_224")
+    ] == [
+        "resnet",
+        "efficientnet",
+        "mobilenetv",
+        "vit",
+    ]
+
+
+def _points() -> pd.DataFrame:
+    # latency follows activations exactly; MACs mis-rank the depthwise-heavy net
+    rows = [
+        ("resnet18", 11.7, 1.8, 2.5, 25.0),
+        ("resnet34", 21.8, 3.6, 3.7, 37.0),
+        ("resnet50", 25.6, 4.1, 11.1, 111.0),
+        ("mobilenetv2_100", 3.5, 0.3, 6.7, 67.0),
+        ("mobilenetv2_140", 6.1, 0.6, 9.0, 90.0),
+        ("mobilenetv2_050", 2.0, 0.1, 3.0, 30.0),
+    ]
+    return pd.DataFrame(rows, columns=["base", "params_m", "macs_g", "activations_m", "latency_ms"])
+
+
+def test_the_table_finds_the_metric_that_ranks_runtime_and_names_the_worst_misranking() -> None:
+    table = rank_table(_points()).set_index("family")
+    assert table.loc["all", "rho_activations"] == pytest.approx(1.0) and table.loc["all", "r2_activations"] == 1.0
+    assert table.loc["all", "rho_MACs"] < table.loc["all", "rho_activations"]
+    assert set(table.index) == {"all", "resnet", "mobilenetv"} and table.loc["resnet", "n"] == 3
+    worst = misrankings(_points(), "macs_g", top=1)
+    assert worst == ["mobilenetv2_100 has 12.0x fewer MACs than resnet34 but is 1.8x slower here (67.0 vs 37.0 ms)"]
+    assert misrankings(_points(), "activations_m") == []
