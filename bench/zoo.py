@@ -85,6 +85,7 @@ def zoo_points(
     counted = counted.drop_duplicates("entry", keep="last").set_index("entry")
     rows = []
     for r in timed.drop_duplicates("entry", keep="last").to_dict("records"):
+        r["base"] = _arch(r)
         reported = default_reported(r["base"], int(r["input_size"]))
         count = counted.loc[r["entry"]] if r["entry"] in counted.index else None
         rows.append(
@@ -103,6 +104,14 @@ def zoo_points(
             }
         )
     return pd.DataFrame(rows, columns=columns)
+
+
+def _arch(row: dict) -> str:
+    """The timm architecture a row measured: its base, except that an EfficientNet preset (built by scaling
+    B0, identical to timm's model of that name) is named by the preset (``efficientnet_b2@256``)."""
+    if row.get("method") == "preset":
+        return str(row["model"]).split("@")[0]
+    return str(row["base"])
 
 
 def _paper_top1(arch: str, size: int) -> float | None:

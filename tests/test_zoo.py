@@ -154,3 +154,29 @@ def test_the_report_shows_the_zoo_frontier_and_the_cost_predictors(tmp_path: Pat
     ]
     assert names["cost_predictors"].frame.iloc[0]["n"] == 4
     assert "mobilenetv2_100" not in " ".join(names["cost_misrankings"].frame.iloc[:, 0])  # ranked right by MACs
+
+
+def test_a_preset_row_is_looked_up_by_the_preset_it_measured() -> None:
+    from bench.zoo import zoo_points
+
+    common = {
+        "suite": "zoo_frontier",
+        "entry": "efficientnet_b2@256",
+        "model": "efficientnet_b2@256",
+        "base": "efficientnet_b0",
+        "method": "preset",
+        "input_size": 256,
+        "params": 9.1e6,
+        "macs": 1e9,
+        "activations": 1e7,
+    }
+    rows = pd.DataFrame(
+        [
+            {**common, "measurement": "complexity"},
+            {**common, "measurement": "latency", "latency_ms_p50": 50.0, "throughput_ips": 20.0, "machine": "m"},
+        ]
+    )
+    (point,) = zoo_points(rows).to_dict("records")
+    assert point["base"] == "efficientnet_b2" and point["top1"] == pytest.approx(
+        default_reported("efficientnet_b2", 256)["top1"]
+    )

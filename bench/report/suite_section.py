@@ -88,9 +88,19 @@ def entry_frame(results: pd.DataFrame, suite: str) -> tuple[pd.DataFrame, str]:
     return frame.sort_values("macs_m", kind="stable").reset_index(drop=True), conditions
 
 
-def _scatter(frame: pd.DataFrame, x: str, y: str, labels: tuple[str, str], title: str, mask: list[bool]) -> Figure:
-    """``y`` against ``x`` (log x; log y for latency), each entry named, the frontier entries (``mask``)
-    joined by a line."""
+def _scatter(
+    frame: pd.DataFrame,
+    x: str,
+    y: str,
+    labels: tuple[str, str],
+    title: str,
+    mask: list[bool],
+    many: int = 25,
+    highlight_label: str = "highlighted",
+) -> Figure:
+    """``y`` against ``x`` (log x; log y for latency), the frontier entries (``mask``) joined by a line;
+    every entry named, or past ``many`` points only the frontier's and those with ``highlight`` set
+    (drawn in black)."""
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     keep = (frame[x].notna() & frame[y].notna()).tolist()
     points = frame[keep]
@@ -100,10 +110,20 @@ def _scatter(frame: pd.DataFrame, x: str, y: str, labels: tuple[str, str], title
     if len(edge) > 1:
         ax.plot(edge[x], edge[y], color="tab:red", lw=1, alpha=0.6, label="frontier")
         ax.legend(fontsize=7, loc="best")
-    for row in points.itertuples():
-        ax.annotate(
-            str(row.entry), (getattr(row, x), getattr(row, y)), fontsize=7, xytext=(3, 3), textcoords="offset points"
-        )
+    marked = points["highlight"].fillna(False).astype(bool) if "highlight" in points else pd.Series(False, points.index)
+    if marked.any():
+        ax.plot(points.loc[marked, x], points.loc[marked, y], "o", color="black", ms=5, label=highlight_label, zorder=5)
+        ax.legend(fontsize=7, loc="best")
+    on_edge = pd.Series([m for m, k in zip(mask, keep) if k], index=points.index)
+    for index, row in zip(points.index, points.itertuples()):
+        if len(points) <= many or on_edge[index] or marked[index]:
+            ax.annotate(
+                str(row.entry),
+                (getattr(row, x), getattr(row, y)),
+                fontsize=7,
+                xytext=(3, 3),
+                textcoords="offset points",
+            )
     ax.set_xscale("log")
     if y == "latency_ms":
         ax.set_yscale("log")
@@ -179,5 +199,12 @@ def suite_section(results: pd.DataFrame, suite: str) -> SuiteSection | None:
     return SuiteSection(table, tuple(drawn))
 
 
-def scatter_figure(frame: pd.DataFrame, x: tuple[str, str], y: tuple[str, str], title: str, mask: list[bool]) -> Figure:
-    return _scatter(frame, x[0], y[0], (x[1], y[1]), title, mask)
+def scatter_figure(
+    frame: pd.DataFrame,
+    x: tuple[str, str],
+    y: tuple[str, str],
+    title: str,
+    mask: list[bool],
+    highlight_label: str = "highlighted",
+) -> Figure:
+    return _scatter(frame, x[0], y[0], (x[1], y[1]), title, mask, highlight_label=highlight_label)
