@@ -72,3 +72,24 @@ def misrankings(points: pd.DataFrame, metric: str = "macs_g", latency: str = "la
         f"({a[latency]:.1f} vs {b[latency]:.1f} ms)"
         for _, fewer, slower, a, b in pairs[:top]
     ]
+
+
+def rho_difference(
+    points: pd.DataFrame, a: str, b: str, latency: str = "latency_ms", draws: int = 2000, seed: int = 0
+) -> tuple[float, float, float]:
+    """Spearman's rho of metric ``a`` with latency minus that of ``b``, and its 95 % bootstrap interval
+    (models resampled with replacement, percentile interval; both rhos on the same resample)."""
+    from scipy.stats import rankdata
+
+    points = points.dropna(subset=[a, b, latency]).reset_index(drop=True)
+    observed = spearman(points[a], points[latency]) - spearman(points[b], points[latency])
+    values = points[[a, b, latency]].to_numpy(float)
+    rng = np.random.default_rng(seed)
+    samples = values[rng.integers(0, len(values), (draws, len(values)))]  # draws x models x 3
+    ranks = rankdata(samples, axis=1)  # average ranks for ties, per draw and column
+    ranks -= ranks.mean(axis=1, keepdims=True)
+    norms = np.sqrt((ranks**2).sum(axis=1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rho = (ranks[:, :, :2] * ranks[:, :, 2:]).sum(axis=1) / (norms[:, :2] * norms[:, 2:])
+    low, high = np.nanpercentile(rho[:, 0] - rho[:, 1], [2.5, 97.5])
+    return float(observed), float(low), float(high)

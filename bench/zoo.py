@@ -50,10 +50,17 @@ def default_reported(arch: str, size: int | None = None, tag: str | None = None)
     if cfg is None:
         return None
     size = size or int(cfg.input_size[-1])
-    rows = reported_timm()
     wanted = tag if tag is not None else (cfg.tag or "")
-    match = rows[(rows["arch"] == arch) & (rows["tag"] == wanted) & (rows["img_size"] == size)]
-    return None if match.empty else match.iloc[0].to_dict()
+    return _by_key().get((arch, wanted, size))
+
+
+@lru_cache(maxsize=1)
+def _by_key() -> dict[tuple[str, str, int], dict]:
+    """timm's results by (arch, tag, eval size); the first row where one repeats."""
+    index: dict[tuple[str, str, int], dict] = {}
+    for row in reported_timm().to_dict("records"):
+        index.setdefault((row["arch"], row["tag"], int(row["img_size"])), row)
+    return index
 
 
 def zoo_points(

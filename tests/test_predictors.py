@@ -50,3 +50,27 @@ def test_the_table_finds_the_metric_that_ranks_runtime_and_names_the_worst_misra
     worst = misrankings(_points(), "macs_g", top=1)
     assert worst == ["mobilenetv2_100 has 12.0x fewer MACs than resnet34 but is 1.8x slower here (67.0 vs 37.0 ms)"]
     assert misrankings(_points(), "activations_m") == []
+
+
+def test_the_difference_of_rank_correlations_has_a_bootstrap_interval() -> None:
+    import numpy as np
+
+    from bench.predictors import rho_difference
+
+    rng = np.random.default_rng(1)
+    n = 60
+    acts = rng.uniform(1, 100, n)
+    points = pd.DataFrame({"activations_m": acts, "macs_g": acts * rng.uniform(0.3, 3.0, n), "latency_ms": acts * 1.5})
+    diff, low, high = rho_difference(points, "activations_m", "macs_g", draws=500)
+    assert diff == pytest.approx(1 - spearman(points["macs_g"], points["latency_ms"]))
+    assert 0 < low <= diff <= high  # activations rank runtime exactly, MACs only roughly
+    same = rho_difference(points, "activations_m", "activations_m", draws=200)
+    assert same == (0.0, 0.0, 0.0)
+
+
+def test_the_activations_claim_waits_for_the_zoo_and_judges_by_the_interval() -> None:
+    from bench.report.claims import activations_claim
+    from bench.results import COLUMNS
+
+    claim = activations_claim(pd.DataFrame(columns=COLUMNS))
+    assert claim["verdict"] == "inconclusive" and "bench pick" in claim["evidence"] and claim["claim"] == "D1"

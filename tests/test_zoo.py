@@ -180,3 +180,13 @@ def test_a_preset_row_is_looked_up_by_the_preset_it_measured() -> None:
     assert point["base"] == "efficientnet_b2" and point["top1"] == pytest.approx(
         default_reported("efficientnet_b2", 256)["top1"]
     )
+
+
+def test_the_shipped_zoo_rows_refute_activations_as_the_better_predictor_on_this_cpu() -> None:
+    """Reference values: the zoo timed on the 2-core CI machine (reports/measured/zoo_frontier_cpu.csv)."""
+    from bench.report.claims import activations_claim
+    from bench.results import read_results
+
+    claim = activations_claim(read_results(ROOT / "reports" / "measured" / "zoo_frontier_cpu.csv"))
+    assert claim["verdict"] == "refuted"
+    assert "155 models" in claim["evidence"] and "activations 0.87, MACs 0.96; difference -0.100" in claim["evidence"]

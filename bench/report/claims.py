@@ -328,6 +328,33 @@ def grid_search_claim(results: pd.DataFrame) -> dict:
     )
 
 
+#: Fewest zoo models for a verdict on which cost metric ranks runtime.
+MIN_ZOO_MODELS = 20
+
+
+def activations_claim(results: pd.DataFrame) -> dict:
+    """Dollár et al. (2021): activations predict (GPU) runtime better than FLOPs. Tested on the zoo timed
+    here: the difference of Spearman's rho (activations minus MACs) with a 95 % bootstrap interval."""
+    from bench import predictors, zoo
+
+    text = "Activations predict runtime better than FLOPs (Dollar et al. 2021, on GPUs; tested on this machine)"
+    source = "counted + measured (zoo), not the EfficientNet paper"
+    timed = results[(results["suite"] == zoo.ZOO_SUITE) & (results["measurement"] == "latency")]
+    points = zoo.zoo_points(results, machine=timed["machine"].value_counts().index[0]) if not timed.empty else timed
+    if len(points) < MIN_ZOO_MODELS:
+        return _claim("D1", text, "missing: python -m bench pick --latency-ms 30 (times the zoo)", INCONCLUSIVE, source)
+    diff, low, high = predictors.rho_difference(points, "activations_m", "macs_g")
+    where = timed.iloc[0]
+    verdict = REFUTED if high < 0 else REPRODUCED if low > 0 else INCONCLUSIVE
+    rho = {m: predictors.spearman(points[m], points["latency_ms"]) for m in ("activations_m", "macs_g")}
+    evidence = (
+        f"{len(points)} models, {where['device']} batch {int(where['batch_size'])}, {int(where['threads'])} "
+        f"thread(s): Spearman rho with latency: activations {rho['activations_m']:.2f}, MACs {rho['macs_g']:.2f}; "
+        f"difference {diff:+.3f}, 95% bootstrap CI [{low:+.3f}, {high:+.3f}]"
+    )
+    return _claim("D1", text, evidence, verdict, source)
+
+
 def claims_table(results: pd.DataFrame) -> pd.DataFrame:
     rows = [
         saturation_claim(results),
@@ -335,5 +362,6 @@ def claims_table(results: pd.DataFrame) -> pd.DataFrame:
         grid_search_claim(results),
         *proxy_compound_claims(results),
         *efficiency_claims(results),
+        activations_claim(results),
     ]
     return pd.DataFrame(rows)
