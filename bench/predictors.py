@@ -41,9 +41,10 @@ def loglog_r2(x: pd.Series, y: pd.Series) -> float:
 
 def rank_table(points: pd.DataFrame, latency: str = "latency_ms", min_family: int = 3) -> pd.DataFrame:
     """Per metric: Spearman's rho with latency and the log-log R², over all points and per family (families
-    with at least ``min_family`` points)."""
+    with at least ``min_family`` points; a ``family`` column where the points have one, else from the name)."""
     points = points.dropna(subset=[latency, *METRICS])
-    points = points.assign(family=points["base"].map(family))
+    if "family" not in points:
+        points = points.assign(family=points["base"].map(family))
     groups = [("all", points)] + [(name, group) for name, group in points.groupby("family") if len(group) >= min_family]
     rows = []
     for name, group in groups:
@@ -93,3 +94,32 @@ def rho_difference(
         rho = (ranks[:, :, :2] * ranks[:, :, 2:]).sum(axis=1) / (norms[:, :2] * norms[:, 2:])
     low, high = np.nanpercentile(rho[:, 0] - rho[:, 1], [2.5, 97.5])
     return float(observed), float(low), float(high)
+
+
+def suite_points(results: pd.DataFrame, suite: str, machine: str) -> pd.DataFrame:
+    """One row per entry of ``suite`` timed on ``machine``: its family, method, counts, batch-1 median latency
+    (``latency_ms``) and, where the suite swept throughput, the median time per image at the largest batch
+    (``ms_per_image``, with that ``batch``)."""
+    rows = results[(results["suite"] == suite) & (results["machine"] == machine)]
+    latency = rows[rows["measurement"] == "latency"]
+    latency = latency.drop_duplicates("entry", keep="last").set_index("entry")
+    sweep = rows[rows["measurement"] == "throughput"]
+    sweep = sweep.sort_values("batch_size").drop_duplicates("entry", keep="last").set_index("entry")
+    out = []
+    for entry, r in latency.iterrows():
+        batch = sweep.loc[entry] if entry in sweep.index else None
+        out.append(
+            {
+                "entry": entry,
+                "base": r["base"],
+                "family": r["family"],
+                "method": r["method"],
+                "params_m": r["params"] / 1e6,
+                "macs_g": r["macs"] / 1e9,
+                "activations_m": r["activations"] / 1e6,
+                "latency_ms": r["latency_ms_p50"],
+                "ms_per_image": None if batch is None else batch["latency_ms_p50"] / batch["batch_size"],
+                "batch": None if batch is None else int(batch["batch_size"]),
+            }
+        )
+    return pd.DataFrame(out)

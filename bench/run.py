@@ -345,9 +345,12 @@ def latency_key(spec: ModelSpec, measurement: str, c: LatencyConditions) -> str:
     )
 
 
-def single_latency_row(spec: ModelSpec, result: LatencyResult, env: dict, suite: str = "cli") -> dict:
-    """The row ``bench latency`` stores: as a suite's latency row, under suite ``cli``, entry = the variant."""
-    counts = ComplexityCache(None).count(spec)
+def single_latency_row(
+    spec: ModelSpec, result: LatencyResult, env: dict, suite: str = "cli", counts: Complexity | None = None
+) -> dict:
+    """The row ``bench latency`` stores: as a suite's latency row, under suite ``cli``, entry = the variant
+    (``counts``: the network's counts where the caller has them, else counted here)."""
+    counts = counts or ComplexityCache(None).count(spec)
     return {
         "suite": suite,
         "entry": spec.name,

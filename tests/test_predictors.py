@@ -74,3 +74,72 @@ def test_the_activations_claim_waits_for_the_zoo_and_judges_by_the_interval() ->
 
     claim = activations_claim(pd.DataFrame(columns=COLUMNS))
     assert claim["verdict"] == "inconclusive" and "bench pick" in claim["evidence"] and claim["claim"] == "D1"
+
+
+def test_suite_points_join_latency_and_the_largest_batch() -> None:
+    from bench.predictors import suite_points
+
+    def row(entry, measurement, batch, ms, machine="m1"):
+        return {
+            "suite": "scaled",
+            "entry": entry,
+            "measurement": measurement,
+            "machine": machine,
+            "base": "resnet18",
+            "family": "resnet",
+            "method": "width",
+            "params": 2e6,
+            "macs": 3e9,
+            "activations": 4e6,
+            "batch_size": batch,
+            "latency_ms_p50": ms,
+        }
+
+    results = pd.DataFrame(
+        [
+            row("a", "latency", 1, 10.0),
+            row("a", "throughput", 4, 30.0),
+            row("a", "throughput", 8, 56.0),
+            row("b", "latency", 1, 20.0),
+            row("c", "latency", 1, 99.0, machine="m2"),  # another machine: left out
+        ]
+    )
+    points = suite_points(results, "scaled", "m1").set_index("entry")
+    assert list(points.index) == ["a", "b"]
+    assert points.loc["a", "ms_per_image"] == 7.0 and points.loc["a", "batch"] == 8
+    assert math.isnan(points.loc["b", "ms_per_image"])
+    assert points.loc["a", "macs_g"] == 3.0 and points.loc["a", "family"] == "resnet"
+
+
+def test_the_scaled_activations_claim_reads_the_scaled_suite() -> None:
+    import numpy as np
+
+    from bench.report.claims import activations_scaled_claim
+    from bench.results import COLUMNS
+
+    assert (
+        "bench run suites/scaled_cost_cpu.yaml" in activations_scaled_claim(pd.DataFrame(columns=COLUMNS))["evidence"]
+    )
+    rng = np.random.default_rng(3)
+    macs = rng.uniform(1e8, 1e10, 30)
+    rows = pd.DataFrame(
+        {
+            "suite": "scaled_cost_cpu",
+            "entry": [f"n{i}" for i in range(30)],
+            "measurement": "latency",
+            "machine": "m1",
+            "base": "resnet18",
+            "family": "resnet",
+            "method": "width",
+            "params": 1e6,
+            "macs": macs,
+            "activations": rng.uniform(1e6, 1e8, 30),  # unrelated to runtime
+            "latency_ms_p50": macs / 1e8,  # runtime exactly proportional to MACs
+            "device": "cpu",
+            "batch_size": 1,
+            "threads": 1,
+        }
+    ).reindex(columns=list(COLUMNS))
+    claim = activations_scaled_claim(rows)
+    assert claim["claim"] == "D1b" and claim["verdict"] == "refuted"
+    assert "30 models" in claim["evidence"] and "MACs 1.00" in claim["evidence"]

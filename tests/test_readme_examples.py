@@ -28,6 +28,8 @@ NOT_RUN = {
     "gate": "tens of seconds to minutes of interleaved timing; tested in test_gate and test_gate_suites",
     "merge": "merges the user's own stores (machine-a.csv ...); tested in test_results",
     "pick": "times the 155-model zoo suite first (tens of minutes on 2 cores); tested on two models in test_zoo",
+    "scale": "times about 80 networks, each paired with B0 (about 25 minutes on one core); the search is tested "
+    "on synthetic latency laws and the stored pairs on a tiny model in test_hw_scaling",
 }
 
 

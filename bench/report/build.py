@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -11,7 +11,8 @@ from matplotlib.figure import Figure
 
 from bench.report import claims, figures, frames, tables
 from bench.report.html import FigureEntry, page
-from bench.report.suite_section import suite_section
+from bench.report.scaling_cost_section import hw_scaling_section, scaled_cost_section
+from bench.report.suite_section import SectionFigure, suite_section
 from bench.report.zoo_section import zoo_section
 
 TITLE = "effbench: EfficientNet (Tan & Le, 2019) comparisons, measured here"
@@ -112,136 +113,198 @@ def _latency_points(results: pd.DataFrame, table2_points: pd.DataFrame) -> tuple
     return points, f"CPU batch {int(r['batch_size'])}, {int(r['threads'])} thread(s), {where}"
 
 
+@dataclass
+class Parts:
+    """What one part of the report adds: figures, tables, and lines saying what is missing and how to make it."""
+
+    figures: list[SectionFigure] = field(default_factory=list)
+    tables: list[tables.Table] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+    def add(self, other: Parts) -> None:
+        self.figures += other.figures
+        self.tables += other.tables
+        self.missing += other.missing
+
+
 def build_report(results: pd.DataFrame, out: Path, environment: dict, suites: Sequence[str] = ()) -> Report:
     """Write every figure (PNG + SVG), every table (CSV + MD) and index.html into ``out``. Each of
     ``suites`` (names) that no paper section shows gets a section of its own (bench.report.suite_section)."""
     out.mkdir(parents=True, exist_ok=True)
     results, left_out = frames.usable_rows(frames.latest(results))
-    figure_entries: list[FigureEntry] = []
-    missing: list[str] = list(left_out)
+    parts = Parts(missing=list(left_out))
+    for build in (_paper_figures, _proxy_figures, _paper_tables):
+        parts.add(build(results))
+    parts.add(_own_suites(results, suites))
+    parts.add(_beyond_the_paper(results))
+    parts.missing += [f"{t.title}: {t.caption}" for t in parts.tables if t.frame.empty]
+    figure_entries = []
+    for drawn in parts.figures:
+        figures.save(drawn.figure, out / drawn.stem)
+        figure_entries.append(FigureEntry(drawn.stem, drawn.title, drawn.caption))
+    conditions_table = tables.conditions_table(results, environment)
+    for table in parts.tables + [conditions_table]:
+        _write_table(table, out)
+    (out / "index.html").write_text(page(TITLE, INTRO, parts.missing, figure_entries, parts.tables, conditions_table))
+    return Report(out, figure_entries, parts.tables, parts.missing)
 
-    def add_figure(fig, stem: str, title: str, caption: str) -> None:
-        figures.save(fig, out / stem)
-        figure_entries.append(FigureEntry(stem, title, caption))
 
+def _paper_figures(results: pd.DataFrame) -> Parts:
+    """Figures 1 and 5 (the paper's top-1 against counts here), and top-1 against CPU latency and GPU throughput."""
+    parts = Parts()
     comparison = frames.paper_comparison(results, "table2", "paper_table2")
     points = figures.table2_points(comparison)
     if comparison["macs_b_ours"].notna().any():
-        add_figure(
-            figures.accuracy_vs_cost(
-                points, "params_m", "parameters (millions), log scale", "Figure 1 analogue: accuracy vs params"
+        parts.figures += [
+            SectionFigure(
+                "fig1_accuracy_vs_params",
+                "Figure 1 analogue: ImageNet top-1 vs parameters",
+                "EfficientNet B0-B7 against the Table 2 comparison ConvNets. x: parameters counted here (squares: "
+                "models timm lacks, the paper's count); y: the paper's reported top-1 (hollow markers). Lines: "
+                "Pareto frontier of each family.",
+                figures.accuracy_vs_cost(
+                    points, "params_m", "parameters (millions), log scale", "Figure 1 analogue: accuracy vs params"
+                ),
             ),
-            "fig1_accuracy_vs_params",
-            "Figure 1 analogue: ImageNet top-1 vs parameters",
-            "EfficientNet B0-B7 against the Table 2 comparison ConvNets. x: parameters counted here (squares: "
-            "models timm lacks, the paper's count); y: the paper's reported top-1 (hollow markers). Lines: "
-            "Pareto frontier of each family.",
-        )
-        add_figure(
-            figures.accuracy_vs_cost(
-                points, "macs_b", "MACs (billions, multiply-adds), log scale", "Figure 5 analogue: accuracy vs MACs"
+            SectionFigure(
+                "fig5_accuracy_vs_macs",
+                "Figure 5 analogue: ImageNet top-1 vs MACs",
+                "As Figure 1 with MACs counted here on the x axis (the paper's FLOPS are multiply-adds).",
+                figures.accuracy_vs_cost(
+                    points, "macs_b", "MACs (billions, multiply-adds), log scale", "Figure 5 analogue: accuracy vs MACs"
+                ),
             ),
-            "fig5_accuracy_vs_macs",
-            "Figure 5 analogue: ImageNet top-1 vs MACs",
-            "As Figure 1 with MACs counted here on the x axis (the paper's FLOPS are multiply-adds).",
-        )
+        ]
     else:
-        missing.append("Table 2 counts (Figures 1 and 5): python -m bench run suites/paper_table2.yaml")
+        parts.missing.append("Table 2 counts (Figures 1 and 5): python -m bench run suites/paper_table2.yaml")
     latency_points, conditions = _latency_points(results, points)
     if not latency_points.empty:
-        add_figure(
-            figures.accuracy_vs_latency(latency_points, conditions),
-            "fig_accuracy_vs_cpu_latency",
-            "New: ImageNet top-1 vs CPU latency on this machine",
-            f"x: median latency measured here ({conditions}); y: the paper's reported top-1. Which model is "
-            "best for a latency budget on this machine.",
+        parts.figures.append(
+            SectionFigure(
+                "fig_accuracy_vs_cpu_latency",
+                "New: ImageNet top-1 vs CPU latency on this machine",
+                f"x: median latency measured here ({conditions}); y: the paper's reported top-1. Which model is "
+                "best for a latency budget on this machine.",
+                figures.accuracy_vs_latency(latency_points, conditions),
+            )
         )
     else:
-        missing.append("CPU latency of the Table 2 models: python -m bench run suites/paper_table2.yaml")
+        parts.missing.append("CPU latency of the Table 2 models: python -m bench run suites/paper_table2.yaml")
     gpu = frames.best_throughput(results, "throughput_gpu")
     if gpu["top1_reported"].notna().any():
         r = gpu.iloc[0]
         conditions = f"{r['gpu'] or r['device']}, {r['precision']}, {r['memory_format']}"
-        add_figure(
-            figures.accuracy_vs_throughput(gpu, conditions),
-            "fig_accuracy_vs_gpu_throughput",
-            "New: ImageNet top-1 vs GPU throughput on this machine",
-            f"x: images/s measured here ({conditions}), the best batch of each model's sweep; y: the paper's "
-            "reported top-1. Models without a paper row are left out.",
+        parts.figures.append(
+            SectionFigure(
+                "fig_accuracy_vs_gpu_throughput",
+                "New: ImageNet top-1 vs GPU throughput on this machine",
+                f"x: images/s measured here ({conditions}), the best batch of each model's sweep; y: the paper's "
+                "reported top-1. Models without a paper row are left out.",
+                figures.accuracy_vs_throughput(gpu, conditions),
+            )
         )
     else:
-        missing.append("GPU throughput: python -m bench run suites/throughput_gpu.yaml (on a machine with a CUDA GPU)")
+        parts.missing.append(
+            "GPU throughput: python -m bench run suites/throughput_gpu.yaml (on a machine with a CUDA GPU)"
+        )
+    return parts
 
+
+def _proxy_figures(results: pd.DataFrame) -> Parts:
+    """The proxy suites' figures (measured top-1 against MACs) and the learning curve."""
+    parts = Parts()
     for figure in PROXY_FIGURES:
         rows = frames.measured_accuracy(results, figure.suite)
         if rows.empty:
-            missing.append(f"{figure.title}: python -m bench run suites/{figure.suite}.yaml")
+            parts.missing.append(f"{figure.title}: python -m bench run suites/{figure.suite}.yaml")
             continue
         budget = frames.budget_summary(rows["budget"].iloc[0])
-        add_figure(
-            figure.draw(rows, budget),
-            figure.stem,
-            figure.title,
-            f"Top-1 trained from scratch here (source: measured; {figures.ERROR_BARS}; a ring marks an "
-            "upsampled input) "
-            f"{figure.caption} Budget: {budget}.",
+        parts.figures.append(
+            SectionFigure(
+                figure.stem,
+                figure.title,
+                f"Top-1 trained from scratch here (source: measured; {figures.ERROR_BARS}; a ring marks an "
+                f"upsampled input) {figure.caption} Budget: {budget}.",
+                figure.draw(rows, budget),
+            )
         )
-
     curve = frames.learning_curve(results)
     if not curve.empty:
-        add_figure(
-            figures.learning_curve(curve),
-            "proxy_learning_curve",
-            "Proxy budget: the learning curve",
-            "Top-1 trained from scratch here (source: measured, one seed per point) against the epochs of "
-            "the run; the proxy suites train for the smallest E at which 2E gains at most "
-            f"{frames.CONVERGED_GAIN:g} points. Budget: {frames.curve_budget(curve)}.",
+        parts.figures.append(
+            SectionFigure(
+                "proxy_learning_curve",
+                "Proxy budget: the learning curve",
+                "Top-1 trained from scratch here (source: measured, one seed per point) against the epochs of "
+                "the run; the proxy suites train for the smallest E at which 2E gains at most "
+                f"{frames.CONVERGED_GAIN:g} points. Budget: {frames.curve_budget(curve)}.",
+                figures.learning_curve(curve),
+            )
         )
+    return parts
 
-    claim_frame = claims.claims_table(results)
-    all_tables = [
-        tables.Table(
-            "claims",
-            "Claims of the paper: verdicts",
-            "Each testable claim, the evidence from our rows, and a "
-            "verdict. Count ratios reproduce within 15%; proxy accuracy differences count only where Welch's "
-            "t-test over seeds, Holm-corrected across the claim's alternatives, finds them at the 5% level.",
-            claim_frame,
-        ),
-        tables.comparison_table(results, "table2", "paper_table2", "Table 2: params and MACs, paper vs ours"),
-        tables.comparison_table(
-            results, "table3", "paper_table3", "Table 3: scaling MobileNets and ResNet-50, paper vs ours"
-        ),
-        tables.comparison_table(results, "table7", "paper_table7", "Table 7: scaling B0 four ways, paper vs ours"),
-        tables.latency_ratio_table(results),
-        tables.proxy_table(results, "proxy_fig8_table7", "Proxy: B0 compound vs single dimension (Fig. 8 / Table 7)"),
-        tables.proxy_table(results, "proxy_table3", "Proxy: MobileNetV1/V2, ResNet-18 compound vs single (Table 3)"),
-        tables.proxy_table(results, "proxy_fig3_single_dim", "Proxy: B0 single-dimension scaling (Fig. 3)"),
-        tables.proxy_table(
-            results,
-            "proxy_grid_search",
-            "Proxy: grid search at phi = 1, 2x B0's MACs split between depth, width and resolution",
-        ),
-        tables.learning_curve_table(results),
-        tables.pretrained_table(results),
-    ]
+
+def _paper_tables(results: pd.DataFrame) -> Parts:
+    """The claims table, the paper's tables beside ours, and the proxy and pretrained tables."""
+    return Parts(
+        tables=[
+            tables.Table(
+                "claims",
+                "Claims of the paper: verdicts",
+                "Each testable claim, the evidence from our rows, and a verdict. Count ratios reproduce within "
+                "15%; proxy accuracy differences count only where Welch's t-test over seeds, Holm-corrected "
+                "across the claim's alternatives, finds them at the 5% level.",
+                claims.claims_table(results),
+            ),
+            tables.comparison_table(results, "table2", "paper_table2", "Table 2: params and MACs, paper vs ours"),
+            tables.comparison_table(
+                results, "table3", "paper_table3", "Table 3: scaling MobileNets and ResNet-50, paper vs ours"
+            ),
+            tables.comparison_table(results, "table7", "paper_table7", "Table 7: scaling B0 four ways, paper vs ours"),
+            tables.latency_ratio_table(results),
+            tables.proxy_table(
+                results, "proxy_fig8_table7", "Proxy: B0 compound vs single dimension (Fig. 8 / Table 7)"
+            ),
+            tables.proxy_table(
+                results, "proxy_table3", "Proxy: MobileNetV1/V2, ResNet-18 compound vs single (Table 3)"
+            ),
+            tables.proxy_table(results, "proxy_fig3_single_dim", "Proxy: B0 single-dimension scaling (Fig. 3)"),
+            tables.proxy_table(
+                results,
+                "proxy_grid_search",
+                "Proxy: grid search at phi = 1, 2x B0's MACs split between depth, width and resolution",
+            ),
+            tables.learning_curve_table(results),
+            tables.pretrained_table(results),
+        ]
+    )
+
+
+def _own_suites(results: pd.DataFrame, suites: Sequence[str]) -> Parts:
+    """A section for each suite given that no paper section shows."""
+    parts = Parts()
     for suite in dict.fromkeys(s for s in suites if s not in PAPER_SECTION_SUITES):
         section = suite_section(results, suite)
         if section is None:
-            missing.append(f"suite {suite}: no rows in the results given (python -m bench run it, or pass --results)")
+            parts.missing.append(
+                f"suite {suite}: no rows in the results given (python -m bench run it, or pass --results)"
+            )
             continue
-        all_tables.append(section.table)
-        for drawn in section.figures:
-            add_figure(drawn.figure, drawn.stem, drawn.title, drawn.caption)
-    zoo_tables, zoo_figures = zoo_section(results)
-    if not zoo_tables:
-        missing.append("the timm zoo's frontier on this machine: python -m bench pick --latency-ms 30")
-    all_tables += zoo_tables
-    for drawn in zoo_figures:
-        add_figure(drawn.figure, drawn.stem, drawn.title, drawn.caption)
-    missing += [f"{t.title}: {t.caption}" for t in all_tables if t.frame.empty]
-    conditions_table = tables.conditions_table(results, environment)
-    for table in all_tables + [conditions_table]:
-        _write_table(table, out)
-    (out / "index.html").write_text(page(TITLE, INTRO, missing, figure_entries, all_tables, conditions_table))
-    return Report(out, figure_entries, all_tables, missing)
+        parts.tables.append(section.table)
+        parts.figures += section.figures
+    return parts
+
+
+def _beyond_the_paper(results: pd.DataFrame) -> Parts:
+    """The zoo's frontier here, which cost predicts runtime, and hardware-aware compound scaling."""
+    parts = Parts()
+    for build, hint in (
+        (zoo_section, "the timm zoo's frontier on this machine: python -m bench pick --latency-ms 30"),
+        (scaled_cost_section, "costs against runtime of scaled nets: python -m bench run suites/scaled_cost_cpu.yaml"),
+        (hw_scaling_section, "hardware-aware compound scaling: python -m bench scale --latency-ratio 2"),
+    ):
+        section_tables, section_figures = build(results)
+        if not section_tables:
+            parts.missing.append(hint)
+        parts.tables += section_tables
+        parts.figures += section_figures
+    return parts

@@ -328,21 +328,52 @@ def grid_search_claim(results: pd.DataFrame) -> dict:
     )
 
 
-#: Fewest zoo models for a verdict on which cost metric ranks runtime.
+#: Fewest timed models for a verdict on which cost metric ranks runtime.
 MIN_ZOO_MODELS = 20
+_ACTIVATIONS_TEXT = (
+    "Activations predict runtime better than FLOPs (Dollar et al. 2021, on GPUs; tested on this machine)"
+)
 
 
 def activations_claim(results: pd.DataFrame) -> dict:
     """Dollár et al. (2021): activations predict (GPU) runtime better than FLOPs. Tested on the zoo timed
     here: the difference of Spearman's rho (activations minus MACs) with a 95 % bootstrap interval."""
-    from bench import predictors, zoo
+    from bench import zoo
 
-    text = "Activations predict runtime better than FLOPs (Dollar et al. 2021, on GPUs; tested on this machine)"
-    source = "counted + measured (zoo), not the EfficientNet paper"
     timed = results[(results["suite"] == zoo.ZOO_SUITE) & (results["measurement"] == "latency")]
     points = zoo.zoo_points(results, machine=timed["machine"].value_counts().index[0]) if not timed.empty else timed
+    return _rank_claim(
+        "D1",
+        points,
+        timed,
+        "counted + measured (zoo), not the EfficientNet paper",
+        "missing: python -m bench pick --latency-ms 30 (times the zoo)",
+    )
+
+
+def activations_scaled_claim(results: pd.DataFrame) -> dict:
+    """The same claim over scaled networks (suite scaled_cost_cpu), closer to what Dollár et al. studied: one
+    family scaled by width, depth, resolution and compound phi."""
+    from bench import predictors
+    from bench.report.scaling_cost_section import SCALED_SUITE
+
+    timed = results[(results["suite"] == SCALED_SUITE) & (results["measurement"] == "latency")]
+    machine = timed["machine"].value_counts().index[0] if not timed.empty else None
+    points = predictors.suite_points(results, SCALED_SUITE, machine) if machine is not None else timed
+    return _rank_claim(
+        "D1b",
+        points,
+        timed,
+        "counted + measured (scaled EfficientNet/ResNet/MobileNet), not the EfficientNet paper",
+        f"missing: python -m bench run suites/{SCALED_SUITE}.yaml",
+    )
+
+
+def _rank_claim(claim: str, points: pd.DataFrame, timed: pd.DataFrame, source: str, missing: str) -> dict:
+    from bench import predictors
+
     if len(points) < MIN_ZOO_MODELS:
-        return _claim("D1", text, "missing: python -m bench pick --latency-ms 30 (times the zoo)", INCONCLUSIVE, source)
+        return _claim(claim, _ACTIVATIONS_TEXT, missing, INCONCLUSIVE, source)
     diff, low, high = predictors.rho_difference(points, "activations_m", "macs_g")
     where = timed.iloc[0]
     verdict = REFUTED if high < 0 else REPRODUCED if low > 0 else INCONCLUSIVE
@@ -352,7 +383,7 @@ def activations_claim(results: pd.DataFrame) -> dict:
         f"thread(s): Spearman rho with latency: activations {rho['activations_m']:.2f}, MACs {rho['macs_g']:.2f}; "
         f"difference {diff:+.3f}, 95% bootstrap CI [{low:+.3f}, {high:+.3f}]"
     )
-    return _claim("D1", text, evidence, verdict, source)
+    return _claim(claim, _ACTIVATIONS_TEXT, evidence, verdict, source)
 
 
 def claims_table(results: pd.DataFrame) -> pd.DataFrame:
@@ -363,5 +394,6 @@ def claims_table(results: pd.DataFrame) -> pd.DataFrame:
         *proxy_compound_claims(results),
         *efficiency_claims(results),
         activations_claim(results),
+        activations_scaled_claim(results),
     ]
     return pd.DataFrame(rows)
