@@ -52,7 +52,6 @@ class Preset:
     width: float
     depth: float
     input_size: int
-    dropout: float
 
 
 @lru_cache(maxsize=1)
@@ -67,7 +66,6 @@ def presets() -> dict[str, Preset]:
             float(row["width"]),
             float(row["depth"]),
             int(row["input_size"]),
-            float(row["dropout"]),
         )
         for row in rows
     }

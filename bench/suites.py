@@ -513,7 +513,16 @@ class _Validator:
             target = self.target(scale, model, f"{where}.scale")
             return SuiteEntry(name=name or _solved_name(model, target), target=target, **common)
         model_args = self.model_args(item.get("model_args"), model, f"{where}.model_args")
-        spec = self.spec(model, scale, input_size, name, coefficients, where, inputs, model_args)
+        spec = self.spec(
+            model,
+            scale,
+            input_size=input_size,
+            name=name,
+            coefficients=coefficients,
+            where=where,
+            inputs=inputs,
+            model_args=model_args,
+        )
         return SuiteEntry(name=spec.name, spec=spec, **common)
 
     def model_args(self, raw: Any, model: str, where: str) -> dict[str, Any]:
@@ -539,7 +548,18 @@ class _Validator:
             raise self.fail(f"{where}.model", str(error)) from None
         return name
 
-    def spec(self, model, scale, input_size, name, coefficients, where, inputs, model_args=None) -> ModelSpec:
+    def spec(
+        self,
+        model: str,
+        scale: dict,
+        *,
+        input_size: int | None,
+        name: str | None,
+        coefficients: CompoundCoefficients,
+        where: str,
+        inputs: InputSpec,
+        model_args: dict[str, Any],
+    ) -> ModelSpec:
         coefs = {
             key: self.number(scale[key], f"{where}.scale.{key}", positive=key != "phi")
             for key in ("w", "d", "r", "phi")

@@ -14,7 +14,7 @@ from functools import lru_cache
 import pandas as pd
 
 from bench.pareto import pareto_mask
-from bench.reference import TIMM_RESULTS_ORIGIN, timm_results
+from bench.reference import timm_results
 
 ZOO_SUITE = "zoo_frontier"
 SOURCE = "reported-timm"
@@ -178,6 +178,3 @@ def paper_model_within(points: pd.DataFrame, budget: Budget) -> dict | None:
     if within.empty:
         return None
     return within.sort_values("top1").iloc[-1].to_dict()
-
-
-ORIGIN = TIMM_RESULTS_ORIGIN

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from bench.cache import ComplexityCache
-from bench.cli import main
 from bench.plan import plan_suite
-from bench.suites import load_suite
+from bench.run import run_suite
+from bench.suites import SuiteSpec, load_suite
 from tests.conftest import ROOT, SUITES
 
 pytestmark = pytest.mark.slow
@@ -25,14 +26,55 @@ def test_fig8_every_single_dimension_variant_matches_its_compound_point() -> Non
         assert abs(cache.macs(item.spec) / item.target_macs - 1) <= 0.03, item.entry.name
 
 
-def test_every_suite_runs_end_to_end(tmp_path: Path) -> None:
+def _shrunk(suite: SuiteSpec) -> SuiteSpec:
+    """The suite with every timing and training as small as still runs its whole path: two untimed-warmup-free
+    forwards per reading, one epoch on 256 images scored on 256, one seed."""
+    quick = {"warmup_iterations": 0, "min_iterations": 2, "min_time_s": 0.0}
+    changes: dict = {}
+    if suite.latency is not None:
+        changes["latency"] = replace(suite.latency, **quick)
+    if suite.throughput is not None:
+        changes["throughput"] = replace(suite.throughput, conditions=replace(suite.throughput.conditions, **quick))
+    if suite.train is not None:
+        changes["train"] = replace(suite.train, train_images=256, test_images=256, epochs=1, batch_size=64)
+        changes["seeds"] = (0,)
+        changes["curve_epochs"] = (1,) if suite.curve_epochs else ()
+        changes["entries"] = tuple(replace(entry, seeds=None) for entry in suite.entries)
+    return replace(suite, **changes)
+
+
+def _rows_per_entry(suite: SuiteSpec) -> int:
+    """Rows one entry writes: a count, a latency row, one per throughput batch, one per training budget."""
+    return (
+        ("complexity" in suite.metrics)
+        + (suite.latency is not None)
+        + (len(suite.throughput.batch_sizes) if suite.throughput is not None else 0)
+        + len(suite.budgets)
+    )
+
+
+@pytest.mark.parametrize("path", SUITES, ids=[p.stem for p in SUITES])
+def test_every_suite_runs_end_to_end(path: Path, tmp_path: Path) -> None:
+    """Each shipped suite, shrunk (bench.run.run_suite, as ``bench run`` calls it): every entry planned, counted,
+    timed and trained, one row per task, all with counts."""
+    import torch
+
+    suite = _shrunk(load_suite(path))
+    if "cuda" in suite.devices.values() and not torch.cuda.is_available():
+        pytest.skip(f"{suite.name} needs a CUDA GPU")
     results = tmp_path / "results.csv"
-    assert main(["run", *map(str, SUITES), "--results", str(results), "--quiet"]) == 0
+    summary = run_suite(suite, results, ComplexityCache(tmp_path / "cache.json"), jobs=2, train_jobs=2, progress=False)
     frame = pd.read_csv(results)
-    assert len(frame) == sum(len(load_suite(path).entries) for path in SUITES)
+    assert summary.skipped == 0
+    assert len(frame) == len(suite.entries) * _rows_per_entry(suite)
     assert frame["macs"].gt(0).all() and frame["params"].gt(0).all()
-    b7 = frame[(frame["suite"] == "paper_table2") & (frame["entry"] == "efficientnet_b7")]
-    assert b7["macs"].item() == 37745884192 and b7["input_size"].item() == 600
+    assert set(frame["entry"]) == {entry.name for entry in suite.entries}
+    if suite.train is not None:
+        trained = frame[frame["measurement"] == "accuracy"]
+        assert trained["top1"].between(0, 100).all() and (trained["accuracy_source"] == "measured").all()
+    if suite.name == "paper_table2":
+        b7 = frame[(frame["entry"] == "efficientnet_b7") & (frame["measurement"] == "complexity")]
+        assert b7["macs"].item() == 37745884192 and b7["input_size"].item() == 600
 
 
 def _chromium() -> str | None:

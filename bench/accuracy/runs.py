@@ -46,6 +46,7 @@ class SeedRun:
 
 def _train(
     run: SeedRun,
+    *,
     threads: int | None = None,
     dist: DistContext | None = None,
     progress: bool = False,
@@ -158,7 +159,12 @@ def train_runs(
     try:
         futures = {
             pool.submit(
-                _train, runs[i], threads, concurrent=workers, log_epochs=log_epochs, restart_broken=restart_broken
+                _train,
+                runs[i],
+                threads=threads,
+                concurrent=workers,
+                log_epochs=log_epochs,
+                restart_broken=restart_broken,
             ): i
             for i in todo
         }

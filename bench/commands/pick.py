@@ -46,10 +46,11 @@ def _conditions(suite, args: argparse.Namespace):
 def _pick(args: argparse.Namespace) -> int:
     from bench.cache import ComplexityCache
     from bench.environment import environment, machine_fingerprint
+    from bench.reference import TIMM_RESULTS_ORIGIN
     from bench.results import check_writable, read_results
     from bench.run import check_devices, run_suite
     from bench.suites import load_suite, parse_number
-    from bench.zoo import ORIGIN, Budget, paper_model_within, pick, zoo_points
+    from bench.zoo import Budget, paper_model_within, pick, zoo_points
 
     macs = parse_number(args.macs) if args.macs else None
     if args.macs and macs is None:
@@ -97,5 +98,5 @@ def _pick(args: argparse.Namespace) -> int:
             f"  the paper's model at this budget: {paper['base']} (its own weights, in1k) {paper['top1']:.2f}% in "
             f"{paper['latency_ms']:.1f} ms; the best pick is {gap:+.2f} pt"
         )
-    print(f"top-1: reported-timm ({ORIGIN}); latency and counts measured here")
+    print(f"top-1: reported-timm ({TIMM_RESULTS_ORIGIN}); latency and counts measured here")
     return 0

@@ -7,6 +7,7 @@ import pandas as pd
 
 from bench import predictors, zoo
 from bench.pareto import pareto_mask
+from bench.reference import TIMM_RESULTS_ORIGIN
 from bench.report.suite_section import SectionFigure, scatter_figure
 from bench.report.tables import Table
 
@@ -29,7 +30,7 @@ def zoo_section(results: pd.DataFrame) -> tuple[list[Table], list[SectionFigure]
         "zoo_accuracy_vs_latency",
         f"New: the timm zoo's accuracy-latency frontier on this machine ({len(points)} models)",
         f"x: median latency measured here ({where}); y: timm's published ImageNet top-1 for the model's "
-        f"default tag (source reported-timm: {zoo.ORIGIN}); the line joins the models no other is both "
+        f"default tag (source reported-timm: {TIMM_RESULTS_ORIGIN}); the line joins the models no other is both "
         "faster and more accurate than; only they and the paper's B0-B6 (timm's tf_efficientnet_b*, black; "
         "their default tag is Noisy Student's) are named.",
         scatter_figure(
