@@ -281,13 +281,17 @@ def scaling_paths(
     )
 
 
+def _newest_per_entry(rows: pd.DataFrame) -> pd.DataFrame:
+    """The most recent row of each entry (a rerun with other coefficients stores rows under new keys)."""
+    ordered = rows.sort_values("timestamp", kind="stable") if "timestamp" in rows else rows
+    return ordered.drop_duplicates("entry", keep="last")
+
+
 def comparison_table(rows: pd.DataFrame) -> pd.DataFrame:
     """The FLOPs- and latency-derived networks side by side per phi, from the comparison's latency rows
     (entries ``base``, ``flops-phiN``, ``latency-phiN``): MACs, params, median latency, and both ratios
     to the base, which was timed in the same interleaved rounds."""
-    if "timestamp" in rows:
-        rows = rows.sort_values("timestamp", kind="stable")
-    timed = rows.drop_duplicates("entry", keep="last").set_index("entry")
+    timed = _newest_per_entry(rows).set_index("entry")
     if "base" not in timed.index:
         return pd.DataFrame()
     base = timed.loc["base"]
@@ -318,9 +322,7 @@ def grid_table(rows: pd.DataFrame, target_ratio: float) -> pd.DataFrame:
     """Per (alpha, beta) of a search's rows (phi = 1 networks: d = alpha, w = beta, r = gamma, each with its
     base reading ``base@NAME``): the network read closest to ``target_ratio`` x the base, with its MACs,
     MAC growth per phi and angle to the paper's direction."""
-    if "timestamp" in rows:
-        rows = rows.sort_values("timestamp", kind="stable")
-    rows = rows.drop_duplicates("entry", keep="last")
+    rows = _newest_per_entry(rows)
     bases = {str(r["entry"]): float(r["latency_ms_p50"]) for r in rows.to_dict("records")}
     probes = rows[pd.to_numeric(rows["phi"], errors="coerce") == 1.0]
     probes = probes.assign(base_ms=probes["entry"].map(lambda e: bases.get(paired_base_name(str(e)))))
