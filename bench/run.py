@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from bench.accuracy import MEASURED, PRETRAINED_EVAL
 from bench.accuracy.data import native_size
 from bench.accuracy.distributed import DistContext
 from bench.accuracy.run_state import TrainResult
@@ -309,7 +310,7 @@ def accuracy_columns(
         return float(values.std(ddof=1)) if len(values) > 1 else 0.0
 
     return {
-        "accuracy_source": "measured",
+        "accuracy_source": MEASURED,
         "dataset": budget.dataset,
         "top1": float(top1.mean()),
         "top1_std": spread(top1),
@@ -394,7 +395,7 @@ def pretrained_eval_row(
         "macs": counts.macs,
         "activations": counts.activations,
         "counter": COUNTER,
-        "accuracy_source": "pretrained-eval",
+        "accuracy_source": PRETRAINED_EVAL,
         "dataset": f"folder:{folder}",
         "top1": result.top1,
         "top5": result.top5,

@@ -13,11 +13,12 @@ from functools import lru_cache
 
 import pandas as pd
 
+from bench.accuracy import REPORTED_TIMM
 from bench.pareto import pareto_mask
 from bench.reference import timm_results
 
 ZOO_SUITE = "zoo_frontier"
-SOURCE = "reported-timm"
+SOURCE = REPORTED_TIMM
 #: The paper's own models as timm ports them (TensorFlow weights): the "B-model at that budget".
 PAPER_MODELS = tuple(f"tf_efficientnet_b{i}" for i in range(8))
 

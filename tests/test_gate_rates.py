@@ -1,4 +1,4 @@
-"""Slow tier: the latency gate's false-fail and detection rates, measured (pytest -m slow).
+"""The latency gate's false-fail and detection rates, measured (pytest -m gate_rates; tox -e gate-rates).
 
 Each trial starts fresh worker processes and runs the gate with its default settings:
 20 trials with no change (baseline code = candidate code) must pass at least 19 times,
@@ -17,7 +17,8 @@ from bench import gate
 from bench.suites import load_suite
 from tests.conftest import ROOT
 
-pytestmark = pytest.mark.slow
+# Each gate run takes about 25 s, so 2 x 20 of them take about 20 minutes: a tier of their own.
+pytestmark = [pytest.mark.gate_rates, pytest.mark.timeout(3600)]
 TRIALS = int(os.environ.get("GATE_TRIALS", "20"))
 
 

@@ -29,7 +29,19 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert out.strip() == _block_after("test-command")
 
 
-def test_tox_has_the_four_envs() -> None:
+def test_tox_has_the_tier_envs() -> None:
     text = (ROOT / "tox.ini").read_text()
-    for env in ("tests", "slow", "bench", "report"):
+    for env in ("tests", "slow", "gate-rates", "bench", "report", "lint"):
         assert f"[testenv:{env}]" in text
+
+
+def test_every_shipped_accuracy_is_labelled_by_a_known_source() -> None:
+    from bench.accuracy import SOURCES
+    from bench.report.frames import reported
+    from bench.results import read_results
+    from bench.zoo import reported_timm
+
+    shipped = [read_results(path) for path in sorted((ROOT / "reports" / "measured").glob("*.csv"))]
+    labels = {label for frame in [*shipped, reported(), reported_timm()] for label in frame["accuracy_source"].dropna()}
+    assert labels and labels <= set(SOURCES), labels - set(SOURCES)
+    assert {"measured", "reported", "reported-timm"} <= labels

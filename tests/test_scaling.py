@@ -9,7 +9,7 @@ from timm.layers import make_divisible
 
 from bench.families import FAMILIES
 from bench.models import presets
-from bench.scaling import CompoundCoefficients, compound, round_channels, round_repeats, round_resolution
+from bench.scaling import Coefficients, CompoundCoefficients, compound, round_channels, round_repeats, round_resolution
 from tests.conftest import read_reference
 
 
@@ -47,7 +47,7 @@ def test_round_resolution_to_multiple_of_four(r: float, size: int) -> None:
 def test_compound_coefficients() -> None:
     point = compound(1.0)
     assert (point.width, point.depth, point.resolution) == pytest.approx((1.1, 1.2, 1.15))
-    assert compound(0.0) == compound(0.0) and compound(0.0).width == 1.0
+    assert compound(0.0) == Coefficients(width=1.0, depth=1.0, resolution=1.0)  # phi = 0 is the baseline
     assert compound(2.5).depth == pytest.approx(1.2**2.5)
     assert compound(-1).width == pytest.approx(1 / 1.1)
     assert CompoundCoefficients().flops_base == pytest.approx(1.92, abs=1e-3)

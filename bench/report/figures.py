@@ -6,6 +6,8 @@ paper. A figure never mixes sources without saying so in its legend.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -341,12 +343,8 @@ def learning_curve(rows: pd.DataFrame) -> Figure:
     return fig
 
 
-def save(fig: Figure, stem) -> list[str]:
-    """Write ``stem``.png and ``stem``.svg; return the file names."""
-    names = []
+def save(fig: Figure, stem: Path) -> None:
+    """Write ``stem``.png and ``stem``.svg, then close the figure."""
     for suffix in (".png", ".svg"):
-        path = stem.with_suffix(suffix)
-        fig.savefig(path, dpi=130 if suffix == ".png" else None)
-        names.append(path.name)
+        fig.savefig(stem.with_suffix(suffix), dpi=130 if suffix == ".png" else None)
     plt.close(fig)
-    return names

@@ -10,6 +10,7 @@ import json
 
 import pandas as pd
 
+from bench.accuracy import MEASURED, PRETRAINED_EVAL, REPORTED
 from bench.reference import paper_rows
 from bench.results import IDENTITY_COLUMNS, newest_budget
 
@@ -27,7 +28,7 @@ def reported() -> pd.DataFrame:
     frame = pd.DataFrame(list(paper_rows().values()))
     for column in ("d", "w", "r", "input_size", "params_m", "macs_b", "top1", "top5", "latency_s"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce")
-    frame["accuracy_source"] = "reported"
+    frame["accuracy_source"] = REPORTED
     return frame
 
 
@@ -182,7 +183,7 @@ def measured_accuracy(results: pd.DataFrame, suite: str, *, curve: bool = False)
     ]
     if rows.empty:
         return pd.DataFrame(columns=columns)
-    rows = rows[rows["accuracy_source"] == "measured"]
+    rows = rows[rows["accuracy_source"] == MEASURED]
     if rows.empty:
         return pd.DataFrame(columns=columns)
     rows = newest_budget(rows).sort_values("timestamp", kind="stable")
@@ -259,7 +260,7 @@ def pretrained(results: pd.DataFrame) -> pd.DataFrame:
     columns = ["entry", "dataset", "eval_images", "top1", "top5", "checkpoint", "params", "macs", "input_size"]
     if results.empty or "accuracy_source" not in results:
         return pd.DataFrame(columns=columns)
-    rows = results[results["accuracy_source"] == "pretrained-eval"]
+    rows = results[results["accuracy_source"] == PRETRAINED_EVAL]
     return rows[columns].reset_index(drop=True)
 
 
@@ -289,7 +290,7 @@ def usable_rows(results: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     top1 = pd.to_numeric(results.get("top1"), errors="coerce")
     reasons = pd.Series([None] * len(results), index=results.index, dtype=object)
     reasons[accuracy & top1.isna()] = "no top-1"
-    measured = accuracy & (results.get("accuracy_source") == "measured") & reasons.isna()
+    measured = accuracy & (results.get("accuracy_source") == MEASURED) & reasons.isna()
     reasons[measured] = results.loc[measured, "budget"].map(_budget_problem)
     dropped = reasons.notna()
     notes = [

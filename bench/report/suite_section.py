@@ -16,6 +16,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
+from bench.accuracy import MEASURED
 from bench.pareto import pareto_mask
 from bench.report import frames
 from bench.report.tables import Table
@@ -59,7 +60,7 @@ def _accuracy(results: pd.DataFrame, suite: str) -> pd.DataFrame:
     columns = ["entry", "top1", "top1_std", "n_seeds", "accuracy_source"]
     measured = frames.measured_accuracy(results, suite)
     rows = frames.rows_of(results, suite, "accuracy")
-    other = rows[(rows["accuracy_source"] != "measured") & rows["top1"].notna()] if not rows.empty else rows
+    other = rows[(rows["accuracy_source"] != MEASURED) & rows["top1"].notna()] if not rows.empty else rows
     parts = [p.reindex(columns=columns) for p in (measured, other) if not p.empty]
     if not parts:
         return pd.DataFrame(columns=columns)
