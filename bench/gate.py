@@ -40,10 +40,9 @@ from bench.gate_sources import (
     user_packages,
 )
 from bench.gate_worker import CONDITION_FIELDS
-from bench.latency import LatencyConditions
 from bench.models import make_spec
 from bench.parallel import die_with_parent
-from bench.specs import ModelSpec
+from bench.specs import LatencyConditions, ModelSpec
 
 __all__ = ["baseline_revision", "extract_package", "resolve_revision"]
 

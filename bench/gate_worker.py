@@ -27,9 +27,9 @@ import torch
 
 import bench
 from bench.complexity import first_line
-from bench.latency import LatencyConditions, Runner
+from bench.latency import Runner
 from bench.models import build_model, make_spec
-from bench.specs import ModelSpec
+from bench.specs import LatencyConditions, ModelSpec
 
 WARMUP = 3
 PROTOCOL = 2

@@ -12,8 +12,9 @@ Protocol (also in the README):
 * ``warmup_iterations`` untimed forwards, then timed forwards until both
   ``min_iterations`` and ``min_time_s`` are reached (at most ``max_iterations``);
 * each forward is timed on its own: ``time.perf_counter_ns`` on CPU; on CUDA a pair of CUDA
-  events around the forward, read after one synchronize at the end, so timing adds no
-  host-device stall between iterations;
+  events around the forward, forwards queued in chunks of ``CUDA_CHUNK`` and the events read
+  after one synchronize per chunk (so the loop can check ``min_time_s``), so timing adds no
+  host-device stall between the forwards of a chunk;
 * statistics over the per-forward times: median (p50), p90, p99, mean, std and coefficient
   of variation; throughput is images / mean time;
 * on CUDA, peak memory is ``torch.cuda.max_memory_allocated`` after a reset; a batch that
@@ -33,48 +34,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from bench.specs import LatencyConditions
+
+#: The torch dtype of each precision name (None: no autocast).
 PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
-
-
-@dataclass(frozen=True)
-class LatencyConditions:
-    """Everything that changes a timing besides the model and its input size."""
-
-    device: str = "cpu"
-    batch_size: int = 1
-    threads: int | None = 1  # CPU intra-op threads; None leaves torch's setting alone
-    precision: str = "fp32"  # fp32, or autocast to bf16 / fp16
-    channels_last: bool = False
-    compile: bool = False
-    warmup_iterations: int = 5
-    min_iterations: int = 20
-    min_time_s: float = 1.0
-    max_iterations: int = 1000
-    #: Pin the timing process to one CPU core while it measures. None (the default): pin when a CPU
-    #: measurement runs one thread, where another process's work on the same core is the noise.
-    pin_core: bool | None = None
-
-    @property
-    def pins(self) -> bool:
-        if self.pin_core is not None:
-            return self.pin_core and self.device == "cpu"
-        return self.device == "cpu" and self.threads == 1
-
-    def __post_init__(self) -> None:
-        if self.device not in ("cpu", "cuda"):
-            raise ValueError(f"device must be 'cpu' or 'cuda', got {self.device!r}")
-        if self.precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {tuple(PRECISIONS)}, got {self.precision!r}")
-        if self.device == "cpu" and self.precision == "fp16":
-            raise ValueError("fp16 autocast is a CUDA path; use bf16 on CPU")
-        if self.batch_size < 1 or (self.threads is not None and self.threads < 1):
-            raise ValueError("batch_size and threads must be >= 1")
-        if self.min_iterations < 1 or self.warmup_iterations < 0 or self.max_iterations < self.min_iterations:
-            raise ValueError("need warmup_iterations >= 0 and 1 <= min_iterations <= max_iterations")
-
-    @property
-    def memory_format(self) -> str:
-        return "channels_last" if self.channels_last else "contiguous"
 
 
 @dataclass(frozen=True)
@@ -233,12 +196,16 @@ class Runner:
         return [start.elapsed_time(end) for start, end in events]
 
 
+#: CUDA forwards queued between two synchronizes (each still timed on its own by a pair of events).
+CUDA_CHUNK = 10
+
+
 def _time_until_enough(runner: Runner, conditions: LatencyConditions) -> list[float]:
     for _ in range(conditions.warmup_iterations):
         runner.step()
     samples: list[float] = []
     started = time.perf_counter()
-    chunk = 1 if runner.device.type == "cpu" else 10
+    chunk = 1 if runner.device.type == "cpu" else CUDA_CHUNK
     while len(samples) < conditions.max_iterations and (
         len(samples) < conditions.min_iterations or time.perf_counter() - started < conditions.min_time_s
     ):

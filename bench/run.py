@@ -17,20 +17,19 @@ import numpy as np
 from tqdm import tqdm
 
 from bench.accuracy import MEASURED, PRETRAINED_EVAL
-from bench.accuracy.data import native_size
+from bench.accuracy.datasets import native_size
 from bench.accuracy.distributed import DistContext
 from bench.accuracy.run_state import TrainResult
 from bench.accuracy.runs import SeedRun, check_runs, train_runs
-from bench.accuracy.train import TrainBudget
 from bench.atomic import atomic_write
 from bench.cache import ComplexityCache
 from bench.complexity import Complexity, count_many
 from bench.environment import environment, machine_fingerprint, now
-from bench.latency import LatencyConditions, LatencyResult, measure_latency
+from bench.latency import LatencyResult, measure_latency
 from bench.models import build_model, workload_key
 from bench.plan import PlannedModel, plan_suite
 from bench.results import append_rows, done_identities, spec_columns
-from bench.specs import ModelSpec
+from bench.specs import LatencyConditions, ModelSpec, TrainBudget
 from bench.suites import SuiteSpec
 
 COUNTER = "FlopCounterMode(meta)"

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 #: How a variant was derived from its base model.
 #: ``baseline``: the base unchanged; ``preset``: a published variant (EfficientNet-B1..B7);
@@ -78,3 +79,101 @@ class ModelSpec:
     def input_shape(self) -> tuple[int, int, int]:
         """(channels, height, width) of one input image."""
         return (self.in_chans, self.input_size, self.input_size)
+
+
+#: Precisions a latency can be measured at: fp32, or autocast to bf16 / fp16 (bench.latency maps them to dtypes).
+PRECISION_NAMES = ("fp32", "bf16", "fp16")
+
+
+@dataclass(frozen=True)
+class LatencyConditions:
+    """Everything that changes a timing besides the model and its input size."""
+
+    device: str = "cpu"
+    batch_size: int = 1
+    threads: int | None = 1  # CPU intra-op threads; None leaves torch's setting alone
+    precision: str = "fp32"  # fp32, or autocast to bf16 / fp16
+    channels_last: bool = False
+    compile: bool = False
+    warmup_iterations: int = 5
+    min_iterations: int = 20
+    min_time_s: float = 1.0
+    max_iterations: int = 1000
+    #: Pin the timing process to one CPU core while it measures. None (the default): pin when a CPU
+    #: measurement runs one thread, where another process's work on the same core is the noise.
+    pin_core: bool | None = None
+
+    @property
+    def pins(self) -> bool:
+        if self.pin_core is not None:
+            return self.pin_core and self.device == "cpu"
+        return self.device == "cpu" and self.threads == 1
+
+    def __post_init__(self) -> None:
+        if self.device not in ("cpu", "cuda"):
+            raise ValueError(f"device must be 'cpu' or 'cuda', got {self.device!r}")
+        if self.precision not in PRECISION_NAMES:
+            raise ValueError(f"precision must be one of {PRECISION_NAMES}, got {self.precision!r}")
+        if self.device == "cpu" and self.precision == "fp16":
+            raise ValueError("fp16 autocast is a CUDA path; use bf16 on CPU")
+        if self.batch_size < 1 or (self.threads is not None and self.threads < 1):
+            raise ValueError("batch_size and threads must be >= 1")
+        if self.min_iterations < 1 or self.warmup_iterations < 0 or self.max_iterations < self.min_iterations:
+            raise ValueError("need warmup_iterations >= 0 and 1 <= min_iterations <= max_iterations")
+
+    @property
+    def memory_format(self) -> str:
+        return "channels_last" if self.channels_last else "contiguous"
+
+
+#: Optimizers a proxy budget may name (built by timm's optimizer factory).
+OPTIMIZERS = ("sgd", "rmsproptf", "adamw")
+
+
+@dataclass(frozen=True)
+class TrainBudget:
+    """Everything that decides a proxy accuracy besides the model and the seed."""
+
+    dataset: str = "fashion_mnist"
+    data_root: str | None = None
+    download: bool = False
+    device: str = "cpu"
+    base_resolution: int = 32
+    train_images: int | None = None  # a fixed subset of the training split (None: all of it)
+    test_images: int | None = None
+    epochs: int = 3
+    batch_size: int = 128
+    optimizer: str = "sgd"
+    lr: float = 0.1
+    momentum: float = 0.9
+    weight_decay: float = 5e-5
+    warmup_epochs: float = 0.5
+    label_smoothing: float = 0.1
+    augment: bool = True
+    eval_every_epoch: bool = False  # the test split is scored after the last epoch only, unless asked
+    dropout: float = 0.1
+    drop_path: float = 0.0
+    zero_init_head: bool = True
+    zero_init_residual: bool = True
+    channels_last: bool = True
+    fast_depthwise: bool = True
+    fast_matmul_convs: bool = True
+    threads: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
+        if self.epochs < 1 or self.batch_size < 1 or not 8 <= self.base_resolution <= 2048:
+            raise ValueError("need epochs >= 1, batch_size >= 1 and 8 <= base_resolution <= 2048")
+        for name in ("train_images", "test_images"):
+            count = getattr(self, name)
+            if count is not None and count < 1:
+                raise ValueError(f"{name} must be at least 1 (or left out for the whole split), got {count}")
+        if self.device not in ("cpu", "cuda"):
+            raise ValueError(f"device must be 'cpu' or 'cuda', got {self.device!r}")
+
+    def describe(self) -> str:
+        """The budget as compact JSON, stored beside every accuracy it produced."""
+        return json.dumps(
+            {k: v for k, v in asdict(self).items() if k not in ("data_root", "download", "threads")}, sort_keys=True
+        )

@@ -34,14 +34,12 @@ from typing import Any
 
 import yaml
 
-from bench.accuracy.data import dataset_shape
-from bench.accuracy.train import TrainBudget
-from bench.latency import LatencyConditions
+from bench.accuracy.datasets import dataset_shape
 from bench.models import UnknownModelError, check_name, make_spec, presets, scalable_bases
 from bench.reference import paper_rows
 from bench.scaling import PAPER_COEFFICIENTS, CompoundCoefficients
 from bench.solver import DEFAULT_TOLERANCE, MATCHABLE_METHODS
-from bench.specs import IMAGENET, InputSpec, ModelSpec
+from bench.specs import IMAGENET, InputSpec, LatencyConditions, ModelSpec, TrainBudget
 from bench.user_models import UserModelError, check_args, is_reference
 
 SUPPORTED_METRICS = ("complexity", "latency", "throughput", "accuracy")

@@ -20,11 +20,11 @@ import torch
 from bench.cache import ComplexityCache
 from bench.environment import environment, machine_fingerprint
 from bench.hw_scaling import Reading, paired_base_name
-from bench.latency import LatencyConditions, LatencyResult, Runner, TimingStats, measurement_state
+from bench.latency import LatencyResult, Runner, TimingStats, measurement_state
 from bench.models import build_model
 from bench.results import append_rows, read_results
 from bench.run import latency_key, single_latency_row
-from bench.specs import ModelSpec
+from bench.specs import LatencyConditions, ModelSpec
 
 
 class PairedTimer:

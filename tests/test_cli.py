@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -136,3 +138,20 @@ def test_shards_of_a_suite_are_disjoint_and_together_the_whole_run(tmp_path: Pat
     pd.testing.assert_frame_equal(*ordered)
     assert main(["run", SMOKE, "--results", str(merged), "--shard", "4/3"]) == 2
     assert "need 1 <= I <= N" in capsys.readouterr().err
+
+
+def test_validating_a_suite_of_family_models_does_not_import_torch(tmp_path: Path) -> None:
+    suite = tmp_path / "bases.yaml"
+    suite.write_text(
+        "name: bases_only\nmetrics: [complexity, latency, accuracy]\nlatency: {threads: 2, batch_size: 4}\n"
+        "train: {dataset: fashion_mnist, base_resolution: 20, epochs: 2}\n"
+        "models:\n  - model: efficientnet_b0\n    scale: {phi: 1}\n  - model: resnet50\n    scale: {w: 2}\n"
+        "  - model: efficientnet_b3\n"
+    )
+    probe = (
+        "import sys\nfrom bench.cli import main\n"
+        f"code = main(['validate', '--no-solve', {str(suite)!r}])\n"
+        "print(code, 'torch' in sys.modules, 'timm' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines()[-1] == "0 False False", done.stdout + done.stderr

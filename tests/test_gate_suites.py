@@ -13,8 +13,8 @@ import torch
 from bench import gate, gate_timings
 from bench.cli import main
 from bench.gate_worker import _Worker
-from bench.latency import LatencyConditions
 from bench.models import make_spec
+from bench.specs import LatencyConditions
 from tests.conftest import ROOT
 
 NETS = """\

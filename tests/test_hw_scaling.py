@@ -182,9 +182,9 @@ def test_comparison_table():
 
 def test_paired_readings_are_stored_and_read_back(tmp_path):
     from bench.cache import ComplexityCache
-    from bench.latency import LatencyConditions
     from bench.models import make_spec
     from bench.results import read_results
+    from bench.specs import LatencyConditions
     from bench.timed_store import PairedTimer
 
     results = tmp_path / "results.csv"

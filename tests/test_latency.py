@@ -7,7 +7,8 @@ import torch
 from torch import nn
 
 from bench import latency
-from bench.latency import LatencyConditions, Runner, TimingStats, measure_latency, measure_throughput, measurement_state
+from bench.latency import Runner, TimingStats, measure_latency, measure_throughput, measurement_state
+from bench.specs import LatencyConditions
 
 TINY = LatencyConditions(threads=1, warmup_iterations=1, min_iterations=3, min_time_s=0.0)
 
@@ -114,3 +115,10 @@ def test_a_one_thread_cpu_measurement_is_pinned_to_one_core_and_says_which() -> 
     )
     assert unpinned.core is None
     assert not LatencyConditions(threads=2).pins and LatencyConditions(threads=2, pin_core=True).pins
+
+
+def test_every_precision_name_has_a_dtype() -> None:
+    from bench.latency import PRECISIONS
+    from bench.specs import PRECISION_NAMES
+
+    assert tuple(PRECISIONS) == PRECISION_NAMES

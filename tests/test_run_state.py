@@ -13,11 +13,11 @@ import pytest
 import torch
 
 from bench.accuracy.run_state import BrokenRunError, check_run, finished_result, read_checkpoint
-from bench.accuracy.train import TrainBudget, train_model
+from bench.accuracy.train import train_model
 from bench.cli import main
 from bench.models import make_spec
 from bench.results import read_results
-from bench.specs import InputSpec
+from bench.specs import InputSpec, TrainBudget
 
 GREY_10 = InputSpec(28, resolution_divisor=1, in_chans=1, num_classes=10)
 

@@ -8,11 +8,10 @@ import pytest
 import torch
 
 from bench.accuracy.runs import SeedRun, train_runs
-from bench.accuracy.train import TrainBudget
 from bench.cli import main
 from bench.models import make_spec
 from bench.results import read_results
-from bench.specs import InputSpec
+from bench.specs import InputSpec, TrainBudget
 
 SUITE = """\
 name: jobs_check

@@ -29,9 +29,9 @@ import torch
 from bench.accuracy.data import load_dataset
 from bench.accuracy.distributed import DistContext
 from bench.accuracy.run_state import BrokenRunError, TrainResult, check_run, finished_result, move_aside
-from bench.accuracy.train import TrainBudget, train_model
+from bench.accuracy.train import train_model
 from bench.parallel import die_with_parent, stop_pool
-from bench.specs import ModelSpec
+from bench.specs import ModelSpec, TrainBudget
 
 
 @dataclass(frozen=True)

@@ -35,59 +35,9 @@ from bench.accuracy.fastconv import use_fast_depthwise, use_fast_matmul_convs
 from bench.accuracy.run_state import BrokenRunError, TrainResult, finished_result, move_aside, read_checkpoint
 from bench.environment import now
 from bench.models import build_model
-from bench.specs import ModelSpec
+from bench.specs import ModelSpec, TrainBudget
 
-OPTIMIZERS = ("sgd", "rmsproptf", "adamw")
 FUSED_OPTIMIZERS = ("sgd", "adamw")
-
-
-@dataclass(frozen=True)
-class TrainBudget:
-    """Everything that decides a proxy accuracy besides the model and the seed."""
-
-    dataset: str = "fashion_mnist"
-    data_root: str | None = None
-    download: bool = False
-    device: str = "cpu"
-    base_resolution: int = 32
-    train_images: int | None = None  # a fixed subset of the training split (None: all of it)
-    test_images: int | None = None
-    epochs: int = 3
-    batch_size: int = 128
-    optimizer: str = "sgd"
-    lr: float = 0.1
-    momentum: float = 0.9
-    weight_decay: float = 5e-5
-    warmup_epochs: float = 0.5
-    label_smoothing: float = 0.1
-    augment: bool = True
-    eval_every_epoch: bool = False  # the test split is scored after the last epoch only, unless asked
-    dropout: float = 0.1
-    drop_path: float = 0.0
-    zero_init_head: bool = True
-    zero_init_residual: bool = True
-    channels_last: bool = True
-    fast_depthwise: bool = True
-    fast_matmul_convs: bool = True
-    threads: int | None = None
-
-    def __post_init__(self) -> None:
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
-        if self.epochs < 1 or self.batch_size < 1 or not 8 <= self.base_resolution <= 2048:
-            raise ValueError("need epochs >= 1, batch_size >= 1 and 8 <= base_resolution <= 2048")
-        for name in ("train_images", "test_images"):
-            count = getattr(self, name)
-            if count is not None and count < 1:
-                raise ValueError(f"{name} must be at least 1 (or left out for the whole split), got {count}")
-        if self.device not in ("cpu", "cuda"):
-            raise ValueError(f"device must be 'cpu' or 'cuda', got {self.device!r}")
-
-    def describe(self) -> str:
-        """The budget as compact JSON, stored beside every accuracy it produced."""
-        return json.dumps(
-            {k: v for k, v in asdict(self).items() if k not in ("data_root", "download", "threads")}, sort_keys=True
-        )
 
 
 def seed_everything(seed: int) -> None:

@@ -13,8 +13,9 @@ measurement, inference mode). Params and MACs go into
 from __future__ import annotations
 
 from bench.complexity import count_complexity
-from bench.latency import LatencyConditions, Runner, measurement_state
+from bench.latency import Runner, measurement_state
 from bench.models import build_model
+from bench.specs import LatencyConditions
 
 
 def test_latency(benchmark, suite_entry) -> None:

@@ -17,9 +17,9 @@ import pytest
 import torch
 from torch import nn
 
-from bench.accuracy.train import TrainBudget, prepare, train_step
+from bench.accuracy.train import prepare, train_step
 from bench.models import make_spec
-from bench.specs import InputSpec
+from bench.specs import InputSpec, TrainBudget
 
 BATCH, SIZE, ROUNDS, STEPS = 256, 14, 4, 6
 TARGET_IPS = 1000.0

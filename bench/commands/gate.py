@@ -74,8 +74,8 @@ def _gate_models(suite, cache_dir: Path) -> tuple[list, str]:
     """The suite's entries as the gate times them (solved entries solved), and their conditions in words."""
     from bench.cache import ComplexityCache
     from bench.gate import GateModel
-    from bench.latency import LatencyConditions
     from bench.plan import plan_suite
+    from bench.specs import LatencyConditions
 
     conditions = suite.latency or LatencyConditions(threads=1)
     if conditions.threads is None:

@@ -86,10 +86,11 @@ def _count(args: argparse.Namespace) -> int:
 def _latency(args: argparse.Namespace) -> int:
     from bench.complexity import count_complexity
     from bench.environment import environment
-    from bench.latency import LatencyConditions, measure_latency
+    from bench.latency import measure_latency
     from bench.models import build_model
     from bench.results import append_rows, check_writable, read_results
     from bench.run import single_latency_row
+    from bench.specs import LatencyConditions
 
     conditions = LatencyConditions(
         device=args.device,

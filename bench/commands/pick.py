@@ -36,7 +36,7 @@ def register(commands) -> None:
 
 
 def _conditions(suite, args: argparse.Namespace):
-    from bench.latency import LatencyConditions
+    from bench.specs import LatencyConditions
 
     base = suite.latency or LatencyConditions()
     changes = {k: v for k, v in (("device", args.device), ("threads", args.threads), ("batch_size", args.batch)) if v}

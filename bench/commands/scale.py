@@ -84,9 +84,9 @@ def _scale(args: argparse.Namespace) -> int:
     from bench.cache import ComplexityCache
     from bench.families import scalable_family
     from bench.hw_scaling import Grid, direction_angle, search_grid
-    from bench.latency import LatencyConditions
     from bench.models import make_spec
     from bench.results import check_writable, read_results
+    from bench.specs import LatencyConditions
     from bench.timed_store import PairedTimer
 
     scalable_family(args.model)  # one line for a model that cannot be scaled, before any timing

@@ -120,25 +120,28 @@ def _run(args: argparse.Namespace) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     """Every problem of every file, a line each (exit 2 if any); solved entries are solved (counting on
-    the meta device, cached) so a MAC target out of reach shows here, not hours into a run."""
-    from bench.cache import ComplexityCache
-    from bench.plan import plan_suite
+    the meta device, cached) so a MAC target out of reach shows here, not hours into a run. Checking
+    the files alone does not import torch: only solving (counting) does."""
     from bench.suites import SuiteError, load_suite
 
-    cache = None if args.no_solve else ComplexityCache(args.cache)
+    cache = None
     failed = False
     for path in args.suites:
         try:
             suite = load_suite(path)
             solved = sum(1 for e in suite.entries if e.target is not None)
-            if cache is not None and solved:
+            if not args.no_solve and solved:
+                from bench.cache import ComplexityCache
+                from bench.plan import plan_suite
+
+                cache = cache or ComplexityCache(args.cache)
                 plan_suite(suite, cache, jobs=args.jobs)
         except SuiteError as error:
             failed = True
             for problem in error.problems:
                 print(f"error: {problem}", file=sys.stderr)
             continue
-        reached = " (all solved within tolerance)" if cache is not None and solved else ""
+        reached = " (all solved within tolerance)" if not args.no_solve and solved else ""
         print(
             f"{path}: ok, suite {suite.name!r}, {len(suite.entries)} entries ({solved} solved){reached}, "
             f"metrics {', '.join(suite.metrics)}"
