@@ -3,14 +3,17 @@
 The function returns an ``nn.Module``. It is called with the entry's ``model_args`` (scalars from a
 suite's ``model_args:`` or ``--model-arg KEY=VALUE``), plus ``num_classes`` / ``in_chans`` when its
 signature takes them. The working directory is importable, so a model file beside the suite works
-without installing anything. The module's source digest goes into the row and the workload key: an
-edit to the model is a new workload, and the gate sees it.
+without installing anything. The source digest of the user's own code goes into the row and the
+workload key: the module's file and every file of the user's code it imports, directly or not, at
+module level or inside a function (found by reading the import statements, not by importing). An
+edit to any of them is a new workload, and the gate sees it.
 
 Every failure is a ``UserModelError`` (a ValueError) whose message is one line.
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import importlib
 import inspect
@@ -39,7 +42,7 @@ class UserModel:
 
     reference: str
     path: str
-    digest: str  # sha256 of the module's source file, first 12 hex digits
+    digest: str  # sha256 of the user's source files (``local_sources``), first 12 hex digits
 
     @property
     def source(self) -> str:
@@ -65,28 +68,107 @@ def _importable_cwd() -> None:
         sys.path.insert(0, cwd)
 
 
-def _digest(path: str) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
+#: Top-level names never counted as the user's code, even when they sit beside it: effbench itself.
+_NOT_USER_CODE = frozenset({"bench"})
 
 
-_loaded: dict[str, str] = {}  # module name -> digest it was imported at
+def _root(path: Path, module_name: str) -> Path:
+    """The folder the module's top-level package (or the module itself) was imported from."""
+    depth = module_name.count(".") + (1 if path.name == "__init__.py" else 0)
+    return path.parents[depth]
+
+
+def _local_file(name: str, root: Path) -> Path | None:
+    """The file of module ``name`` under ``root`` (a module file or a package's __init__), if any."""
+    if not name or name.split(".")[0] in _NOT_USER_CODE:
+        return None
+    base = root.joinpath(*name.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file() and "site-packages" not in candidate.parts and "dist-packages" not in candidate.parts:
+            return candidate
+    return None
+
+
+def _imported_names(tree: ast.AST, package: str) -> list[str]:
+    """Every module name an import statement anywhere in ``tree`` may load (relative ones made absolute)."""
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".") if package else []
+                parts = parts[: len(parts) - node.level + 1]
+                base = ".".join([*parts, base] if base else parts)
+            names += [base, *(f"{base}.{alias.name}" for alias in node.names)]
+    # a dotted name also loads its parent packages' __init__ files
+    return [".".join(name.split(".")[: i + 1]) for name in names if name for i in range(name.count(".") + 1)]
+
+
+def local_sources(path: str | Path, module_name: str) -> list[Path]:
+    """The module's file and every file of the user's own code it imports, directly or not: the
+    modules its import statements name (inside functions too) that live under the folder its
+    top-level package was imported from, outside site-packages and effbench itself."""
+    path = Path(path).resolve()
+    root = _root(path, module_name)
+    seen: dict[Path, str] = {}
+    todo = [(path, module_name)]
+    while todo:
+        file, name = todo.pop()
+        if file in seen:
+            continue
+        seen[file] = name
+        try:
+            tree = ast.parse(file.read_bytes())
+        except (SyntaxError, ValueError):
+            continue  # importing it says what is wrong; the digest still covers its bytes
+        package = name if file.name == "__init__.py" else name.rpartition(".")[0]
+        for imported in _imported_names(tree, package):
+            found = _local_file(imported, root)
+            if found is not None and found.resolve() not in seen:
+                todo.append((found.resolve(), imported))
+    return sorted(seen)
+
+
+def _digest(path: str | Path, module_name: str) -> str:
+    files = local_sources(path, module_name)
+    root = _root(Path(path).resolve(), module_name)
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(str(file.relative_to(root)).encode() + b"\0" + file.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]
+
+
+_loaded: dict[str, str] = {}  # module name -> digest of its sources when this process imported it
+
+
+def _forget(path: str, module_name: str) -> None:
+    """Drop the user's modules from ``sys.modules`` so the next import reads their files afresh."""
+    files = {str(f) for f in local_sources(path, module_name)}
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if file and str(Path(file).resolve()) in files:
+            del sys.modules[name]
 
 
 def _module(name: str) -> ModuleType:
-    """Import ``name``, re-importing it when its file changed since this process imported it."""
+    """Import ``name``; import it afresh (with the user's modules it imports) when any of their files
+    changed since this process imported it."""
     _importable_cwd()
     try:
         module = importlib.import_module(name)
         path = getattr(module, "__file__", None)
-        if path and name in _loaded and _loaded[name] != _digest(path):
-            module = importlib.reload(module)
+        if path and name in _loaded and _loaded[name] != _digest(path, name):
+            _forget(path, name)
+            module = importlib.import_module(name)
     except ModuleNotFoundError as error:
         raise UserModelError(f"cannot import {name!r} ({error}); run from the folder that holds it") from None
     except Exception as error:  # the user's module raised while importing: say where, in one line
         raise UserModelError(f"importing {name!r} failed: {type(error).__name__}: {error}") from None
     path = getattr(module, "__file__", None)
     if path:
-        _loaded[name] = _digest(path)
+        _loaded[name] = _digest(path, name)
     return module
 
 
@@ -102,7 +184,7 @@ def resolve(reference: str) -> UserModel:
     path = getattr(module, "__file__", None)
     if not path:
         raise UserModelError(f"{module_name!r} has no source file to record")
-    return UserModel(reference, path, _digest(path))
+    return UserModel(reference, path, _loaded.get(module_name) or _digest(path, module_name))
 
 
 def check_args(args: dict[str, Any]) -> tuple[tuple[str, Scalar], ...]:

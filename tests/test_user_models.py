@@ -76,6 +76,42 @@ def test_a_user_model_is_built_counted_and_keyed_by_its_source(project: Path) ->
     assert build_model(edited)[0].padding == (2, 2)  # and the edited code is what gets built
 
 
+def test_an_edit_to_any_file_of_the_users_code_is_a_new_workload(project: Path) -> None:
+    """The model's module imports its layers from a sibling (relative, at module level) and a head
+    from another (absolute, inside the function): editing either changes the digest and what is built."""
+    package = project / f"lab_{project.name}"
+    (package / "layers.py").write_text(
+        "from torch import nn\n\nPAD = 1\n\ndef conv(c, w):\n    return nn.Conv2d(c, w, 3, padding=PAD)\n"
+    )
+    (package / "heads.py").write_text("from torch import nn\n\ndef head(w, n):\n    return nn.Linear(w, n)\n")
+    (package / "split.py").write_text(
+        "from torch import nn\n\nfrom .layers import conv\n\n\n"
+        "def net(width: int = 8, num_classes: int = 10, in_chans: int = 3):\n"
+        f"    from lab_{project.name}.heads import head\n\n"
+        "    pool = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())\n"
+        "    return nn.Sequential(conv(in_chans, width), *pool, head(width, num_classes))\n"
+    )
+    from bench.user_models import local_sources
+
+    reference = f"lab_{project.name}.split:net"
+    spec = make_spec(reference, input_size=32)
+    assert [f.name for f in local_sources(package / "split.py", f"lab_{project.name}.split")] == [
+        "__init__.py",
+        "heads.py",
+        "layers.py",
+        "split.py",
+    ]  # the package's other module (nets.py) is not imported, so not part of this model
+    (package / "layers.py").write_text((package / "layers.py").read_text().replace("PAD = 1", "PAD = 2"))
+    edited = make_spec(reference, input_size=32)
+    assert edited.source != spec.source and workload_key(edited) != workload_key(spec)
+    assert build_model(edited)[0].padding == (2, 2)  # the sibling module was imported afresh
+    (package / "heads.py").write_text(
+        (package / "heads.py").read_text().replace("nn.Linear(w, n)", "nn.Linear(w, n, bias=False)")
+    )
+    again = make_spec(reference, input_size=32)
+    assert again.source not in (spec.source, edited.source) and build_model(again)[-1].bias is None
+
+
 def _inputs():
     from bench.specs import InputSpec
 
