@@ -45,3 +45,15 @@ def test_every_shipped_accuracy_is_labelled_by_a_known_source() -> None:
     labels = {label for frame in [*shipped, reported(), reported_timm()] for label in frame["accuracy_source"].dropna()}
     assert labels and labels <= set(SOURCES), labels - set(SOURCES)
     assert {"measured", "reported", "reported-timm"} <= labels
+
+
+def test_readme_suite_table_gives_each_suites_entry_count() -> None:
+    from bench.suites import load_suite
+
+    text = (ROOT / "README.md").read_text()
+    table = text[text.index("Shipped suites:") : text.index("## How scaling is done")]
+    rows = re.findall(r"^\| `(\w+)` \| [^\n]*\| (\d+) \|$", table, re.M)
+    named = {name: int(count) for name, count in rows if (ROOT / "suites" / f"{name}.yaml").exists()}
+    assert len(named) >= 9
+    for name, count in named.items():
+        assert len(load_suite(ROOT / "suites" / f"{name}.yaml").entries) == count, name
