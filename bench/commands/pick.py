@@ -43,6 +43,28 @@ def _conditions(suite, args: argparse.Namespace):
     return replace(base, **changes)
 
 
+SHIPPED = PROJECT / "reports" / "measured"
+
+
+def _stored_rows(results: Path):
+    """The results store's rows after the rows that ship in reports/measured/ (a row of this machine
+    timed there is as good as one timed now), newest last; and the stores read, for messages."""
+    import pandas as pd
+
+    from bench.results import read_results
+
+    shipped = [p for p in sorted(SHIPPED.glob("*.csv")) if p.resolve() != results.resolve()]
+    frames = [read_results(p) for p in [*shipped, results]]
+    rows = pd.concat([f for f in frames if not f.empty] or frames[-1:], ignore_index=True)
+    if "timestamp" in rows:
+        rows = rows.sort_values("timestamp", kind="stable").reset_index(drop=True)
+    return rows, [str(results), f"{SHIPPED}/ (shipped)"]
+
+
+def where_timed(conditions) -> str:
+    return f"{conditions.device}, {conditions.threads} thread(s), batch {conditions.batch_size}"
+
+
 def _pick(args: argparse.Namespace) -> int:
     from bench.cache import ComplexityCache
     from bench.environment import environment, machine_fingerprint
@@ -65,7 +87,7 @@ def _pick(args: argparse.Namespace) -> int:
         read_results(args.results)
         check_writable(args.results)
         run_suite(suite, args.results, ComplexityCache(args.results.parent / "complexity-cache.json"))
-    rows = read_results(args.results)
+    rows, stores = _stored_rows(args.results)
     machine = machine_fingerprint(environment())
     points = zoo_points(
         rows,
@@ -76,9 +98,12 @@ def _pick(args: argparse.Namespace) -> int:
         batch_size=conditions.batch_size,
     )
     if points.empty:
-        raise ValueError(f"no timed rows of {suite.name} on this machine in {args.results}; run without --no-measure")
+        raise ValueError(
+            f"no timed rows of {suite.name} for this machine ({where_timed(conditions)}) in {', '.join(stores)}; "
+            "run without --no-measure to time them here"
+        )
     chosen = pick(points, budget)
-    where = f"{conditions.device}, {conditions.threads} thread(s), batch {conditions.batch_size}"
+    where = where_timed(conditions)
     print(f"within {budget.describe()} on this machine ({where}; {len(points)} models timed):")
     if chosen.empty:
         print("  none: no timed model fits; loosen the budget")
