@@ -147,6 +147,10 @@ class Side:
     cwd: Path | None = None
 
 
+class GateWorkerError(RuntimeError):
+    """A gate worker process that stopped; the message is one line (its last stderr line)."""
+
+
 class _WorkerProcess:
     """A gate worker importing ``bench`` from the side's tree (or the installed one), pinned to ``cores``."""
 
@@ -156,12 +160,17 @@ class _WorkerProcess:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
         # one core as --core: a baseline from before --cores understands it
         pin = ["--core", str(cores[0])] if len(cores) == 1 else ["--cores", ",".join(map(str, cores))]
-        args = [side.python or sys.executable, "-m", "bench.gate_worker", *pin]
+        self.python = side.python or sys.executable
+        args = [self.python, "-m", "bench.gate_worker", *pin]
         args += [f"--slowdown={name}={fraction}" for name, fraction in slowdowns.items()]
+        # the worker's stderr goes to a file (a pipe nobody reads could fill and stall it); when the
+        # worker dies, its last line is the one-line reason
+        self.stderr = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed in close())
         self.proc = subprocess.Popen(
             args,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
+            stderr=self.stderr,
             text=True,
             env=env,
             cwd=cwd,
@@ -193,17 +202,32 @@ class _WorkerProcess:
 
     def call(self, **request) -> dict:
         assert self.proc.stdin is not None and self.proc.stdout is not None  # opened as pipes above
-        self.proc.stdin.write(json.dumps(request) + "\n")
-        self.proc.stdin.flush()
-        line = self.proc.stdout.readline()
+        try:
+            self.proc.stdin.write(json.dumps(request) + "\n")
+            self.proc.stdin.flush()
+            line = self.proc.stdout.readline()
+        except BrokenPipeError:
+            line = ""
         if not line:
-            raise RuntimeError(f"gate worker stopped (exit status {self.proc.poll()})")
+            raise GateWorkerError(self._death())
         return json.loads(line)
+
+    def _death(self) -> str:
+        """One line on why the worker stopped: the last line it wrote to stderr, and its interpreter."""
+        try:
+            status = self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            status = None
+        self.stderr.seek(0)
+        lines = [line.strip() for line in self.stderr.read().splitlines() if line.strip()]
+        reason = lines[-1] if lines else f"exit status {status}"
+        return f"the gate worker ({self.python}) stopped: {reason}"
 
     def close(self) -> None:
         if self.proc.poll() is None and self.proc.stdin is not None:
             self.proc.stdin.close()
             self.proc.wait(timeout=60)
+        self.stderr.close()
 
 
 def timing_cores(threads: int, core: int | None = None) -> list[int]:

@@ -83,3 +83,20 @@ def test_the_environment_gate_catches_a_slow_environment(tmp_path: Path) -> None
     )
     with pytest.raises(ValueError, match="not an executable Python"):
         gate.run_environment_gate(["mobilenetv1_100"], str(tmp_path / "nope"), settings)
+
+
+def test_a_baseline_python_that_cannot_run_the_worker_is_one_line(tmp_path: Path, capsys) -> None:
+    """A Python without torch (here: a stand-in that fails as one would) stops the gate with the worker's
+    last stderr line, never its traceback."""
+    from bench.cli import main
+
+    broken = tmp_path / "python-without-torch"
+    broken.write_text(
+        "#!/bin/sh\necho 'Traceback (most recent call last):' >&2\n"
+        "echo \"ModuleNotFoundError: No module named 'torch'\" >&2\nexit 1\n"
+    )
+    broken.chmod(0o755)
+    assert main(["gate", "--baseline-python", str(broken)]) != 0
+    err = capsys.readouterr().err
+    assert "stopped: ModuleNotFoundError: No module named 'torch'" in err and str(broken) in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
