@@ -233,6 +233,12 @@ def test_report_from_partial_rows_writes_every_artifact(tmp_path: Path) -> None:
     assert b0["macs_delta"] == "-1.0%" and b0["top1_reported"] == 77.1
 
 
+def test_an_included_store_that_is_not_there_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    args = ["--no-measure", "--include", str(tmp_path / "nothere.csv"), "--out", str(tmp_path / "out")]
+    assert report_main([*args, "--results", str(tmp_path / "none.csv")]) == 2
+    assert "--include: no such results store" in capsys.readouterr().err
+
+
 def test_empty_results_give_a_report_that_says_what_is_missing(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     code = report_main(
         ["--no-measure", "--include", "--results", str(tmp_path / "none.csv"), "--out", str(tmp_path / "out")]

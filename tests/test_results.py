@@ -136,6 +136,33 @@ def test_stores_from_two_machines_merge_without_loss(tmp_path: Path) -> None:
     assert len(read_results(out)) == 3
 
 
+def test_merge_refuses_a_store_that_is_not_there(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from bench.cli import main as bench_main
+
+    out = tmp_path / "all.csv"
+    assert bench_main(["merge", str(tmp_path / "nothere.csv"), "-o", str(out)]) == 2
+    assert "no such results store" in capsys.readouterr().err and not out.exists()
+    append_rows(
+        tmp_path / "a.csv",
+        [
+            {
+                "suite": "s",
+                "entry": "e",
+                "measurement": "complexity",
+                "workload_key": "k",
+                "machine": "",
+                "macs": 1.0,
+                "timestamp": "2026-01-01T00:00:00",
+            }
+        ],
+    )
+    assert bench_main(["merge", str(tmp_path / "a.csv"), "-o", str(out)]) == 0
+    assert "1 rows read from 1 stores;" in capsys.readouterr().out
+    assert bench_main(["merge", str(tmp_path / "a.csv"), "-o", str(out)]) == 0
+    assert "from 1 stores and " in capsys.readouterr().out  # the output merged into is not counted as an input
+    assert len(read_results(out)) == 1
+
+
 def test_an_old_store_without_a_machine_column_still_has_identities(tmp_path: Path) -> None:
     path = tmp_path / "old.csv"
     pd.DataFrame([{"suite": "s", "entry": "e", "measurement": "complexity", "workload_key": "k"}]).to_csv(

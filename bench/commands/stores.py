@@ -66,9 +66,14 @@ def _export(args: argparse.Namespace) -> int:
 def _merge(args: argparse.Namespace) -> int:
     from bench.results import check_writable, merge_stores
 
+    missing = [str(path) for path in args.stores if not path.is_file()]
+    if missing:
+        raise FileNotFoundError(f"no such results store: {', '.join(missing)}")
     check_writable(args.out)
+    existed = args.out.exists()
     read, written = merge_stores(args.stores, args.out)
-    print(f"{read} rows read from {len(args.stores) + args.out.exists()} stores, {written} rows -> {args.out}")
+    into = f" and {args.out}, merged into" if existed else ""
+    print(f"{read} rows read from {len(args.stores)} stores{into}; {written} rows -> {args.out}")
     return 0
 
 

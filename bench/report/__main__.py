@@ -100,6 +100,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         check_out_folder(args.out)
         read_results(args.results)  # a bad results path fails before any work
+        missing = [str(path) for path in args.include or () if not path.is_file()]
+        if missing:
+            raise ValueError(f"--include: no such results store: {', '.join(missing)}")
         suite_names = [load_suite(_suite_path(name)).name for name in args.suites]
         if not args.no_measure:
             measure(args.suites, args.results, progress=not args.quiet)
