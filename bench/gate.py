@@ -86,6 +86,7 @@ class GateReport:
     verdicts: list[ModelVerdict] = field(default_factory=list)
     slowdowns: dict[str, float] = field(default_factory=dict)
     conditions: str = ""  # e.g. "2 threads, batch 8, channels_last"
+    interleaved: bool = True  # False: timed alone against stored medians (bench gate --timings)
 
     @property
     def passed(self) -> bool:
@@ -361,11 +362,13 @@ def run_environment_gate(
 def format_report(report: GateReport) -> str:
     revision = report.baseline_revision
     baseline = revision[:12] if len(revision) == 40 and all(c in "0123456789abcdef" for c in revision) else revision
-    lines = [
-        f"latency gate: candidate vs baseline {baseline} "
-        f"(fail above +{report.threshold:.0%}; median of {report.verdicts[0].pairs if report.verdicts else 0} "
-        f"interleaved pairs, {report.conditions or '1 thread'}, same cores)"
-    ]
+    count = report.verdicts[0].pairs if report.verdicts else 0
+    how = (
+        f"median of {count} interleaved pairs, {report.conditions or '1 thread'}, same cores"
+        if report.interleaved
+        else f"median of {count} forwards timed now against the stored median, {report.conditions or '1 thread'}"
+    )
+    lines = [f"latency gate: candidate vs baseline {baseline} (fail above +{report.threshold:.0%}; {how})"]
     for v in report.verdicts:
         lines.append(
             f"  {v.model:<22} baseline {v.baseline_ms:8.2f} ms  candidate {v.candidate_ms:8.2f} ms  "
