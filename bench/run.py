@@ -369,15 +369,27 @@ def single_latency_row(
 
 
 def pretrained_eval_row(
-    model_name: str, checkpoint: Path, folder: Path, result, env: dict, suite: str = "pretrained_eval"
+    model_name: str,
+    checkpoint: Path,
+    folder: Path,
+    result,
+    env: dict,
+    suite: str = "pretrained_eval",
+    *,
+    model_args: dict | None = None,
+    num_classes: int | None = None,
+    in_chans: int | None = None,
 ) -> dict:
-    """One ``pretrained-eval`` row: the checkpoint (by digest), the folder, top-1/top-5 and the model's counts."""
+    """One ``pretrained-eval`` row: the checkpoint (by digest), the folder, top-1/top-5 and the model's counts
+    (of the model as scored: its args, classes and input channels)."""
     from bench.accuracy.pretrained import file_digest
     from bench.cache import ComplexityCache
     from bench.models import make_spec
+    from bench.specs import InputSpec
 
     size = result.data_config["input_size"][-1]
-    spec = make_spec(model_name, input_size=size)
+    inputs = InputSpec(in_chans=in_chans or 3, num_classes=num_classes or 1000)
+    spec = make_spec(model_name, input_size=size, model_args=model_args or {}, inputs=inputs)
     counts = ComplexityCache(None).count(spec)
     digest = file_digest(checkpoint)
     key = workload_key(

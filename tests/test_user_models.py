@@ -205,3 +205,45 @@ def test_bad_user_model_entries_name_the_place(project: Path, entry: str, messag
     with pytest.raises(SuiteError) as error:
         load_suite(suite)
     assert message in str(error.value) and "models[0]" in str(error.value)
+
+
+def test_eval_scores_a_one_channel_few_class_user_model_as_trained(project: Path, capsys) -> None:
+    """A grey, 2-class model of the user's, saved as a state dict: eval builds it with the checkpoint's
+    classes and channels at the size asked, and the row records the model as scored. Left out, the
+    classes or channels are one line that says which flag to pass."""
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    from bench.results import read_results
+
+    reference = _ref(project)
+    model = build_model(make_spec(reference, model_args={"width": 4}, inputs=_inputs_of(1, 2)))
+    checkpoint = project / "tiny.pt"
+    torch.save(model.state_dict(), checkpoint)
+    folder = project / "images"
+    rng = np.random.default_rng(0)
+    for label in ("0", "1"):
+        (folder / label).mkdir(parents=True)
+        for i in range(2):
+            Image.fromarray(rng.integers(0, 255, (40, 40, 3), dtype=np.uint8)).save(folder / label / f"{i}.png")
+    results = project / "eval.csv"
+    common = ["eval", reference, str(folder), "--checkpoint", str(checkpoint), "--model-arg", "width=4"]
+    args = [*common, "--num-classes", "2", "--in-chans", "1", "--input-size", "32", "--results", str(results)]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "4 images" in out and "input 32px" in out and "mean 0.449 std 0.226" in out
+    (row,) = read_results(results).to_dict("records")
+    assert row["model_source"].endswith("(width=4)") and row["input_size"] == 32 and row["top1"] is not None
+    assert main([*common, "--in-chans", "1", "--no-store"]) == 2
+    assert "pass --num-classes 2" in capsys.readouterr().err
+    assert main([*common, "--num-classes", "2", "--no-store"]) == 2
+    assert "pass --in-chans 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main([*common, "--show", "-1"])
+
+
+def _inputs_of(in_chans: int, num_classes: int):
+    from bench.specs import InputSpec
+
+    return InputSpec(in_chans=in_chans, num_classes=num_classes)

@@ -143,6 +143,7 @@ def load_pretrained(
     convert: str | None = None,
     num_classes: int | None = None,
     model_args: dict[str, Any] | None = None,
+    in_chans: int | None = None,
 ) -> nn.Module:
     """A timm model (no download), or your own ``package.module:function`` (with ``model_args``), with
     every tensor of ``checkpoint`` loaded strictly, in eval mode."""
@@ -152,12 +153,14 @@ def load_pretrained(
         from bench.models import build_model, make_spec
         from bench.specs import InputSpec
 
-        inputs = InputSpec(num_classes=num_classes or 1000)
+        inputs = InputSpec(num_classes=num_classes or 1000, in_chans=in_chans or 3)
         model = build_model(make_spec(model_name, model_args=model_args or {}, inputs=inputs))
     else:
         import timm
 
         kwargs: dict[str, Any] = {} if num_classes is None else {"num_classes": num_classes}
+        if in_chans is not None:
+            kwargs["in_chans"] = in_chans
         model = timm.create_model(model_name, pretrained=False, **kwargs)
     state = read_state_dict(checkpoint)
     if convert is not None:
@@ -174,9 +177,20 @@ def load_pretrained(
             for label, names in (("missing", missing), ("unexpected", unexpected), ("wrong shape", wrong))
             if names
         )
-        raise CheckpointError(f"{checkpoint} does not fit {model_name}: {detail}")
+        raise CheckpointError(f"{checkpoint} does not fit {model_name}: {detail}{_shape_hint(expected, state, wrong)}")
     model.load_state_dict(state, strict=True)
     return model.eval()
+
+
+def _shape_hint(expected: dict, state: dict, wrong: list[str]) -> str:
+    """What to pass when only the classifier's outputs or the first layer's input channels differ."""
+    for key in wrong:
+        want, have = expected[key].shape, state[key].shape
+        if len(want) == 2 and want[1:] == have[1:]:
+            return f"; the checkpoint's {key} has {have[0]} outputs: pass --num-classes {have[0]}"
+        if len(want) == 4 and want[0] == have[0] and want[1] != have[1]:
+            return f"; the checkpoint's {key} takes {have[1]} input channels: pass --in-chans {have[1]}"
+    return ""
 
 
 def file_digest(path: Path) -> str:
@@ -225,8 +239,8 @@ class PretrainedEval:
 class _Images(torch.utils.data.Dataset):
     """The scanned files through timm's eval transform; a file that does not decode is (None, index)."""
 
-    def __init__(self, paths: tuple[str, ...], transform: Any) -> None:
-        self.paths, self.transform = paths, transform
+    def __init__(self, paths: tuple[str, ...], transform: Any, mode: str = "RGB") -> None:
+        self.paths, self.transform, self.mode = paths, transform, mode
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -236,7 +250,7 @@ class _Images(torch.utils.data.Dataset):
 
         try:
             with Image.open(self.paths[index]) as image:
-                return self.transform(image.convert("RGB")), index, ""
+                return self.transform(image.convert(self.mode)), index, ""
         except Exception as error:  # truncated, not an image, unreadable: skipped and counted
             return None, index, first_line(error)
 
@@ -286,7 +300,8 @@ def evaluate_folder(
     outputs = _outputs(model)
     found = image_folder.scan(Path(folder), outputs, limit)
     config = {**resolve_data_config({}, model=model), **(data_overrides or {})}
-    dataset = _Images(found.paths, create_transform(**config, is_training=False))
+    grey = int(config["input_size"][0]) == 1  # a one-channel model sees the images in greyscale
+    dataset = _Images(found.paths, create_transform(**config, is_training=False), mode="L" if grey else "RGB")
     loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, num_workers=workers, collate_fn=_collate)
     model = model.eval().to(device)
     dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(amp or "")

@@ -12,6 +12,13 @@ def at_least_one(text: str) -> int:
     return value
 
 
+def at_least_zero(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be at least 0, got {value}")
+    return value
+
+
 def add_coefficient_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "model",

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from bench.commands.args import at_least_one
+from bench.commands.args import at_least_one, at_least_zero
 from bench.results import DEFAULT_RESULTS
 
 
@@ -39,7 +39,11 @@ def register(commands) -> None:
     )
     evaluate.add_argument("--no-store", action="store_true", help="print only, write no row")
     evaluate.add_argument(
-        "--show", type=int, default=0, metavar="N", help="print the top-5 with probabilities of the first N images"
+        "--show",
+        type=at_least_zero,
+        default=0,
+        metavar="N",
+        help="print the top-5 with probabilities of the first N images",
     )
     evaluate.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     evaluate.add_argument(
@@ -54,7 +58,50 @@ def register(commands) -> None:
     evaluate.add_argument(
         "--model-arg", action="append", default=[], metavar="KEY=VALUE", help="for your own package.module:function"
     )
+    evaluate.add_argument("--num-classes", type=at_least_one, help="the model's outputs (default: 1000)")
+    evaluate.add_argument(
+        "--in-chans", type=int, choices=(1, 3), help="input channels; 1 scores the images in greyscale (default 3)"
+    )
+    evaluate.add_argument("--input-size", type=at_least_one, help="square input size in px (default: the model's)")
+    evaluate.add_argument(
+        "--mean", type=_floats, help="normalisation mean per channel, e.g. 0.286 (default: the model's)"
+    )
+    evaluate.add_argument(
+        "--std", type=_floats, help="normalisation std per channel, e.g. 0.353 (default: the model's)"
+    )
     evaluate.set_defaults(handler=_eval)
+
+
+def _floats(text: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected numbers separated by commas, got {text!r}") from None
+    if not all(v == v and abs(v) != float("inf") for v in values):
+        raise argparse.ArgumentTypeError(f"expected finite numbers, got {text!r}")
+    return values
+
+
+#: ImageNet's mean and std averaged over RGB: the default for a one-channel model without its own.
+GREY_MEAN, GREY_STD = (0.449,), (0.226,)
+
+
+def _data_overrides(args: argparse.Namespace, lite0: dict) -> dict:
+    """The eval transform's settings the command line (or the Lite0 checkpoint) fixes."""
+    overrides = dict(lite0)
+    chans = args.in_chans or 3
+    if args.input_size or args.in_chans:
+        size = args.input_size or 224
+        overrides["input_size"] = (chans, size, size)
+    if chans == 1:
+        overrides |= {"mean": GREY_MEAN, "std": GREY_STD}
+    for name in ("mean", "std"):
+        values = getattr(args, name)
+        if values is not None:
+            if len(values) not in (1, chans):
+                raise ValueError(f"--{name}: give 1 or {chans} values for {chans} input channels, got {len(values)}")
+            overrides[name] = values * chans if len(values) == 1 else values
+    return overrides
 
 
 def _eval(args: argparse.Namespace) -> int:
@@ -74,7 +121,10 @@ def _eval(args: argparse.Namespace) -> int:
     checkpoint = lite0_checkpoint() if args.checkpoint == "lite0" else Path(args.checkpoint)
     convert = args.convert or ("lite0" if args.checkpoint == "lite0" else None)
     model_args = dict(parse_arg(item) for item in args.model_arg)
-    model = load_pretrained(args.model, checkpoint, convert, model_args=model_args)
+    model = load_pretrained(
+        args.model, checkpoint, convert, num_classes=args.num_classes, model_args=model_args, in_chans=args.in_chans
+    )
+    overrides = _data_overrides(args, LITE0_DATA if args.checkpoint == "lite0" else {})
     amp = args.amp if args.amp is not None else ("fp16" if args.device == "cuda" else "off")
     result = evaluate_folder(
         model,
@@ -85,7 +135,7 @@ def _eval(args: argparse.Namespace) -> int:
         device=args.device,
         amp=None if amp == "off" else amp,
         progress=not args.json,
-        data_overrides=LITE0_DATA if args.checkpoint == "lite0" else None,
+        data_overrides=overrides,
     )
     name = _class_namer(result)
     if args.json:
@@ -124,7 +174,16 @@ def _eval(args: argparse.Namespace) -> int:
         truth = "" if p.label is None else f"  (true: {name(p.label)})"
         print(f"  {mark} {Path(p.path).name}: {guesses}{truth}")
     if not args.no_store and result.top1 is not None:
-        row = pretrained_eval_row(args.model, checkpoint, args.folder, result, environment())
+        row = pretrained_eval_row(
+            args.model,
+            checkpoint,
+            args.folder,
+            result,
+            environment(),
+            model_args=model_args,
+            num_classes=args.num_classes,
+            in_chans=args.in_chans,
+        )
         append_rows(args.results, [row])
         print(f"stored a pretrained-eval row in {args.results}", file=out)
     return 0
