@@ -118,6 +118,8 @@ class LatencyConditions:
             raise ValueError("fp16 autocast is a CUDA path; use bf16 on CPU")
         if self.batch_size < 1 or (self.threads is not None and self.threads < 1):
             raise ValueError("batch_size and threads must be >= 1")
+        if not self.min_time_s >= 0:
+            raise ValueError(f"min_time_s must be >= 0 seconds, got {self.min_time_s}")
         if self.min_iterations < 1 or self.warmup_iterations < 0 or self.max_iterations < self.min_iterations:
             raise ValueError("need warmup_iterations >= 0 and 1 <= min_iterations <= max_iterations")
 

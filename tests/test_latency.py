@@ -122,3 +122,13 @@ def test_every_precision_name_has_a_dtype() -> None:
     from bench.specs import PRECISION_NAMES
 
     assert tuple(PRECISIONS) == PRECISION_NAMES
+
+
+def test_a_negative_time_budget_is_refused(capsys) -> None:
+    from bench.cli import main
+    from bench.specs import LatencyConditions
+
+    with pytest.raises(ValueError, match="min_time_s must be >= 0"):
+        LatencyConditions(min_time_s=-1)
+    assert main(["latency", "mobilenetv2_050", "--min-time", "-1", "--input-size", "32"]) == 2
+    assert "min_time_s must be >= 0" in capsys.readouterr().err

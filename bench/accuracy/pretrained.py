@@ -234,6 +234,7 @@ class PretrainedEval:
     device: str = "cpu"
     amp: str | None = None
     outputs: int = 0  # the model's number of classes
+    ignored: int = 0  # loose images beside the class folders, not scored
 
 
 class _Images(torch.utils.data.Dataset):
@@ -318,7 +319,6 @@ def evaluate_folder(
                 for index, row, p in zip(indices, top.tolist(), probs.tolist()):
                     predictions.append(Prediction(found.paths[index], found.labels[index], tuple(row), tuple(p)))
             bar.update(len(indices) + len(bad))
-            bar.set_postfix_str(f"{len(predictions) / max(time.perf_counter() - start, 1e-9):.1f} img/s")
     elapsed = time.perf_counter() - start
     if not predictions:
         raise ValueError(f"{folder}: none of the {len(found.paths)} image files could be read ({skipped[0][1]})")
@@ -339,4 +339,5 @@ def evaluate_folder(
         device,
         amp,
         outputs,
+        found.ignored,
     )

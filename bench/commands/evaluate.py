@@ -165,6 +165,8 @@ def _eval(args: argparse.Namespace) -> int:
             f"({result.images} images, classes by {result.naming}; {where})",
             file=out,
         )
+    if result.ignored:
+        print(f"  ignored {result.ignored} loose images beside the class folders (not in any class)", file=out)
     if result.skipped:
         shown = "; ".join(f"{Path(path).name}: {why}" for path, why in result.skipped[:3])
         print(f"  skipped {len(result.skipped)} unreadable files ({shown}{' ...' if len(result.skipped) > 3 else ''})")

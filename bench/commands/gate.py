@@ -8,6 +8,8 @@ from pathlib import Path
 
 from bench.results import DEFAULT_RESULTS
 
+PROJECT = Path(__file__).resolve().parents[2]
+
 
 def register(commands) -> None:
     gate = commands.add_parser(
@@ -110,6 +112,8 @@ def _gate(args: argparse.Namespace) -> int:
     from bench.gate_sources import project_root
     from bench.suites import load_suite
 
+    if not args.suite.is_absolute() and not args.suite.exists() and (PROJECT / args.suite).exists():
+        args.suite = PROJECT / args.suite  # a shipped suite, named from another folder
     baseline_file = args.baseline or args.suite.with_name(f"{args.suite.stem}.baseline.json")
     if args.set_baseline:
         root = project_root(Path.cwd())
@@ -117,7 +121,7 @@ def _gate(args: argparse.Namespace) -> int:
         data = {
             "revision": commit,
             "threshold": args.threshold or gate.DEFAULT_THRESHOLD,
-            "note": "refresh with: python -m bench gate --set-baseline HEAD",
+            "note": f"refresh with: python -m bench gate --suite {args.suite} --set-baseline HEAD",
         }
         baseline_file.write_text(json.dumps(data, indent=2) + "\n")
         print(f"gate baseline: {baseline_file} -> {commit}")

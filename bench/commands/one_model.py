@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import sys
 from pathlib import Path
 
 from bench.commands.args import add_coefficient_args, at_least_one, spec_from_args, spec_json
@@ -110,6 +112,13 @@ def _latency(args: argparse.Namespace) -> int:
 
         if not torch.cuda.is_available():
             raise ValueError("--device cuda: this machine has no CUDA GPU (torch.cuda.is_available() is False)")
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if args.device == "cpu" and conditions.threads is not None and conditions.threads > cores:
+        print(
+            f"note: {conditions.threads} threads on the {cores} cores this process may use: the threads share "
+            "cores, so this times oversubscription",
+            file=sys.stderr,
+        )
     if args.results is not None:
         read_results(args.results)  # a bad results path fails before the measurement
         check_writable(args.results)

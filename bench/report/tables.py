@@ -157,7 +157,7 @@ def learning_curve_table(results: pd.DataFrame) -> Table:
 def pretrained_table(results: pd.DataFrame) -> Table:
     rows = frames.pretrained(results)
     caption = "Checkpoints evaluated here on an image folder (source: pretrained-eval). " + (
-        "None yet: python -m bench eval efficientnet_lite0 FOLDER --checkpoint lite0"
+        "None yet: python -m bench eval tf_efficientnet_lite0 FOLDER --checkpoint lite0"
         if rows.empty
         else "A handful of photographs is a smoke check of the weights, not an ImageNet accuracy."
     )
