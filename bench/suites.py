@@ -194,6 +194,21 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
+def suite_name(path: str | Path) -> str:
+    """A suite file's ``name`` without checking the rest (nor importing the models it names)."""
+    path = Path(path)
+    if not path.is_file():
+        raise SuiteError(str(path), "", "no such suite file")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        raise SuiteError(str(path), "", f"not YAML ({type(error).__name__})") from None
+    name = data.get("name") if isinstance(data, dict) else None
+    if not isinstance(name, str) or not name:
+        raise SuiteError(str(path), "name", "required")
+    return name
+
+
 def load_suite(path: str | Path) -> SuiteSpec:
     """Read and validate a suite file; raises SuiteError (one line) on any problem."""
     path = Path(path)

@@ -3,6 +3,8 @@ model, with its source digest in the row, and every misuse one line."""
 
 from __future__ import annotations
 
+import os
+import sys
 import textwrap
 from pathlib import Path
 
@@ -188,6 +190,19 @@ def test_a_suite_of_user_models_runs_and_trains(project: Path, fashion_mnist: Pa
     assert (trained["model_source"].str.contains("width=24")).sum() == 1
     counted = rows[rows["measurement"] == "complexity"].set_index("entry")
     assert counted.loc["wide", "params"] > counted.loc["tiny-width8", "params"]
+
+    # the report of those rows, from another folder where the models' package cannot be imported
+    elsewhere = project / "elsewhere"
+    elsewhere.mkdir()
+    os.chdir(elsewhere)
+    sys.path.remove(str(project))
+    for name in [m for m in sys.modules if m.startswith(f"lab_{project.name}")]:
+        del sys.modules[name]  # as in a fresh process: the package is not importable from here
+    from bench.report.__main__ import main as report_main
+
+    args = ["--no-measure", "--suites", str(suite), "--results", str(results), "--include", "--out", "out", "--quiet"]
+    assert report_main(args) == 0
+    assert "mine" in (elsewhere / "out" / "index.html").read_text()
 
 
 @pytest.mark.parametrize(
