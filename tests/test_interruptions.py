@@ -47,7 +47,15 @@ def _start(suite: Path, results: Path, *extra: str) -> subprocess.Popen:
     """``bench run`` as a user would start it, in its own process group (as a terminal job is)."""
     command = [sys.executable, "-m", "bench", "run", str(suite), "--results", str(results), "--quiet", *extra]
     return subprocess.Popen(
-        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+        command,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        # as from a terminal: a test session started in the background (``cmd &`` in a script) ignores
+        # SIGINT, and Python would then never turn Ctrl-C into KeyboardInterrupt in the child
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 

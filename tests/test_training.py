@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from bench.accuracy import data as datasets
+from bench.accuracy.datasets import dataset_shape
 from bench.accuracy.fastconv import depthwise_weight_grad, use_fast_depthwise, use_fast_matmul_convs
 from bench.accuracy.train import augment, train_model, zero_init_residual_branches
 from bench.models import build_model, make_spec
@@ -78,7 +79,7 @@ def test_image_folder_dataset(tmp_path: Path) -> None:
     train = datasets.load_dataset(f"folder:{tmp_path}", "train", size=16)
     test = datasets.load_dataset(f"folder:{tmp_path}", "test", size=16)  # falls back to val/
     assert train.images.shape == (6, 3, 16, 16) and test.labels.tolist() == [0, 0, 0, 1, 1, 1]
-    assert datasets.dataset_shape(f"folder:{tmp_path}") == (3, 2)
+    assert dataset_shape(f"folder:{tmp_path}") == (3, 2)
     with pytest.raises(ValueError, match="unknown dataset"):
         datasets.load_dataset("imagenet21k", "train")
 
