@@ -7,8 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from bench.results import read_results
 from tests.conftest import ROOT
+
+# spawns processes (workers, torchrun, a killed run): the integration tier (pytest -m integration)
+pytestmark = pytest.mark.integration
 
 SUITE = """\
 name: ddp_check

@@ -39,6 +39,7 @@ def test_unknown_revision_is_refused() -> None:
         gate.resolve_revision("no-such-revision", ROOT)
 
 
+@pytest.mark.integration  # times models in two gate worker processes
 def test_workers_import_their_own_code_and_injection_slows_the_candidate(tmp_path: Path) -> None:
     """One tiny comparison end to end: baseline = HEAD, candidate = working tree, +200% injected."""
     with gate.baseline_code(_head(), ROOT) as baseline_dir:
@@ -66,6 +67,7 @@ def test_settings_are_validated() -> None:
         gate.GateSettings(threshold=0)
 
 
+@pytest.mark.integration  # times models in two gate worker processes
 def test_the_environment_gate_catches_a_slow_environment(tmp_path: Path) -> None:
     """Two Pythons, one code tree: a 'slow environment' (a wrapper that runs the same interpreter with
     +200% injected into one model's forward) fails the gate; the same interpreter twice passes."""

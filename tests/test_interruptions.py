@@ -23,6 +23,9 @@ from tests.conftest import ROOT
 
 IDENTITY = ["suite", "entry", "measurement", "workload_key", "machine"]
 
+# spawns processes (workers, torchrun, a killed run): the integration tier (pytest -m integration)
+pytestmark = pytest.mark.integration
+
 
 def _train_suite(folder: Path, data: Path) -> Path:
     path = folder / "tiny_train.yaml"

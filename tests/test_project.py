@@ -31,7 +31,7 @@ def test_ci_runs_the_readme_test_command() -> None:
 
 def test_tox_has_the_tier_envs() -> None:
     text = (ROOT / "tox.ini").read_text()
-    for env in ("tests", "slow", "gate-rates", "bench", "report", "lint"):
+    for env in ("tests", "integration", "slow", "gate-rates", "bench", "report", "lint"):
         assert f"[testenv:{env}]" in text
 
 

@@ -26,6 +26,7 @@ models:
 """
 
 
+@pytest.mark.integration  # trains in worker processes
 def test_parallel_runs_give_the_rows_of_sequential_runs(tmp_path: Path, fashion_mnist: Path) -> None:
     suite = tmp_path / "jobs_check.yaml"
     suite.write_text(SUITE.replace("DATA", str(fashion_mnist)))
@@ -46,6 +47,7 @@ def test_parallel_runs_give_the_rows_of_sequential_runs(tmp_path: Path, fashion_
     assert (b["train_jobs"], b["threads"]) == (2, 1) and a["train_jobs"] == 1
 
 
+@pytest.mark.integration  # trains in worker processes
 def test_finished_runs_come_back_without_training(tmp_path: Path, fashion_mnist: Path) -> None:
     budget = TrainBudget(
         data_root=str(fashion_mnist),
@@ -97,6 +99,7 @@ def test_runs_need_their_own_checkpoint_folders(tmp_path: Path) -> None:
         list(train_runs([run], jobs=0))
 
 
+@pytest.mark.integration  # trains in worker processes
 def test_entries_naming_one_network_share_its_runs(tmp_path: Path, fashion_mnist: Path) -> None:
     suite = tmp_path / "shared.yaml"
     suite.write_text(
@@ -111,6 +114,7 @@ def test_entries_naming_one_network_share_its_runs(tmp_path: Path, fashion_mnist
     assert len(list((tmp_path / "checkpoints").glob("*/result.json"))) == 2
 
 
+@pytest.mark.integration  # trains in worker processes
 def test_training_prints_a_line_per_epoch_and_a_top1_table(tmp_path: Path, fashion_mnist: Path, capfd) -> None:
     """Output that is not a terminal (a log file, CI) still says what happened: no bars, plain lines."""
     suite = tmp_path / "jobs_check.yaml"
