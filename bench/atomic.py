@@ -56,9 +56,11 @@ def _alive(pid: int) -> bool:
 
 @contextmanager
 def locked(path: Path) -> Iterator[None]:
-    """An exclusive lock on ``path`` across processes (a ``.lock`` file beside it; filelock, so any OS)."""
+    """An exclusive lock on ``path`` across processes: a hidden ``.NAME.lock`` file beside it (filelock,
+    so any OS). The file stays after the lock is released: deleting it while another process waits on
+    it would let two processes hold the lock."""
     from filelock import FileLock
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(path.with_name(path.name + ".lock"))):
+    with FileLock(str(path.with_name(f".{path.name}.lock"))):
         yield
