@@ -136,7 +136,8 @@ def _digest(path: str | Path, module_name: str) -> str:
     root = _root(Path(path).resolve(), module_name)
     digest = hashlib.sha256()
     for file in files:
-        digest.update(str(file.relative_to(root)).encode() + b"\0" + file.read_bytes() + b"\0")
+        name = str(file.relative_to(root)) if file.is_relative_to(root) else str(file)  # a link may lead out
+        digest.update(name.encode() + b"\0" + file.read_bytes() + b"\0")
     return digest.hexdigest()[:12]
 
 
