@@ -63,7 +63,6 @@ def _slow_down(repo: Path) -> None:
     (repo / f"lab_{repo.name}" / "nets.py").write_text(slow)
 
 
-@pytest.mark.integration  # times models in two gate worker processes
 def test_the_gate_compares_a_users_model_at_the_baseline_revision_with_the_working_tree(repo: Path, capsys) -> None:
     assert main(["gate", "--suite", "mine.yaml", "--set-baseline", "HEAD"]) == 0
     assert (repo / "mine.baseline.json").exists()  # beside the suite, as suites/ci_latency.baseline.json
@@ -74,7 +73,6 @@ def test_the_gate_compares_a_users_model_at_the_baseline_revision_with_the_worki
     assert "1 thread(s), batch 2, fp32, channels_last, cpu" in out  # the suite's latency block, both sides
 
 
-@pytest.mark.integration  # times models in two gate worker processes
 def test_outside_git_the_gate_says_what_to_do_and_stored_timings_catch_a_slower_model(repo: Path, capsys) -> None:
     subprocess.run(["rm", "-rf", str(repo / ".git")], check=True)
     assert main(["gate", "--suite", "mine.yaml"]) == 2

@@ -114,7 +114,6 @@ def test_entries_naming_one_network_share_its_runs(tmp_path: Path, fashion_mnist
     assert len(list((tmp_path / "checkpoints").glob("*/result.json"))) == 2
 
 
-@pytest.mark.integration  # trains in worker processes
 def test_training_prints_a_line_per_epoch_and_a_top1_table(tmp_path: Path, fashion_mnist: Path, capfd) -> None:
     """Output that is not a terminal (a log file, CI) still says what happened: no bars, plain lines."""
     suite = tmp_path / "jobs_check.yaml"
