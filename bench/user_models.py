@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import importlib
+import importlib.util
 import inspect
 import re
 import sys
@@ -89,6 +90,12 @@ def _local_file(name: str, root: Path) -> Path | None:
     return None
 
 
+def _with_parents(name: str) -> list[str]:
+    """``a.b.c`` -> ``a``, ``a.b``, ``a.b.c``: importing a module runs its parent packages' __init__ too."""
+    parts = name.split(".")
+    return [".".join(parts[: i + 1]) for i in range(len(parts))]
+
+
 def _imported_names(tree: ast.AST, package: str) -> list[str]:
     """Every module name an import statement anywhere in ``tree`` may load (relative ones made absolute)."""
     names: list[str] = []
@@ -102,23 +109,24 @@ def _imported_names(tree: ast.AST, package: str) -> list[str]:
                 parts = parts[: len(parts) - node.level + 1]
                 base = ".".join([*parts, base] if base else parts)
             names += [base, *(f"{base}.{alias.name}" for alias in node.names)]
-    # a dotted name also loads its parent packages' __init__ files
-    return [".".join(name.split(".")[: i + 1]) for name in names if name for i in range(name.count(".") + 1)]
+    return [parent for name in names if name for parent in _with_parents(name)]
 
 
 def local_sources(path: str | Path, module_name: str) -> list[Path]:
-    """The module's file and every file of the user's own code it imports, directly or not: the
-    modules its import statements name (inside functions too) that live under the folder its
-    top-level package was imported from, outside site-packages and effbench itself."""
-    path = Path(path).resolve()
+    """The module's file and every file of the user's own code it imports, directly or not: its parent
+    packages' ``__init__`` files and the modules its import statements name (inside functions too) that
+    live under the folder its top-level package was imported from, outside site-packages and effbench.
+    Paths are as imported (a linked file is not followed out of that folder)."""
+    path = Path(path).absolute()
     root = _root(path, module_name)
-    seen: dict[Path, str] = {}
+    seen: dict[Path, Path] = {}  # real file -> the path it was found at
     todo = [(path, module_name)]
+    todo += [(found, parent) for parent in _with_parents(module_name)[:-1] if (found := _local_file(parent, root))]
     while todo:
         file, name = todo.pop()
-        if file in seen:
+        if file.resolve() in seen:
             continue
-        seen[file] = name
+        seen[file.resolve()] = file
         try:
             tree = ast.parse(file.read_bytes())
         except (SyntaxError, ValueError):
@@ -127,17 +135,15 @@ def local_sources(path: str | Path, module_name: str) -> list[Path]:
         for imported in _imported_names(tree, package):
             found = _local_file(imported, root)
             if found is not None and found.resolve() not in seen:
-                todo.append((found.resolve(), imported))
-    return sorted(seen)
+                todo.append((found, imported))
+    return sorted(seen.values())
 
 
 def _digest(path: str | Path, module_name: str) -> str:
-    files = local_sources(path, module_name)
-    root = _root(Path(path).resolve(), module_name)
+    root = _root(Path(path).absolute(), module_name)
     digest = hashlib.sha256()
-    for file in files:
-        name = str(file.relative_to(root)) if file.is_relative_to(root) else str(file)  # a link may lead out
-        digest.update(name.encode() + b"\0" + file.read_bytes() + b"\0")
+    for file in local_sources(path, module_name):
+        digest.update(str(file.relative_to(root)).encode() + b"\0" + file.read_bytes() + b"\0")
     return digest.hexdigest()[:12]
 
 
@@ -145,12 +151,18 @@ _loaded: dict[str, str] = {}  # module name -> digest of its sources when this p
 
 
 def _forget(path: str, module_name: str) -> None:
-    """Drop the user's modules from ``sys.modules`` so the next import reads their files afresh."""
-    files = {str(f) for f in local_sources(path, module_name)}
+    """Drop the user's modules from ``sys.modules``, and their cached bytecode, so the next import reads
+    their files afresh (a .pyc is trusted when the source's size and whole-second mtime match, which an
+    edit within the same second that keeps the size does)."""
+    sources = local_sources(path, module_name)
+    files = {str(f.resolve()) for f in sources}
     for name, module in list(sys.modules.items()):
         file = getattr(module, "__file__", None)
         if file and str(Path(file).resolve()) in files:
             del sys.modules[name]
+    for source in sources:
+        Path(importlib.util.cache_from_source(str(source))).unlink(missing_ok=True)
+    importlib.invalidate_caches()
 
 
 def _module(name: str) -> ModuleType:

@@ -78,9 +78,13 @@ def test_a_user_model_is_built_counted_and_keyed_by_its_source(project: Path) ->
     assert build_model(edited)[0].padding == (2, 2)  # and the edited code is what gets built
 
 
-def test_an_edit_to_any_file_of_the_users_code_is_a_new_workload(project: Path) -> None:
+def test_an_edit_to_any_file_of_the_users_code_is_a_new_workload(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The model's module imports its layers from a sibling (relative, at module level) and a head
-    from another (absolute, inside the function): editing either changes the digest and what is built."""
+    from another (absolute, inside the function): editing either changes the digest and what is built,
+    even within the second and at the same size, with bytecode caching on (as on a user's machine)."""
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
     package = project / f"lab_{project.name}"
     (package / "layers.py").write_text(
         "from torch import nn\n\nPAD = 1\n\ndef conv(c, w):\n    return nn.Conv2d(c, w, 3, padding=PAD)\n"
@@ -112,6 +116,23 @@ def test_an_edit_to_any_file_of_the_users_code_is_a_new_workload(project: Path) 
     )
     again = make_spec(reference, input_size=32)
     assert again.source not in (spec.source, edited.source) and build_model(again)[-1].bias is None
+
+
+def test_a_linked_module_is_digested_with_the_helpers_beside_the_link(project: Path) -> None:
+    """A model file linked in from elsewhere imports a helper that sits beside the link: the helper is
+    part of the model's code, and a package's __init__ is part of every module in it."""
+    from bench.user_models import local_sources
+
+    shared = project / "shared"
+    shared.mkdir()
+    (shared / "linked.py").write_text("from helper import WIDTH\n")
+    (project / "linked.py").symlink_to(shared / "linked.py")
+    (project / "helper.py").write_text("WIDTH = 4\n")
+    assert [f.name for f in local_sources(project / "linked.py", "linked")] == ["helper.py", "linked.py"]
+    package = project / f"lab_{project.name}"
+    (package / "__init__.py").write_text("from .nets import tiny  # noqa\n")
+    names = [f.name for f in local_sources(package / "nets.py", f"lab_{project.name}.nets")]
+    assert names == ["__init__.py", "nets.py"]
 
 
 def _inputs():
