@@ -35,8 +35,10 @@ from bench.gate_sources import (
     baseline_revision,
     extract,
     extract_package,
+    present_at,
     project_root,
     resolve_revision,
+    user_helpers,
     user_packages,
 )
 from bench.gate_worker import CONDITION_FIELDS
@@ -324,9 +326,9 @@ def run_gate(
     commit, note = baseline_revision(revision, root) if fallback else (resolve_revision(revision, root), "")
     if note:
         print(f"latency gate: {note}", file=sys.stderr)
-    paths = (["bench"] if (root / "bench" / "gate_worker.py").exists() else []) + user_packages(
-        [m.spec for m in chosen], cwd, root
-    )
+    specs = [m.spec for m in chosen]
+    paths = (["bench"] if (root / "bench" / "gate_worker.py").exists() else []) + user_packages(specs, cwd, root)
+    paths += present_at(commit, root, user_helpers(specs, cwd, root))
     if not paths:
         raise ValueError(
             f"nothing of the gate's models lives in {root}: with timm models and the installed bench, "

@@ -2,9 +2,10 @@
 
 The project is the git checkout the gate runs in (``git rev-parse --show-toplevel`` of the working
 directory): effbench's own repository, or a researcher's repository with models of its own. At the
-baseline revision the gate extracts ``bench/`` (when the project holds it) and the top-level package
-of each user model (``mylab`` for ``mylab.nets:tiny``), laid out as in the checkout, so the baseline
-worker imports the baseline's code for both. Outside git there is no baseline revision: the messages
+baseline revision the gate extracts ``bench/`` (when the project holds it), the top-level package
+of each user model (``mylab`` for ``mylab.nets:tiny``) and the other top-level packages or modules of
+the project its code imports (those that existed then), laid out as in the checkout, so the baseline
+worker imports the baseline's code for all of them. Outside git there is no baseline revision: the messages
 say so and point to stored timings (bench.gate_timings).
 """
 
@@ -85,6 +86,36 @@ def user_packages(specs: list[ModelSpec], cwd: Path, root: Path) -> list[str]:
         else:
             raise ValueError(f"{spec.base}: no {top}/ or {top}.py in {cwd} to read at the baseline revision")
     return sorted(set(paths))
+
+
+def user_helpers(specs: list[ModelSpec], cwd: Path, root: Path) -> list[str]:
+    """The other top-level packages or modules of the project that the user models' code imports (the
+    files its source digest covers, bench.user_models.local_sources), relative to ``root``."""
+    from bench.user_models import UserModelError, local_sources, resolve
+
+    own = set(user_packages(specs, cwd, root))
+    helpers = set()
+    for spec in specs:
+        if spec.family != "user":
+            continue
+        module = spec.base.split(":")[0]
+        try:
+            path = resolve(spec.base).path
+        except UserModelError:
+            continue  # not importable from here: its own package is still extracted
+        for file in local_sources(path, module):
+            inside = file.absolute().relative_to(cwd) if file.absolute().is_relative_to(cwd) else None
+            if inside is None:
+                continue
+            top = (cwd / inside.parts[0]).resolve()
+            if top.is_relative_to(root):
+                helpers.add(str(top.relative_to(root)))
+    return sorted(helpers - own)
+
+
+def present_at(revision: str, root: Path, paths: list[str]) -> list[str]:
+    """Those of ``paths`` that exist at ``revision`` (a helper added since then is not part of it)."""
+    return [path for path in paths if _git(["cat-file", "-e", f"{revision}:{path}"], root).returncode == 0]
 
 
 def extract(revision: str, root: Path, paths: list[str], dest: Path) -> Path:

@@ -120,3 +120,26 @@ def test_a_baseline_worker_that_predates_specs_refuses_scaled_entries_in_one_lin
 def test_a_suite_whose_models_live_elsewhere_is_refused_with_the_alternative(repo: Path) -> None:
     with pytest.raises(ValueError, match="--baseline-python"):
         gate.run_gate(["resnet18"], "HEAD", gate.GateSettings(rounds=1, pairs=1), cwd=repo)
+
+
+def test_the_baseline_side_gets_the_helper_modules_the_model_imports(repo: Path) -> None:
+    """A model in a top-level module that imports a top-level helper: the baseline worker is given the
+    helper as it was at the baseline revision (a helper added since is simply not there)."""
+    name = repo.name
+    (repo / f"layers_{name}.py").write_text("WIDTH = 8\n")
+    (repo / f"mynet_{name}.py").write_text(
+        f"from torch import nn\n\nfrom layers_{name} import WIDTH\n\n\n"
+        "def net(num_classes: int = 10, in_chans: int = 3):\n"
+        "    return nn.Sequential(nn.Conv2d(in_chans, WIDTH, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten(),\n"
+        "                         nn.Linear(WIDTH, num_classes))\n"
+    )
+    _git(repo, "add", ".")
+    _git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "a model in modules")
+    (repo / f"extra_{name}.py").write_text("")  # imported by the candidate only
+    source = (repo / f"mynet_{name}.py").read_text()
+    (repo / f"mynet_{name}.py").write_text(
+        source.replace("from torch import nn\n", f"from torch import nn\n\nimport extra_{name}  # noqa\n")
+    )
+    model = gate.GateModel(f"mynet_{name}:net", make_spec(f"mynet_{name}:net", input_size=16))
+    report = gate.run_gate([model], "HEAD", gate.GateSettings(rounds=1, pairs=2), cwd=repo)
+    assert [v.model for v in report.verdicts] == [model.name] and report.verdicts[0].pairs == 2
