@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -168,7 +169,7 @@ class _WorkerProcess:
         args += [f"--slowdown={name}={fraction}" for name, fraction in slowdowns.items()]
         # the worker's stderr goes to a file (a pipe nobody reads could fill and stall it); when the
         # worker dies, its last line is the one-line reason
-        self.stderr = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed in close())
+        self.stderr = tempfile.TemporaryFile(mode="w+", errors="replace")  # noqa: SIM115 (closed in close())
         self.proc = subprocess.Popen(
             args,
             stdin=subprocess.PIPE,
@@ -180,7 +181,11 @@ class _WorkerProcess:
             bufsize=1,
             preexec_fn=die_with_parent,
         )
-        hello = self.call(op="hello")
+        try:
+            hello = self.call(op="hello")
+        except GateWorkerError:
+            self.close()
+            raise
         self.protocol = int(hello.get("protocol", 1))
         used = Path(hello["bench"]).resolve()
         own = (side.code_dir / "bench").resolve()
@@ -223,14 +228,18 @@ class _WorkerProcess:
             status = None
         self.stderr.seek(0)
         lines = [line.strip() for line in self.stderr.read().splitlines() if line.strip()]
-        reason = lines[-1] if lines else f"exit status {status}"
-        return f"the gate worker ({self.python}) stopped: {reason}"
+        errors = [line for line in lines if re.match(r"^[\w.]+(Error|Exception|Interrupt|Exit)\b", line)]
+        reason = errors[-1] if errors else "no error message"
+        return f"the gate worker ({self.python}) stopped (exit status {status}): {reason}"
 
     def close(self) -> None:
         if self.proc.poll() is None and self.proc.stdin is not None:
-            self.proc.stdin.close()
+            with suppress(BrokenPipeError):
+                self.proc.stdin.close()
             self.proc.wait(timeout=60)
-        self.stderr.close()
+        for stream in (self.proc.stdout, self.stderr):
+            if stream is not None:
+                stream.close()
 
 
 def timing_cores(threads: int, core: int | None = None) -> list[int]:

@@ -7,6 +7,7 @@ an input problem leaves the results untouched.
 
 from __future__ import annotations
 
+import json
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -392,8 +393,15 @@ def pretrained_eval_row(
     spec = make_spec(model_name, input_size=size, model_args=model_args or {}, inputs=inputs)
     counts = ComplexityCache(None).count(spec)
     digest = file_digest(checkpoint)
+    config = result.data_config
+    transform = {k: config.get(k) for k in ("mean", "std", "interpolation", "crop_pct", "crop_mode")}
     key = workload_key(
-        spec, measurement="pretrained-eval", checkpoint=digest, folder=str(folder.resolve()), images=result.images
+        spec,
+        measurement="pretrained-eval",
+        checkpoint=digest,
+        folder=str(folder.resolve()),
+        images=result.images,
+        transform=json.dumps(transform, sort_keys=True, default=str),  # another normalisation, another row
     )
     return {
         "suite": suite,

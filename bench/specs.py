@@ -1,4 +1,6 @@
-"""The one description of a model variant that every stage of the pipe passes along."""
+"""The frozen specs every stage of the pipe passes along, importable without torch: the model variant
+(``ModelSpec``, ``InputSpec``), the conditions of a timing (``LatencyConditions``) and the budget of a proxy
+training (``TrainBudget``)."""
 
 from __future__ import annotations
 

@@ -195,7 +195,8 @@ SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
 def suite_name(path: str | Path) -> str:
-    """A suite file's ``name`` without checking the rest (nor importing the models it names)."""
+    """A suite file's ``name`` (as ``load_suite`` gives it: the file's stem when left out), without
+    checking the rest (nor importing the models it names)."""
     path = Path(path)
     if not path.is_file():
         raise SuiteError(str(path), "", "no such suite file")
@@ -203,9 +204,9 @@ def suite_name(path: str | Path) -> str:
         data = yaml.safe_load(path.read_text())
     except (yaml.YAMLError, UnicodeDecodeError) as error:
         raise SuiteError(str(path), "", f"not YAML ({type(error).__name__})") from None
-    name = data.get("name") if isinstance(data, dict) else None
+    name = data.get("name", path.stem) if isinstance(data, dict) else None
     if not isinstance(name, str) or not name:
-        raise SuiteError(str(path), "name", "required")
+        raise SuiteError(str(path), "name", "must be a non-empty string (or left out: the file's stem)")
     return name
 
 

@@ -95,10 +95,11 @@ def test_a_baseline_python_that_cannot_run_the_worker_is_one_line(tmp_path: Path
     broken = tmp_path / "python-without-torch"
     broken.write_text(
         "#!/bin/sh\necho 'Traceback (most recent call last):' >&2\n"
-        "echo \"ModuleNotFoundError: No module named 'torch'\" >&2\nexit 1\n"
+        "echo \"ModuleNotFoundError: No module named 'torch'\" >&2\n"
+        "echo '  warnings.warn(\"a warning printed after the error\")' >&2\nexit 1\n"
     )
     broken.chmod(0o755)
     assert main(["gate", "--baseline-python", str(broken)]) != 0
     err = capsys.readouterr().err
-    assert "stopped: ModuleNotFoundError: No module named 'torch'" in err and str(broken) in err
+    assert "stopped (exit status 1): ModuleNotFoundError: No module named 'torch'" in err and str(broken) in err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err

@@ -248,3 +248,16 @@ def test_an_entry_may_name_its_own_seeds(tmp_path: Path) -> None:
     path.write_text(path.read_text().replace("seeds: [0, 1, 2]", "seeds: [1, 1]"))
     with pytest.raises(SuiteError, match=r"models\[0\]\.seeds: has repeated seeds"):
         load_suite(path)
+
+
+def test_a_suites_name_alone_is_read_as_load_suite_reads_it(tmp_path) -> None:
+    from bench.suites import SuiteError, load_suite, suite_name
+
+    named, unnamed = tmp_path / "named.yaml", tmp_path / "noname.yaml"
+    named.write_text("name: mine\nmetrics: [complexity]\nmodels:\n  - model: resnet18\n")
+    unnamed.write_text("metrics: [complexity]\nmodels:\n  - model: resnet18\n")
+    for path in (named, unnamed):
+        assert suite_name(path) == load_suite(path).name
+    (tmp_path / "bad.yaml").write_text("name: [1]\n")
+    with pytest.raises(SuiteError, match="name"):
+        suite_name(tmp_path / "bad.yaml")

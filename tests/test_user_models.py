@@ -271,6 +271,8 @@ def test_eval_scores_a_one_channel_few_class_user_model_as_trained(project: Path
     assert "4 images" in out and "input 32px" in out and "mean 0.449 std 0.226" in out
     (row,) = read_results(results).to_dict("records")
     assert row["model_source"].endswith("(width=4)") and row["input_size"] == 32 and row["top1"] is not None
+    assert main([*args, "--mean", "0.3", "--std", "0.3"]) == 0  # another normalisation is another row
+    assert len(read_results(results)) == 2
     assert main([*common, "--in-chans", "1", "--no-store"]) == 2
     assert "pass --num-classes 2" in capsys.readouterr().err
     assert main([*common, "--num-classes", "2", "--no-store"]) == 2
@@ -283,3 +285,27 @@ def _inputs_of(in_chans: int, num_classes: int):
     from bench.specs import InputSpec
 
     return InputSpec(in_chans=in_chans, num_classes=num_classes)
+
+
+@pytest.mark.parametrize(
+    ("flags", "model_size", "expected"),
+    [
+        ({}, 288, {}),  # nothing asked: timm's config for the model decides
+        ({"in_chans": 1}, 288, {"input_size": (1, 288, 288), "mean": (0.449,), "std": (0.226,)}),
+        ({"in_chans": 3}, 288, {"input_size": (3, 288, 288)}),
+        ({"input_size": 64}, 288, {"input_size": (3, 64, 64)}),
+        (
+            {"in_chans": 1, "mean": (0.3,), "std": (0.2,)},
+            224,
+            {"input_size": (1, 224, 224), "mean": (0.3,), "std": (0.2,)},
+        ),
+        ({"mean": (0.5,)}, 224, {"mean": (0.5, 0.5, 0.5)}),
+    ],
+)
+def test_eval_transform_overrides(flags: dict, model_size: int, expected: dict) -> None:
+    import argparse
+
+    from bench.commands.evaluate import _data_overrides
+
+    args = argparse.Namespace(**{"in_chans": None, "input_size": None, "mean": None, "std": None, **flags})
+    assert _data_overrides(args, {}, model_size) == expected

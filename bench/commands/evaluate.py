@@ -86,12 +86,13 @@ def _floats(text: str) -> tuple[float, ...]:
 GREY_MEAN, GREY_STD = (0.449,), (0.226,)
 
 
-def _data_overrides(args: argparse.Namespace, lite0: dict) -> dict:
-    """The eval transform's settings the command line (or the Lite0 checkpoint) fixes."""
+def _data_overrides(args: argparse.Namespace, lite0: dict, model_size: int) -> dict:
+    """The eval transform's settings the command line (or the Lite0 checkpoint) fixes; ``model_size`` is
+    the model's own input size (timm's config for it), kept unless --input-size says otherwise."""
     overrides = dict(lite0)
     chans = args.in_chans or 3
     if args.input_size or args.in_chans:
-        size = args.input_size or 224
+        size = args.input_size or model_size
         overrides["input_size"] = (chans, size, size)
     if chans == 1:
         overrides |= {"mean": GREY_MEAN, "std": GREY_STD}
@@ -124,7 +125,10 @@ def _eval(args: argparse.Namespace) -> int:
     model = load_pretrained(
         args.model, checkpoint, convert, num_classes=args.num_classes, model_args=model_args, in_chans=args.in_chans
     )
-    overrides = _data_overrides(args, LITE0_DATA if args.checkpoint == "lite0" else {})
+    from timm.data import resolve_data_config
+
+    model_size = int(resolve_data_config({}, model=model)["input_size"][-1])
+    overrides = _data_overrides(args, LITE0_DATA if args.checkpoint == "lite0" else {}, model_size)
     amp = args.amp if args.amp is not None else ("fp16" if args.device == "cuda" else "off")
     result = evaluate_folder(
         model,
