@@ -112,6 +112,12 @@ def _format(path: Path) -> str:
 REQUIRED_COLUMNS = ("suite", "entry", "measurement", "workload_key")
 
 
+def concat_tables(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
+    """The rows of every table, in order; an empty table (``COLUMNS``) when none has a row."""
+    full = [frame for frame in frames if not frame.empty]
+    return pd.concat(full, ignore_index=True) if full else pd.DataFrame(columns=list(COLUMNS))
+
+
 def read_results(path: Path) -> pd.DataFrame:
     """The whole table (columns in ``COLUMNS`` order first); an absent file is an empty table.
 
@@ -280,11 +286,7 @@ def merge_stores(sources: Iterable[Path], target: Path) -> tuple[int, int]:
     frames = [read_results(path) for path in sources]
     with locked(target):
         frames.append(read_results(target))
-        merged = (
-            pd.concat([f for f in frames if not f.empty], ignore_index=True)
-            if any(not f.empty for f in frames)
-            else pd.DataFrame(columns=list(COLUMNS))
-        )
+        merged = concat_tables(frames)
         read = len(merged)
         merged["_identity"] = [identity(r) for r in merged.to_dict("records")]
         merged = merged.sort_values("timestamp", kind="stable").drop_duplicates("_identity", keep="last")

@@ -49,13 +49,12 @@ SHIPPED = PROJECT / "reports" / "measured"
 def _stored_rows(results: Path):
     """The results store's rows after the rows that ship in reports/measured/ (a row of this machine
     timed there is as good as one timed now), newest last; and the stores read, for messages."""
-    import pandas as pd
 
-    from bench.results import read_results
+    from bench.results import concat_tables, read_results
 
     shipped = [p for p in sorted(SHIPPED.glob("*.csv")) if p.resolve() != results.resolve()]
     frames = [read_results(p) for p in [*shipped, results]]
-    rows = pd.concat([f for f in frames if not f.empty] or frames[-1:], ignore_index=True)
+    rows = concat_tables(frames)
     if "timestamp" in rows:
         rows = rows.sort_values("timestamp", kind="stable").reset_index(drop=True)
     return rows, [str(results), f"{SHIPPED}/ (shipped)"]

@@ -93,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from bench.environment import environment
     from bench.report.build import build_report
-    from bench.results import ResultsFormatError, read_results
+    from bench.results import ResultsFormatError, concat_tables, read_results
     from bench.suites import SuiteError, load_suite, suite_name
 
     start = time.perf_counter()
@@ -114,15 +114,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (SuiteError, ResultsFormatError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    import pandas as pd
 
     included = sorted(MEASURED_DIR.glob("*.csv")) if args.include is None else args.include
     tables = [read_results(args.results)] + [read_results(path) for path in included]
-    results = (
-        pd.concat([t for t in tables if not t.empty], ignore_index=True)
-        if any(not t.empty for t in tables)
-        else tables[0]
-    )
+    results = concat_tables(tables)
     report = build_report(results, args.out, environment(), suites=suite_names)
     if not args.quiet:
         print(
