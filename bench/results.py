@@ -78,6 +78,7 @@ ACCURACY_COLUMNS = (
     "train_processes",
     "eval_images",
     "checkpoint",
+    "reused_from",
 )
 COLUMNS = (
     IDENTITY_COLUMNS

@@ -29,7 +29,8 @@ from bench.environment import environment, machine_fingerprint, now
 from bench.latency import LatencyResult, measure_latency
 from bench.models import build_model, workload_key
 from bench.plan import PlannedModel, plan_suite
-from bench.results import append_rows, done_identities, spec_columns
+from bench.results import append_rows, done_identities, identity, read_results, spec_columns
+from bench.reuse import finished_trainings, reusable, reused_columns
 from bench.specs import LatencyConditions, ModelSpec, TrainBudget
 from bench.suites import SuiteSpec
 
@@ -46,6 +47,7 @@ class RunSummary:
     planned: list[PlannedModel]
     written: int
     skipped: int
+    reused: int = 0
 
 
 def _bar(total: int, desc: str, progress: bool) -> tqdm:
@@ -425,6 +427,25 @@ def pretrained_eval_row(
     }
 
 
+def _reuse_trainings(
+    suite: str, todo: list[Task], found: dict[str, list[dict]], done: set[tuple]
+) -> tuple[list[Task], list[tuple[Task, dict]]]:
+    """(the tasks still to do, the training tasks among them answered by a stored row of the same network,
+    budget and seeds, with that row's columns; see bench.reuse). A copy already stored is done."""
+    left, copies = [], []
+    for task in todo:
+        source = reusable(found, task.key, suite, task.planned.entry.name) if task.budget is not None else None
+        if source is None:
+            left.append(task)
+            continue
+        columns = reused_columns(source)
+        ident = {"suite": suite, "entry": task.planned.entry.name, "measurement": task.measurement}
+        if identity({**ident, "workload_key": task.key, "machine": columns["machine"]}) not in done:
+            left.append(task)
+            copies.append((task, columns))
+    return left, copies
+
+
 def check_devices(suite: SuiteSpec) -> None:
     """Refuse, before anything runs, a suite that needs a CUDA GPU on a machine without one."""
     import torch
@@ -477,10 +498,14 @@ def run_suite(
         for t in tasks
         if (suite.name, t.planned.entry.name, t.measurement, t.key, machine if t.timed else "") not in done
     ]
+    copies: list[tuple[Task, dict]] = []
+    if not force and any(t.budget is not None for t in todo):
+        todo, copies = _reuse_trainings(suite.name, todo, finished_trainings(read_results(results)), done)
+    to_measure = [t for t in todo if all(t is not c for c, _ in copies)]
     dist = DistContext.from_env(suite.train.device) if suite.train is not None else DistContext()
     checkpoints = results.parent / "checkpoints"
     if dist.is_main:  # before any row is written: a broken run folder stops the suite here, or is moved aside
-        folders = list(seed_runs([t for t in todo if t.budget is not None], checkpoints)[0].values())
+        folders = list(seed_runs([t for t in to_measure if t.budget is not None], checkpoints)[0].values())
         if seed_archive is not None:
             restore_seeds([run.checkpoint_dir for run in folders], seed_archive)
         check_runs(folders, restart_broken)
@@ -500,7 +525,8 @@ def run_suite(
     count_missing([t.planned.spec for t in todo], cache, jobs, progress, on_counted=store_counts)
     if dist.is_main:
         cache.save()
-    timed = [t for t in todo if t.timed and (dist.is_main or t.budget is not None)]
+        append_rows(results, [{**_row(suite, t, cache.count(t.planned.spec), env), **columns} for t, columns in copies])
+    timed = [t for t in to_measure if t.timed and (dist.is_main or t.budget is not None)]
     trained = [t for t in timed if t.budget is not None]
     measured = ((t, _measure_latency(t)) for t in timed if t.budget is None)  # first: nothing else running
     with _bar(len(timed), "measuring", progress and dist.is_main) as bar:
@@ -523,4 +549,4 @@ def run_suite(
                 append_rows(results, [{**_row(suite, task, cache.count(task.planned.spec), env), **columns}])
             label = task.planned.entry.name + (f" bs{task.conditions.batch_size}" if task.conditions else "")
             _tick(bar, label)
-    return RunSummary(suite, planned, written=len(todo), skipped=len(tasks) - len(todo))
+    return RunSummary(suite, planned, written=len(todo), skipped=len(tasks) - len(todo), reused=len(copies))

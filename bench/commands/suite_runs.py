@@ -107,8 +107,9 @@ def _run(args: argparse.Namespace) -> int:
         elapsed = time.perf_counter() - start
         if not args.quiet:
             print(
-                f"\n== {suite.name}: {summary.written} rows written, {summary.skipped} already done "
-                f"({elapsed:.1f} s) -> {args.results}"
+                f"\n== {suite.name}: {summary.written} rows written"
+                + (f" ({summary.reused} copied from rows of the same training: reused_from)" if summary.reused else "")
+                + f", {summary.skipped} already done ({elapsed:.1f} s) -> {args.results}"
             )
             stored, names = read_results(args.results), [p.entry.name for p in summary.planned]
             print(complexity_table(stored, suite.name, names))
