@@ -36,9 +36,11 @@ def finished_trainings(frame: pd.DataFrame) -> dict[str, list[dict]]:
 
 
 def reusable(found: dict[str, list[dict]], key: str, suite: str, entry: str) -> dict | None:
-    """A stored training row with this key under another suite or entry (an entry's own row, trained on
-    another machine, is not a reason to skip training it here)."""
-    return next((r for r in found.get(key, []) if (r["suite"], r["entry"]) != (suite, entry)), None)
+    """A stored training row with this key under another suite or entry. Not the entry's own row, nor a
+    copy of it: a row trained on another machine is not a reason to skip training it here."""
+    own = f"{suite}/{entry}"
+    sources = (r for r in found.get(key, []) if own not in (f"{r['suite']}/{r['entry']}", r.get("reused_from")))
+    return next(sources, None)
 
 
 def reused_columns(source: dict) -> dict:

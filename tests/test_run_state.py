@@ -186,3 +186,42 @@ def test_a_seed_archive_carries_finished_seeds_to_a_fresh_clone(fashion_mnist: P
     assert before[trained][columns].to_dict("records") == after[after["measurement"] == "accuracy"][columns].to_dict(
         "records"
     )
+
+
+def test_a_second_suite_copies_the_row_of_the_same_training_instead_of_training(
+    fashion_mnist: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Another suite's entry with the same network, budget and seeds takes the stored row's training
+    columns (and where it trained), names it in reused_from, and trains nothing, though the checkpoints
+    are gone; a rerun writes nothing; other seeds, or --force, train."""
+    first, results = _suite(tmp_path, fashion_mnist), tmp_path / "out" / "results.csv"
+    assert main(["run", str(first), "--results", str(results), "--quiet"]) == 0
+    checkpoints = results.parent / "checkpoints"
+    for folder in checkpoints.iterdir():  # as on a machine that has the rows but not the runs
+        for file in folder.iterdir():
+            file.unlink()
+        folder.rmdir()
+    second = tmp_path / "second.yaml"
+    renamed = first.read_text().replace("name: tiny", "name: other")
+    second.write_text(renamed.replace("{w: 0.35}\n", "{w: 0.35}\n    name: small\n"))
+    assert main(["run", str(second), "--results", str(results)]) == 0
+    assert "1 copied from rows of the same training" in capsys.readouterr().out
+    assert not any(checkpoints.iterdir())  # nothing trained
+    rows = read_results(results)
+    trained = rows[rows["measurement"] == "accuracy"].set_index("suite")
+    assert trained.loc["other", "reused_from"] == "tiny/mobilenetv2_100-w0.35"
+    assert trained.loc["other", "entry"] == "small"
+    same = ["top1", "top1_per_seed", "top5", "train_seconds", "workload_key", "machine", "timestamp", "budget"]
+    assert trained.loc["other", same].to_dict() == trained.loc["tiny", same].to_dict()
+    text = results.read_text()
+    assert main(["run", str(second), "--results", str(results), "--quiet"]) == 0
+    assert results.read_text() == text  # the copy is stored: nothing to do
+
+    third = tmp_path / "third.yaml"  # the same network with another seed is another training
+    third.write_text(second.read_text().replace("name: other", "name: third").replace("seeds: [0]", "seeds: [1]"))
+    assert main(["run", str(third), "--results", str(results), "--quiet"]) == 0
+    assert [p.name.rsplit("-", 1)[1] for p in checkpoints.iterdir()] == ["s1"]
+    assert main(["run", str(second), "--results", str(results), "--quiet", "--force"]) == 0
+    assert sorted(p.name.rsplit("-", 1)[1] for p in checkpoints.iterdir()) == ["s0", "s1"]
+    rows = read_results(results)
+    assert rows[(rows["suite"] == "other") & (rows["measurement"] == "accuracy")]["reused_from"].isna().all()
