@@ -350,6 +350,10 @@ def test_proxy_table_groups_rows_by_base_network() -> None:
     ).reindex(columns=list(COLUMNS))
     shown = tables.proxy_table(rows, "proxy_table3", "t").frame
     assert shown["entry"].tolist() == ["mnv2", "mnv2-c", "r18", "r18-c"]
+    assert "reused_from" not in shown  # shown only where a row copies another suite's training
+    rows["reused_from"] = [("proxy_other/resnet18" if e == "r18" else None) for e in rows["entry"]]
+    shown = tables.proxy_table(rows, "proxy_table3", "t").frame.set_index("entry")
+    assert shown.loc["r18", "reused_from"] == "proxy_other/resnet18" and shown["reused_from"].notna().sum() == 1
 
 
 def _fig3(top1_by_method: dict[str, list[float]], std: float = 0.3) -> pd.DataFrame:

@@ -179,6 +179,7 @@ def measured_accuracy(results: pd.DataFrame, suite: str, *, curve: bool = False)
         "train_seconds",
         "train_images_per_s",
         "accuracy_source",
+        "reused_from",
         "timestamp",
     ]
     if rows.empty:

@@ -109,6 +109,8 @@ def proxy_table(results: pd.DataFrame, suite: str, title: str) -> Table:
             "paper_ref",
         ]
     ].copy()
+    if rows["reused_from"].notna().any():  # trained once, for another suite
+        shown["reused_from"] = rows["reused_from"]
     shown.insert(
         shown.columns.get_loc("top1_std") + 1,
         "top1_ci95",
@@ -123,7 +125,8 @@ def proxy_table(results: pd.DataFrame, suite: str, title: str) -> Table:
     )
     caption = (
         f"Top-1 (%) trained from scratch here (source: measured): mean, std and 95% CI half-width (t) over "
-        f"seeds; 'upsampled' marks inputs larger than the images' own size (no new detail). Budget: "
+        f"seeds; 'upsampled' marks inputs larger than the images' own size (no new detail); 'reused_from', "
+        f"where shown, names the suite/entry whose training (same network, budget, seeds) a row copies. Budget: "
         f"{frames.budget_summary(rows['budget'].iloc[0])}. Proxy-task accuracy is not ImageNet accuracy."
     )
     return Table(suite, title, caption, shown.reset_index(drop=True))
