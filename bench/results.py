@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -109,6 +109,10 @@ def _format(path: Path) -> str:
     raise ResultsFormatError(f"{path}: results must be a .csv or .parquet file")
 
 
+#: Columns read from CSV as text whatever they look like: a hex machine fingerprint, key or commit that
+#: happens to be all digits (or "1e5...") is not a number, and a single seed is not an integer.
+TEXT_COLUMNS = (*IDENTITY_COLUMNS, "match_of", "paper_ref", "seeds", "top1_per_seed", "reused_from", "git_commit")
+
 #: The columns without which a file is not a results store (``machine`` came later: it may be absent).
 REQUIRED_COLUMNS = ("suite", "entry", "measurement", "workload_key")
 
@@ -156,7 +160,7 @@ def _parse(path: Path, fmt: str) -> pd.DataFrame:
             raise ResultsFormatError(
                 f"{path}: line {lines}: the last row is cut short (no line end); remove that line to go on"
             )
-        return pd.read_csv(path, keep_default_na=True)
+        return pd.read_csv(path, keep_default_na=True, dtype={c: str for c in TEXT_COLUMNS})
     except pd.errors.EmptyDataError:
         raise ResultsFormatError(f"{path}: empty file, not a results store; delete it to start a new one") from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as error:
@@ -201,8 +205,9 @@ def done_identities(path: Path) -> set[tuple]:
     return {tuple(map(_key_part, values)) for values in frame[list(IDENTITY_COLUMNS)].itertuples(index=False)}
 
 
-def append_rows(path: Path, rows: Iterable[dict]) -> int:
-    """Merge ``rows`` into the store atomically; a row replaces any old row of the same identity.
+def append_rows(path: Path, rows: Iterable[dict], *, replaces: Callable[[dict], bool] | None = None) -> int:
+    """Merge ``rows`` into the store atomically; a row replaces any old row of the same identity, and
+    any old row for which ``replaces`` is true.
 
     Returns the number of rows written.
     """
@@ -216,7 +221,8 @@ def append_rows(path: Path, rows: Iterable[dict]) -> int:
         old = read_results(path)
         if not old.empty:
             new_ids = {identity(r) for r in new.to_dict("records")}
-            keep = [identity(r) not in new_ids for r in old.to_dict("records")]
+            dropped = replaces or (lambda _: False)
+            keep = [identity(r) not in new_ids and not dropped(r) for r in old.to_dict("records")]
             old = old[keep]
         frames = [f for f in (old, new) if not f.empty]
         merged = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]

@@ -29,8 +29,8 @@ from bench.environment import environment, machine_fingerprint, now
 from bench.latency import LatencyResult, measure_latency
 from bench.models import build_model, workload_key
 from bench.plan import PlannedModel, plan_suite
-from bench.results import append_rows, done_identities, identity, read_results, spec_columns
-from bench.reuse import finished_trainings, reusable, reused_columns
+from bench.results import append_rows, done_identities, read_results, spec_columns
+from bench.reuse import copy_is_current, finished_trainings, reusable, reused_columns, superseded_copies
 from bench.specs import LatencyConditions, ModelSpec, TrainBudget
 from bench.suites import SuiteSpec
 
@@ -428,10 +428,10 @@ def pretrained_eval_row(
 
 
 def _reuse_trainings(
-    suite: str, todo: list[Task], found: dict[str, list[dict]], done: set[tuple]
+    suite: str, todo: list[Task], found: dict[str, list[dict]]
 ) -> tuple[list[Task], list[tuple[Task, dict]]]:
     """(the tasks still to do, the training tasks among them answered by a stored row of the same network,
-    budget and seeds, with that row's columns; see bench.reuse). A copy already stored is done."""
+    budget and seeds, with that row's columns; see bench.reuse). A current copy already stored is done."""
     left, copies = [], []
     for task in todo:
         source = reusable(found, task.key, suite, task.planned.entry.name) if task.budget is not None else None
@@ -439,8 +439,7 @@ def _reuse_trainings(
             left.append(task)
             continue
         columns = reused_columns(source)
-        ident = {"suite": suite, "entry": task.planned.entry.name, "measurement": task.measurement}
-        if identity({**ident, "workload_key": task.key, "machine": columns["machine"]}) not in done:
+        if not copy_is_current(found, task.key, suite, task.planned.entry.name, columns):
             left.append(task)
             copies.append((task, columns))
     return left, copies
@@ -500,7 +499,7 @@ def run_suite(
     ]
     copies: list[tuple[Task, dict]] = []
     if not force and any(t.budget is not None for t in todo):
-        todo, copies = _reuse_trainings(suite.name, todo, finished_trainings(read_results(results)), done)
+        todo, copies = _reuse_trainings(suite.name, todo, finished_trainings(read_results(results)))
     to_measure = [t for t in todo if all(t is not c for c, _ in copies)]
     dist = DistContext.from_env(suite.train.device) if suite.train is not None else DistContext()
     checkpoints = results.parent / "checkpoints"
@@ -525,7 +524,8 @@ def run_suite(
     count_missing([t.planned.spec for t in todo], cache, jobs, progress, on_counted=store_counts)
     if dist.is_main:
         cache.save()
-        append_rows(results, [{**_row(suite, t, cache.count(t.planned.spec), env), **columns} for t, columns in copies])
+        written = [{**_row(suite, t, cache.count(t.planned.spec), env), **columns} for t, columns in copies]
+        append_rows(results, written, replaces=superseded_copies(written))
     timed = [t for t in to_measure if t.timed and (dist.is_main or t.budget is not None)]
     trained = [t for t in timed if t.budget is not None]
     measured = ((t, _measure_latency(t)) for t in timed if t.budget is None)  # first: nothing else running
@@ -546,7 +546,8 @@ def run_suite(
         )
         for task, columns in chain(measured, trainings):
             if dist.is_main:
-                append_rows(results, [{**_row(suite, task, cache.count(task.planned.spec), env), **columns}])
+                row = {**_row(suite, task, cache.count(task.planned.spec), env), **columns}
+                append_rows(results, [row], replaces=superseded_copies([row]))
             label = task.planned.entry.name + (f" bs{task.conditions.batch_size}" if task.conditions else "")
             _tick(bar, label)
     return RunSummary(suite, planned, written=len(todo), skipped=len(tasks) - len(todo), reused=len(copies))

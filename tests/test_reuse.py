@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from bench.reuse import finished_trainings, reusable, reused_columns
+from bench.reuse import copy_is_current, finished_trainings, reusable, reused_columns, superseded_copies
 
 
 def _row(suite: str, entry: str, **extra: object) -> dict:
@@ -46,3 +46,32 @@ def test_an_entry_does_not_copy_its_own_row_and_a_copy_names_the_original() -> N
     columns = reused_columns(found["k1"][0])
     assert columns["reused_from"] == "a/x" and columns["machine"] == "m1" and columns["top1"] == 90.0
     assert "params" not in columns and "suite" not in columns  # the entry's own description stays its own
+
+
+def test_sources_are_chosen_by_age_not_by_the_order_of_the_file() -> None:
+    old = _row("a", "x", timestamp="2026-01-01", machine="m1")
+    new = _row("b", "x", timestamp="2026-02-01", machine="m2")
+    copy = _row("c", "x", timestamp="2026-03-01", reused_from="a/x")
+    for order in ([old, new, copy], [copy, new, old]):
+        found = finished_trainings(pd.DataFrame(order))
+        assert [r["suite"] for r in found["k1"]] == ["b", "a", "c"]  # originals newest first, then copies
+        assert reusable(found, "k1", "d", "y")["suite"] == "b"
+    tie = _row("e", "x", timestamp="2026-02-01")  # the same second: the row written later wins
+    assert finished_trainings(pd.DataFrame([old, new, tie]))["k1"][0]["suite"] == "e"
+
+
+def test_a_copy_is_current_while_its_source_is_unchanged() -> None:
+    source = _row("a", "x", timestamp="t1", top1_per_seed="90")
+    copy = {**_row("b", "y", timestamp="t1", top1_per_seed="90"), "reused_from": "a/x"}
+    found = finished_trainings(pd.DataFrame([source, copy]))
+    assert copy_is_current(found, "k1", "b", "y", reused_columns(found["k1"][0]))
+    retrained = reused_columns({**source, "timestamp": "t2", "top1_per_seed": "91"})
+    assert not copy_is_current(found, "k1", "b", "y", retrained)
+    assert not copy_is_current(found, "k1", "c", "z", reused_columns(found["k1"][0]))  # no copy for that entry
+
+
+def test_writing_an_entry_again_replaces_its_copies_only() -> None:
+    replaced = superseded_copies([_row("b", "y")])
+    assert replaced({**_row("b", "y", machine="m9"), "reused_from": "a/x"})  # its copy, from another machine
+    assert not replaced(_row("b", "y", machine="m9"))  # its own training elsewhere stays
+    assert not replaced({**_row("b", "z"), "reused_from": "a/x"})  # another entry's copy stays

@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import torch
 
@@ -193,11 +194,14 @@ def test_a_second_suite_copies_the_row_of_the_same_training_instead_of_training(
 ) -> None:
     """Another suite's entry with the same network, budget and seeds takes the stored row's training
     columns (and where it trained), names it in reused_from, and trains nothing, though the checkpoints
-    are gone; a rerun writes nothing; other seeds, or --force, train."""
+    are gone; a rerun writes nothing; a retrained source is copied again; other seeds, or --force, train,
+    and an entry keeps one row."""
     first, results = _suite(tmp_path, fashion_mnist), tmp_path / "out" / "results.csv"
     assert main(["run", str(first), "--results", str(results), "--quiet"]) == 0
+    here = read_results(results)["machine"].dropna().iloc[0]
+    results.write_text(results.read_text().replace(here, "0123456789"))  # trained on another machine
     checkpoints = results.parent / "checkpoints"
-    for folder in checkpoints.iterdir():  # as on a machine that has the rows but not the runs
+    for folder in checkpoints.iterdir():  # which keeps the checkpoints
         for file in folder.iterdir():
             file.unlink()
         folder.rmdir()
@@ -207,21 +211,29 @@ def test_a_second_suite_copies_the_row_of_the_same_training_instead_of_training(
     assert main(["run", str(second), "--results", str(results)]) == 0
     assert "1 copied from rows of the same training" in capsys.readouterr().out
     assert not any(checkpoints.iterdir())  # nothing trained
-    rows = read_results(results)
-    trained = rows[rows["measurement"] == "accuracy"].set_index("suite")
-    assert trained.loc["other", "reused_from"] == "tiny/mobilenetv2_100-w0.35"
-    assert trained.loc["other", "entry"] == "small"
+
+    def trained() -> pd.DataFrame:
+        rows = read_results(results)
+        return rows[rows["measurement"] == "accuracy"]
+
+    copy, source = (trained().set_index("suite").loc[s] for s in ("other", "tiny"))
+    assert copy["reused_from"] == "tiny/mobilenetv2_100-w0.35" and copy["entry"] == "small"
     same = ["top1", "top1_per_seed", "top5", "train_seconds", "workload_key", "machine", "timestamp", "budget"]
-    assert trained.loc["other", same].to_dict() == trained.loc["tiny", same].to_dict()
+    assert copy[same].to_dict() == source[same].to_dict() and copy["machine"] == "0123456789"  # text, not a number
     text = results.read_text()
     assert main(["run", str(second), "--results", str(results), "--quiet"]) == 0
     assert results.read_text() == text  # the copy is stored: nothing to do
 
+    assert main(["run", str(first), "--results", str(results), "--quiet", "--force"]) == 0  # trained here
+    assert main(["run", str(second), "--results", str(results), "--quiet"]) == 0
+    rows = trained()
+    (newest,) = rows[(rows["suite"] == "tiny") & (rows["machine"] == here)]["timestamp"]
+    assert rows[rows["suite"] == "other"][["machine", "timestamp"]].values.tolist() == [[here, newest]]
+
     third = tmp_path / "third.yaml"  # the same network with another seed is another training
     third.write_text(second.read_text().replace("name: other", "name: third").replace("seeds: [0]", "seeds: [1]"))
     assert main(["run", str(third), "--results", str(results), "--quiet"]) == 0
-    assert [p.name.rsplit("-", 1)[1] for p in checkpoints.iterdir()] == ["s1"]
-    assert main(["run", str(second), "--results", str(results), "--quiet", "--force"]) == 0
     assert sorted(p.name.rsplit("-", 1)[1] for p in checkpoints.iterdir()) == ["s0", "s1"]
-    rows = read_results(results)
-    assert rows[(rows["suite"] == "other") & (rows["measurement"] == "accuracy")]["reused_from"].isna().all()
+    assert main(["run", str(second), "--results", str(results), "--quiet", "--force"]) == 0
+    rows = trained()
+    assert rows[rows["suite"] == "other"]["reused_from"].isna().tolist() == [True]  # trained, the copy gone
