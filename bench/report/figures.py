@@ -201,7 +201,7 @@ def single_dimension_panels(rows: pd.DataFrame, budget: str) -> Figure:
         _errorbars(ax, curve, COLOURS[method], f"{method} only (measured)")
         for row in curve.itertuples():
             ax.annotate(
-                f"{method[0]}={getattr(row, method):g}",
+                f"{int(row.input_size)} px" if method == "resolution" else f"{method[0]}={getattr(row, method):g}",
                 (row.macs / 1e6, row.top1),
                 fontsize=7,
                 xytext=(3, -10),
@@ -212,8 +212,8 @@ def single_dimension_panels(rows: pd.DataFrame, budget: str) -> Figure:
         ax.set_title(f"B0 scaled by {method}")
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=7, loc="lower right")
-    axes[0].set_ylabel(f"proxy top-1 (%), measured, {ERROR_BARS}")
-    fig.suptitle(f"Single-dimension scaling on the proxy task. {budget}", fontsize=8)
+    axes[0].set_ylabel("proxy top-1 (%), measured")
+    fig.suptitle(f"Single-dimension scaling on the proxy task, {ERROR_BARS}. {budget}", fontsize=8)
     return fig
 
 
