@@ -201,7 +201,11 @@ def identity(row: dict) -> tuple:
 
 def done_identities(path: Path) -> set[tuple]:
     """Identities of the rows already in the store."""
-    frame = read_results(path)
+    return identities(read_results(path))
+
+
+def identities(frame: pd.DataFrame) -> set[tuple]:
+    """Identities of a results table's rows."""
     return {tuple(map(_key_part, values)) for values in frame[list(IDENTITY_COLUMNS)].itertuples(index=False)}
 
 
@@ -224,8 +228,7 @@ def append_rows(path: Path, rows: Iterable[dict], *, replaces: Callable[[dict], 
             dropped = replaces or (lambda _: False)
             keep = [identity(r) not in new_ids and not dropped(r) for r in old.to_dict("records")]
             old = old[keep]
-        frames = [f for f in (old, new) if not f.empty]
-        merged = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        merged = concat_tables((old, new))
         extra = [c for c in merged.columns if c not in COLUMNS]
         _write(merged.reindex(columns=list(COLUMNS) + extra), path)
     return len(new)

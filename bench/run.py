@@ -29,7 +29,7 @@ from bench.environment import environment, machine_fingerprint, now
 from bench.latency import LatencyResult, measure_latency
 from bench.models import build_model, workload_key
 from bench.plan import PlannedModel, plan_suite
-from bench.results import append_rows, done_identities, read_results, spec_columns
+from bench.results import append_rows, identities, read_results, spec_columns
 from bench.reuse import copy_is_current, finished_trainings, reusable, reused_columns, superseded_copies
 from bench.specs import LatencyConditions, ModelSpec, TrainBudget
 from bench.suites import SuiteSpec
@@ -430,19 +430,18 @@ def pretrained_eval_row(
 def _reuse_trainings(
     suite: str, todo: list[Task], found: dict[str, list[dict]]
 ) -> tuple[list[Task], list[tuple[Task, dict]]]:
-    """(the tasks still to do, the training tasks among them answered by a stored row of the same network,
-    budget and seeds, with that row's columns; see bench.reuse). A current copy already stored is done."""
-    left, copies = [], []
+    """(the tasks to measure, the training tasks answered by a stored row of the same network, budget and
+    seeds, with that row's columns; see bench.reuse). A task whose current copy is stored is in neither."""
+    measure, copies = [], []
     for task in todo:
         source = reusable(found, task.key, suite, task.planned.entry.name) if task.budget is not None else None
         if source is None:
-            left.append(task)
+            measure.append(task)
             continue
         columns = reused_columns(source)
         if not copy_is_current(found, task.key, suite, task.planned.entry.name, columns):
-            left.append(task)
             copies.append((task, columns))
-    return left, copies
+    return measure, copies
 
 
 def check_devices(suite: SuiteSpec) -> None:
@@ -490,7 +489,8 @@ def run_suite(
     if shard is not None:
         tasks = [t for t in tasks if shard.holds(t.planned.entry.name)]
     env = environment()
-    done = set() if force else done_identities(results)
+    stored = read_results(results)
+    done = set() if force else identities(stored)
     machine = machine_fingerprint(env)
     todo = [
         t
@@ -499,8 +499,10 @@ def run_suite(
     ]
     copies: list[tuple[Task, dict]] = []
     if not force and any(t.budget is not None for t in todo):
-        todo, copies = _reuse_trainings(suite.name, todo, finished_trainings(read_results(results)))
-    to_measure = [t for t in todo if all(t is not c for c, _ in copies)]
+        to_measure, copies = _reuse_trainings(suite.name, todo, finished_trainings(stored))
+        todo = to_measure + [task for task, _ in copies]
+    else:
+        to_measure = todo
     dist = DistContext.from_env(suite.train.device) if suite.train is not None else DistContext()
     checkpoints = results.parent / "checkpoints"
     if dist.is_main:  # before any row is written: a broken run folder stops the suite here, or is moved aside
