@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -453,6 +454,38 @@ def test_grid_search_claim_needs_a_corrected_win_over_every_alternative() -> Non
         claim["verdict"] == claims.REPRODUCED
         and "screened with one seed, not tested: grid-a1.8-b1-28px" in claim["evidence"]
     )
+
+
+def _screened_grid(leader: list[float]) -> pd.DataFrame:
+    """A grid after a one-seed screen (seed 0) and a confirmation: the paper's point at 77.0 +- 0.1 over
+    seeds 0-2, one leader with ``leader`` on seeds 0-2, the other points seed 0 only."""
+    frame = _grid(77.0, 76.0)
+    frame["n_seeds"], frame["seeds"] = 1, "0"
+    frame["top1_per_seed"] = frame["top1"].map(lambda v: f"{v:g}")
+    frame["top1_std"] = 0.0
+    for entry, values in {"grid-paper": [77.0, 77.1, 76.9], "grid-a1.4-b1.1-28px": leader}.items():
+        at = frame["entry"] == entry
+        frame.loc[at, ["top1", "top1_std", "n_seeds", "seeds", "top1_per_seed"]] = [
+            float(np.mean(values)),
+            float(np.std(values, ddof=1)),
+            3,
+            "0 1 2",
+            " ".join(f"{v:g}" for v in values),
+        ]
+    return frame
+
+
+def test_grid_search_verdict_must_hold_without_the_screen_seed() -> None:
+    # the leader was picked on seed 0: a verdict stands only if seeds 1-2 alone agree
+    clear = claims.grid_search_claim(_screened_grid([80.0, 79.9, 80.1]))
+    assert clear["verdict"] == claims.REFUTED
+    assert "without the screen's seed 0 (the leaders were picked on it): vs grid-a1.4-b1.1-28px -" in clear["evidence"]
+    # seeds 0-2: 78.63 +- 0.55, p = 0.035 (refuted); seeds 1-2: 78.45 +- 0.64 on 1 df, p = 0.19
+    lucky = claims.grid_search_claim(_screened_grid([79.0, 78.0, 78.9]))
+    assert lucky["verdict"] == claims.INCONCLUSIVE
+    assert "the verdict (refuted) does not hold without them" in lucky["evidence"]
+    assert claims.per_seed_top1({"seeds": "0 1 2", "top1_per_seed": "77 77.1"}) == {}  # do not pair up
+    assert claims.per_seed_top1({"seeds": "0.0", "top1_per_seed": "89.64"}) == {0: 89.64}  # older rows: "0.0"
 
 
 def test_grid_search_figure_stars_only_the_papers_point(tmp_path: Path) -> None:
