@@ -493,8 +493,14 @@ def test_grid_search_figure_stars_only_the_papers_point(tmp_path: Path) -> None:
     assert [f.stem for f in report.figures] == ["grid_search_proxy"] and (tmp_path / "grid_search_proxy.png").exists()
     fig = figures.grid_search(frames.measured_accuracy(_grid(79.8, 79.0), "proxy_grid_search"), "grid-paper")
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert sum(label.startswith("paper's") for label in labels) == 1 and "32 px (measured)" in labels
-    assert "28 px (measured)" in labels and "14.6M MACs" in labels[-1]
+    assert sum(label.startswith("paper's") for label in labels) == 1 and "14.6M MACs" in labels[-1]
+    # one line per depth, four of them: every point of the grid is drawn (a fixed style list once dropped
+    # every line past the third)
+    assert [label for label in labels if not label.startswith("paper's")] == [
+        f"d={d} (measured)" for d in ("1", "1.2", "1.4", "1.8")
+    ]
+    drawn = sorted((x, y) for line in fig.axes[0].get_lines() for x, y in line.get_xydata() if line.get_marker() == "o")
+    assert drawn == [(28.0, 78.0), (28.0, 78.5), (28.0, 80.0), (32.0, 79.0)]
 
 
 def _curve(gains: dict[str, list[float]]) -> pd.DataFrame:

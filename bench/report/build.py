@@ -73,8 +73,9 @@ PROXY_FIGURES = (
         "proxy_grid_search",
         "grid_search_proxy",
         "Grid search at phi = 1 (proxy task)",
-        "against the depth coefficient: B0 scaled to twice its MACs, split between depth (x axis) and "
-        "width, at 28 and 32 px, and the paper's alpha=1.2, beta=1.1, gamma=1.15 (star; 1.83x B0's MACs).",
+        "against the input size: B0 scaled to about twice its MACs, split between resolution (x axis), depth "
+        "(a line per alpha) and width (solved to the target, labelled), and the paper's alpha=1.2, beta=1.1, "
+        "gamma=1.15 (star; its MACs in the legend).",
         lambda rows, budget: figures.grid_search(rows, frames.GRID_PAPER_ENTRY),
     ),
 )

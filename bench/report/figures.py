@@ -6,6 +6,7 @@ paper. A figure never mixes sources without saying so in its legend.
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import matplotlib
@@ -268,27 +269,33 @@ def networks_compound_vs_single(rows: pd.DataFrame) -> Figure:
 
 
 def grid_search(rows: pd.DataFrame, paper_entry: str) -> Figure:
-    """The phi = 1 grid: proxy top-1 against the depth coefficient, one line per input size; the paper's
-    point (entry ``paper_entry``, which costs less than 2x) starred on its own."""
+    """The phi = 1 grid: proxy top-1 against the input size (gamma), one line per depth coefficient (alpha),
+    each point labelled with the width (beta) that brings it to the target MACs; the paper's point
+    (entry ``paper_entry``, which costs less than 2x) starred on its own. Every point is drawn, however many
+    depths and sizes the grid has."""
     fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
     grid = rows[rows["entry"] != paper_entry]
-    styles = zip(("tab:blue", "tab:orange", "tab:green"), ((3, -9), (3, 3), (3, 9)))  # labels below / above
-    for (size, group), (colour, offset) in zip(grid.groupby("input_size"), styles):
-        group = group.sort_values("depth")
+    star = "tab:red"
+    colours = itertools.cycle(
+        ("tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown", "tab:pink", "tab:gray", "tab:olive")
+    )  # not the star's red
+    offsets = itertools.cycle(((4, -9), (4, 4)))  # labels below / above, alternating by depth
+    for (depth, group), colour, offset in zip(grid.groupby("depth"), colours, offsets):
+        group = group.sort_values("input_size")
         ax.errorbar(
-            group["depth"],
+            group["input_size"],
             group["top1"],
             yerr=ci95(group),
             color=colour,
             marker="o",
             capsize=3,
             lw=1,
-            label=f"{int(size)} px (measured)",
+            label=f"d={depth:g} (measured)",
         )
         for row in group.itertuples():
             ax.annotate(
                 f"w={row.width:g}",
-                (row.depth, row.top1),
+                (row.input_size, row.top1),
                 fontsize=6,
                 xytext=offset,
                 textcoords="offset points",
@@ -296,10 +303,10 @@ def grid_search(rows: pd.DataFrame, paper_entry: str) -> Figure:
             )
     for row in rows[rows["entry"] == paper_entry].itertuples():
         ax.errorbar(
-            [row.depth],
+            [row.input_size],
             [row.top1],
             yerr=ci95(rows[rows["entry"] == paper_entry]).tolist(),
-            color="tab:red",
+            color=star,
             marker="*",
             ms=12,
             capsize=3,
@@ -308,12 +315,12 @@ def grid_search(rows: pd.DataFrame, paper_entry: str) -> Figure:
             label=f"paper's d={row.depth:g} w={row.width:g}, {int(row.input_size)} px, "
             f"{row.macs / 1e6:.1f}M MACs (measured)",
         )
-    ax.set_xlabel("depth coefficient alpha (width beta chosen so that MACs = 2x B0)")
+    ax.set_xlabel("input size (px): gamma x the base size (width beta chosen so that MACs = 2x B0)")
     ax.set_ylabel(f"proxy top-1 (%), {ERROR_BARS}")
-    ax.set_title("Splitting 2x B0's MACs between depth and width (phi = 1)")
+    ax.set_title("Splitting 2x B0's MACs between depth, width and resolution (phi = 1)")
     ax.margins(x=0.08)  # room for the last point's label
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="lower left")
+    ax.legend(fontsize=7, loc="best")
     return fig
 
 
