@@ -622,6 +622,20 @@ def test_latency_from_two_machines_is_two_series(tmp_path: Path) -> None:
     assert points["machine_label"].nunique() == 2 and "2 machines" in conditions
 
 
+def test_latency_figure_draws_every_machine_however_many() -> None:
+    # markers cycle: an eighth machine is drawn too (a fixed list of six once dropped the rest)
+    points = pd.DataFrame(
+        [
+            {"machine_label": f"machine {i}", "family": "EfficientNet", "label": "B0"}
+            | {"latency_ms": 10.0 + i, "top1_reported": 77.1}
+            for i in range(8)
+        ]
+    )
+    fig = figures.accuracy_vs_latency(points, "1 thread")
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert sum(label.startswith("EfficientNet: top-1 reported, machine") for label in labels) == 8
+
+
 def _user_suite_rows(with_accuracy: bool) -> pd.DataFrame:
     """A researcher's suite 'mine': three entries counted and timed, optionally trained."""
     costs = {"small": (1e6, 10e6, 1.0), "mid": (2e6, 40e6, 3.0), "big": (4e6, 90e6, 2.5)}  # params, MACs, ms

@@ -93,7 +93,7 @@ def accuracy_vs_latency(points: pd.DataFrame, conditions: str) -> Figure:
     fig, ax = plt.subplots(figsize=(8, 5.5), layout="constrained")
     labels = points["machine_label"] if "machine_label" in points else pd.Series("this machine", index=points.index)
     several = labels.nunique() > 1
-    for machine, marker in zip(labels.unique(), MACHINE_MARKERS):
+    for machine, marker in zip(labels.unique(), itertools.cycle(MACHINE_MARKERS)):  # every machine drawn
         for family, group in points[labels == machine].groupby("family"):
             colour = COLOURS[family]
             where = machine if several else "latency measured here"
