@@ -199,11 +199,6 @@ def identity(row: dict) -> tuple:
     return tuple(_key_part(row.get(c)) for c in IDENTITY_COLUMNS)
 
 
-def done_identities(path: Path) -> set[tuple]:
-    """Identities of the rows already in the store."""
-    return identities(read_results(path))
-
-
 def identities(frame: pd.DataFrame) -> set[tuple]:
     """Identities of a results table's rows."""
     return {tuple(map(_key_part, values)) for values in frame[list(IDENTITY_COLUMNS)].itertuples(index=False)}

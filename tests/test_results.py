@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bench.results import COLUMNS, ResultsFormatError, append_rows, done_identities, newest_budget, read_results
+from bench.results import COLUMNS, ResultsFormatError, append_rows, identities, newest_budget, read_results
 
 
 def _row(entry: str, macs: int, suite: str = "s", key: str = "k") -> dict:
@@ -34,7 +34,7 @@ def test_round_trip_and_identity_replacement(tmp_path: Path, suffix: str) -> Non
     frame = read_results(path)
     assert list(frame.columns[: len(COLUMNS)]) == list(COLUMNS)
     assert sorted(zip(frame["entry"], frame["macs"])) == [("a", 11), ("b", 20), ("c", 30)]
-    assert ("s", "a", "complexity", "k-a", "") in done_identities(path)
+    assert ("s", "a", "complexity", "k-a", "") in identities(read_results(path))
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
 
 
@@ -168,4 +168,4 @@ def test_an_old_store_without_a_machine_column_still_has_identities(tmp_path: Pa
     pd.DataFrame([{"suite": "s", "entry": "e", "measurement": "complexity", "workload_key": "k"}]).to_csv(
         path, index=False
     )
-    assert done_identities(path) == {("s", "e", "complexity", "k", "")}
+    assert identities(read_results(path)) == {("s", "e", "complexity", "k", "")}

@@ -336,11 +336,14 @@ def per_seed_top1(row: dict | pd.Series) -> dict[int, float]:
     seeds, values = row.get("seeds"), row.get("top1_per_seed")
     if not isinstance(seeds, str) or not isinstance(values, str):
         return {}
+    seed_list, value_list = seeds.split(), values.split()
+    if len(seed_list) != len(value_list):
+        return {}
     try:
-        pairs = dict(zip((int(float(s)) for s in seeds.split()), (float(v) for v in values.split())))
+        pairs = {int(float(s)): float(v) for s, v in zip(seed_list, value_list)}
     except ValueError:
         return {}
-    return pairs if len(pairs) == len(seeds.split()) == len(values.split()) else {}
+    return pairs if len(pairs) == len(seed_list) else {}  # a seed named twice: no pairing
 
 
 def _without_screen_seeds(paper: pd.Series, tested: pd.DataFrame, rows: pd.DataFrame, verdict: str) -> tuple[str, str]:
@@ -352,12 +355,14 @@ def _without_screen_seeds(paper: pd.Series, tested: pd.DataFrame, rows: pd.DataF
     if not all(by_entry.values()):
         return "", verdict
     screen = set.intersection(*(set(s) for s in by_entry.values()))
+    if not screen:
+        return "", verdict
     held_out = {}
     for o in tested.to_dict("records"):
         values = [v for s, v in sorted(by_entry[o["entry"]].items()) if s not in screen]
         if len(values) >= 2:
             held_out[o["entry"]] = welch(sample(paper), Sample.of(values))
-    if not screen or not held_out:
+    if not held_out:
         return "", verdict
     tests = with_holm(held_out)
     agrees = beats_all_verdict(tests) == verdict
