@@ -144,7 +144,7 @@ def make_spec(
     check_scale(width=width, depth=depth, resolution=resolution, phi=phi, input_size=input_size)
     scaled = any(v is not None for v in (width, depth, resolution, phi))
     if is_reference(model):
-        if scaled:
+        if scaled or inputs.total_stride is not None:
             raise NotScalableError(
                 f"{model} is your own model: it is measured as built; scale it through its model_args"
             )
@@ -158,9 +158,11 @@ def make_spec(
         return _preset_spec(presets()[model], name, input_size, inputs)
     family = family_of_base(model)
     if family is None:
-        if scaled:
+        if scaled or inputs.total_stride is not None:
+            what = "a total stride" if not scaled else "scaling"
             raise NotScalableError(
-                f"{model} has no scalable family; scalable bases are {', '.join(sorted(scalable_bases()))}"
+                f"{model} has no scalable family, so it takes no {what}; "
+                f"scalable bases are {', '.join(sorted(scalable_bases()))}"
             )
         size = input_size or inputs.base_resolution or default_input_size(model)
         label = name or (model if input_size is None else f"{model}@{size}")
@@ -216,8 +218,12 @@ def _preset_spec(preset: Preset, name: str | None, input_size: int | None, input
         if inputs.base_resolution is None
         else round_resolution(base, published_r, inputs.resolution_divisor)
     )
+    stride = _total_stride(family, preset.base, inputs)
+    label = (preset.name if input_size is None else f"{preset.name}@{size}") + _stride_suffix(
+        family, preset.base, stride
+    )
     return ModelSpec(
-        name or (preset.name if input_size is None else f"{preset.name}@{size}"),
+        name or label,
         preset.base,
         family.name,
         "preset",
@@ -227,7 +233,21 @@ def _preset_spec(preset: Preset, name: str | None, input_size: int | None, input
         input_size=size,
         in_chans=inputs.in_chans,
         num_classes=inputs.num_classes,
+        total_stride=stride,
     )
+
+
+def _total_stride(family: Family, base: str, inputs: InputSpec) -> int:
+    """The total stride a family model is built with: the inputs' (checked against what the base allows) or
+    the base's own."""
+    arch = family.bases[base]
+    arch.strides_for(inputs.total_stride)  # ValueError naming the strides allowed
+    return inputs.total_stride or arch.total_stride
+
+
+def _stride_suffix(family: Family, base: str, stride: int) -> str:
+    """``-stride8`` in the name of a network built with fewer strides than its family's own; nothing otherwise."""
+    return "" if stride == family.bases[base].total_stride else f"-stride{stride}"
 
 
 def _scaled_spec(
@@ -261,7 +281,8 @@ def _scaled_spec(
     check_scale(width=w, depth=d, input_size=size)  # what phi or r came to, before anything is built
     differing = [dim for dim, v in (("width", w), ("depth", d), ("resolution", r)) if abs(v - 1.0) > 1e-9]
     method = "compound" if phi is not None or len(differing) > 1 else (differing[0] if differing else "baseline")
-    label = name or _variant_name(model, differing, w, d, r, phi, coefficients)
+    stride = _total_stride(family, model, inputs)
+    label = name or _variant_name(model, differing, w, d, r, phi, coefficients) + _stride_suffix(family, model, stride)
     return ModelSpec(
         label,
         model,
@@ -274,6 +295,7 @@ def _scaled_spec(
         phi=phi,
         in_chans=inputs.in_chans,
         num_classes=inputs.num_classes,
+        total_stride=stride,
     )
 
 
@@ -301,7 +323,7 @@ def architecture(spec: ModelSpec) -> Architecture | None:
     """The scaled architecture numbers of a family model (None for plain timm and user models)."""
     if spec.family in (TIMM_FAMILY, USER_FAMILY):
         return None
-    return FAMILIES[spec.family].bases[spec.base].scaled(spec.width, spec.depth)
+    return FAMILIES[spec.family].bases[spec.base].scaled(spec.width, spec.depth, spec.total_stride)
 
 
 def _hash(payload: dict) -> str:
@@ -320,10 +342,13 @@ def _resized(spec: ModelSpec) -> bool:
 
 def _network(spec: ModelSpec) -> dict:
     arch = architecture(spec)
+    own_strides = arch is None or arch.strides == FAMILIES[spec.family].bases[spec.base].strides
     return {
         "family": spec.family,
         "base": spec.base,
         "arch": None if arch is None else [arch.stem, arch.channels, arch.repeats, arch.head],
+        # a network with fewer strides is another network; the family's own strides leave every key as it was
+        **({} if own_strides or arch is None else {"strides": list(arch.strides)}),
         "in_chans": spec.in_chans,
         "num_classes": spec.num_classes,
         **({"source": spec.source, "args": [list(a) for a in spec.model_args]} if spec.family == USER_FAMILY else {}),
@@ -355,8 +380,7 @@ def _build(spec: ModelSpec, kwargs: dict) -> nn.Module:
         if _resized(spec):  # a ViT-like model at another size: timm builds it for that size (img_size)
             kwargs = {**kwargs, "img_size": spec.input_size}
         return timm.create_model(spec.base, pretrained=False, **kwargs)
-    family = FAMILIES[spec.family]
-    return family.build(spec.base, family.bases[spec.base], spec.width, spec.depth, kwargs)
+    return FAMILIES[spec.family].build_scaled(spec.base, spec.width, spec.depth, spec.total_stride, kwargs)
 
 
 def _all_on(model: nn.Module, device: torch.device) -> bool:

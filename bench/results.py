@@ -33,6 +33,7 @@ SPEC_COLUMNS = (
     "resolution",
     "phi",
     "input_size",
+    "total_stride",
     "in_chans",
     "num_classes",
     "model_source",
@@ -67,6 +68,11 @@ ACCURACY_COLUMNS = (
     "top1_per_seed",
     "top5",
     "top5_std",
+    "val_images",
+    "val_top1",
+    "val_top1_std",
+    "val_top1_per_seed",
+    "train_loss",
     "seeds",
     "n_seeds",
     "upsampled",
@@ -111,7 +117,16 @@ def _format(path: Path) -> str:
 
 #: Columns read from CSV as text whatever they look like: a hex machine fingerprint, key or commit that
 #: happens to be all digits (or "1e5...") is not a number, and a single seed is not an integer.
-TEXT_COLUMNS = (*IDENTITY_COLUMNS, "match_of", "paper_ref", "seeds", "top1_per_seed", "reused_from", "git_commit")
+TEXT_COLUMNS = (
+    *IDENTITY_COLUMNS,
+    "match_of",
+    "paper_ref",
+    "seeds",
+    "top1_per_seed",
+    "val_top1_per_seed",
+    "reused_from",
+    "git_commit",
+)
 
 #: The columns without which a file is not a results store (``machine`` came later: it may be absent).
 REQUIRED_COLUMNS = ("suite", "entry", "measurement", "workload_key")
@@ -271,6 +286,7 @@ def spec_columns(spec) -> dict:
         "resolution": spec.resolution if own else None,
         "phi": spec.phi,
         "input_size": spec.input_size,
+        "total_stride": spec.total_stride,
         "in_chans": spec.in_chans,
         "num_classes": spec.num_classes,
         "model_source": _source(spec),

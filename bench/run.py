@@ -307,10 +307,12 @@ def accuracy_columns(
     top1 = np.array([r.top1 for r in results])
     native = native_size(budget.dataset)
     top5 = np.array([r.top5 for r in results], dtype=float)
+    val = np.array([r.val_top1 for r in results], dtype=float)
 
     def spread(values: np.ndarray) -> float:
         return float(values.std(ddof=1)) if len(values) > 1 else 0.0
 
+    validated = budget.val_images is not None and not np.isnan(val).any()
     return {
         "accuracy_source": MEASURED,
         "dataset": budget.dataset,
@@ -319,6 +321,11 @@ def accuracy_columns(
         "top5": float(np.nanmean(top5)) if not np.isnan(top5).all() else None,
         "top5_std": spread(top5) if not np.isnan(top5).any() else None,
         "top1_per_seed": " ".join(f"{v:g}" for v in top1),
+        "val_images": budget.val_images,
+        "val_top1": float(val.mean()) if validated else None,
+        "val_top1_std": spread(val) if validated else None,
+        "val_top1_per_seed": " ".join(f"{v:g}" for v in val) if validated else None,
+        "train_loss": float(np.mean([r.train_loss for r in results])),
         "upsampled": None if native is None or input_size is None else bool(input_size > native),
         "seeds": " ".join(map(str, seeds)),
         "n_seeds": len(seeds),

@@ -20,20 +20,26 @@ SINGLE_DIMENSION_METHODS = ("width", "depth", "resolution")
 
 @dataclass(frozen=True)
 class InputSpec:
-    """What networks are fed: the size r = 1 stands for, the pixel grid sizes snap to, channels, classes.
+    """What networks are fed and the geometry they run at: the size r = 1 stands for, the pixel grid sizes
+    snap to, channels, classes, and the total stride of the scalable families.
 
     ``base_resolution=None`` keeps each model's own (224 for the scalable families, the published
     size for presets, timm's default otherwise); a proxy task sets it (e.g. 32 for Fashion-MNIST).
+    ``total_stride=None`` keeps each family's own (32); a proxy at a small base sets it lower (e.g. 8) so
+    that late stages still see maps larger than 1x1 (``bench.families.BaseArchitecture.strides_for``).
     """
 
     base_resolution: int | None = None
     resolution_divisor: int = 4
     in_chans: int = 3
     num_classes: int = 1000
+    total_stride: int | None = None
 
     def __post_init__(self) -> None:
         if (self.base_resolution is not None and self.base_resolution < 1) or self.resolution_divisor < 1:
             raise ValueError("base_resolution and resolution_divisor must be >= 1")
+        if self.total_stride is not None and (self.total_stride < 1 or self.total_stride & (self.total_stride - 1)):
+            raise ValueError(f"total_stride must be a power of two, got {self.total_stride}")
         if self.in_chans < 1 or self.num_classes < 1:
             raise ValueError("in_chans and num_classes must be >= 1")
 
@@ -47,7 +53,8 @@ class ModelSpec:
 
     ``resolution`` is the coefficient r (input size / the family's base size); ``input_size``
     is the pixel size actually fed to the model (r rounded by ``scaling.round_resolution``,
-    or the published size for presets).
+    or the published size for presets). ``total_stride`` is a family model's input size over its last
+    stage's map size (its family's own, 32, unless built with fewer strides); None for other models.
     """
 
     name: str
@@ -65,6 +72,7 @@ class ModelSpec:
     source: str | None = None
     #: Keyword arguments for a user model's function, sorted (name, scalar) pairs.
     model_args: tuple[tuple[str, bool | int | float | str], ...] = ()
+    total_stride: int | None = None
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -143,8 +151,11 @@ class TrainBudget:
     download: bool = False
     device: str = "cpu"
     base_resolution: int = 32
-    train_images: int | None = None  # a fixed subset of the training split (None: all of it)
+    train_images: int | None = None  # a fixed subset of the training images (None: all of them)
     test_images: int | None = None
+    #: Images held out of the training split for validation (fixed, stratified by class, the same for every
+    #: model and seed; ``train_images`` then counts from the rest). None: no validation split.
+    val_images: int | None = None
     epochs: int = 3
     batch_size: int = 128
     optimizer: str = "sgd"
@@ -154,7 +165,9 @@ class TrainBudget:
     warmup_epochs: float = 0.5
     label_smoothing: float = 0.1
     augment: bool = True
-    eval_every_epoch: bool = False  # the test split is scored after the last epoch only, unless asked
+    #: Score after every epoch (the validation split where there is one, else the test split); the test
+    #: split is always scored once, after the last epoch.
+    eval_every_epoch: bool = False
     dropout: float = 0.1
     drop_path: float = 0.0
     zero_init_head: bool = True
@@ -169,7 +182,7 @@ class TrainBudget:
             raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
         if self.epochs < 1 or self.batch_size < 1 or not 8 <= self.base_resolution <= 2048:
             raise ValueError("need epochs >= 1, batch_size >= 1 and 8 <= base_resolution <= 2048")
-        for name in ("train_images", "test_images"):
+        for name in ("train_images", "test_images", "val_images"):
             count = getattr(self, name)
             if count is not None and count < 1:
                 raise ValueError(f"{name} must be at least 1 (or left out for the whole split), got {count}")
@@ -178,6 +191,9 @@ class TrainBudget:
 
     def describe(self) -> str:
         """The budget as compact JSON, stored beside every accuracy it produced."""
+        fields = asdict(self)
+        if fields["val_images"] is None:  # budgets from before validation splits keep their description (and keys)
+            del fields["val_images"]
         return json.dumps(
-            {k: v for k, v in asdict(self).items() if k not in ("data_root", "download", "threads")}, sort_keys=True
+            {k: v for k, v in fields.items() if k not in ("data_root", "download", "threads")}, sort_keys=True
         )

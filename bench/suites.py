@@ -54,11 +54,12 @@ _TOP_KEYS = (
     "train",
     "seeds",
     "resolution_divisor",
+    "total_stride",
     "models",
 )
 DEFAULT_SEEDS = (0, 1, 2)
 DEFAULT_THROUGHPUT_BATCHES = (1, 8, 32)
-_ENTRY_KEYS = ("model", "name", "scale", "input_size", "paper", "note", "seeds", "model_args")
+_ENTRY_KEYS = ("model", "name", "scale", "input_size", "total_stride", "paper", "note", "seeds", "model_args")
 _SCALE_KEYS = ("w", "d", "r", "phi", "method", "match", "macs", "macs_ratio", "tolerance", "alpha", "beta", "gamma")
 _SWEEPABLE = ("w", "d", "r", "phi", "match")
 _UNITS = {"k": 1e3, "m": 1e6, "g": 1e9, "t": 1e12}
@@ -332,7 +333,10 @@ class _Validator:
         )
         seeds = checked(lambda: self.seeds(raw.get("seeds", list(DEFAULT_SEEDS))), DEFAULT_SEEDS)
         inputs = checked(
-            lambda: self.inputs(train, raw.get("resolution_divisor", IMAGENET.resolution_divisor)), IMAGENET
+            lambda: self.inputs(
+                train, raw.get("resolution_divisor", IMAGENET.resolution_divisor), raw.get("total_stride")
+            ),
+            IMAGENET,
         )
         models = raw.get("models")
         if not isinstance(models, list) or not models:
@@ -400,17 +404,25 @@ class _Validator:
             raise self.fail(where, f"has repeated seeds: {raw!r}")
         return tuple(raw)
 
-    def inputs(self, train: TrainBudget | None, divisor: Any) -> InputSpec:
-        """ImageNet-scale inputs, or the proxy task's (base resolution, channels, classes) when training."""
+    def inputs(self, train: TrainBudget | None, divisor: Any, total_stride: Any) -> InputSpec:
+        """ImageNet-scale inputs, or the proxy task's (base resolution, channels, classes) when training;
+        either at the families' own total stride or the suite's."""
         if isinstance(divisor, bool) or not isinstance(divisor, int) or divisor < 1:
             raise self.fail("resolution_divisor", f"must be a positive integer, got {divisor!r}")
+        stride = None if total_stride is None else self.total_stride(total_stride, "total_stride")
         if train is None:
-            return InputSpec(resolution_divisor=divisor)
+            return InputSpec(resolution_divisor=divisor, total_stride=stride)
         try:
             in_chans, num_classes = dataset_shape(train.dataset)
         except (ValueError, FileNotFoundError) as error:
             raise self.fail("train.dataset", str(error)) from None
-        return InputSpec(train.base_resolution, divisor, in_chans, num_classes)
+        return InputSpec(train.base_resolution, divisor, in_chans, num_classes, stride)
+
+    def total_stride(self, value: Any, where: str) -> int:
+        """A total stride: a power of two (which ones a network allows is checked when its spec is made)."""
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1 or value & (value - 1):
+            raise self.fail(where, f"must be a power of two such as 8, 16 or 32, got {value!r}")
+        return value
 
     def conditions(self, raw: Any, where: str, extra_keys: tuple[str, ...]) -> LatencyConditions:
         """LatencyConditions from a mapping (``extra_keys`` are allowed but handled by the caller)."""
@@ -512,6 +524,8 @@ class _Validator:
             )
         name = self.text(item["name"], f"{where}.name") if "name" in item else None
         input_size = self.pixels(item["input_size"], f"{where}.input_size") if "input_size" in item else None
+        if "total_stride" in item:
+            inputs = replace(inputs, total_stride=self.total_stride(item["total_stride"], f"{where}.total_stride"))
         common: dict[str, Any] = {
             "model": model,
             "where": where,

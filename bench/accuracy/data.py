@@ -64,6 +64,25 @@ class ImageTensors:
         index = torch.randperm(len(self.labels), generator=torch.Generator().manual_seed(seed))[:count]
         return ImageTensors(self.name, self.images[index], self.labels[index], self.num_classes, self.mean, self.std)
 
+    def held_out(self, count: int, seed: int = 0) -> tuple[ImageTensors, ImageTensors]:
+        """(the rest, ``count`` held-out images): a fixed split, stratified by class. Each class gives
+        ``count // classes`` images (the first ``count % classes`` classes one more), drawn from a
+        permutation fixed by ``seed``; both parts keep the images' original order."""
+        if not 0 < count < len(self.labels):
+            raise ValueError(f"cannot hold out {count} of {len(self.labels)} images")
+        order = torch.randperm(len(self.labels), generator=torch.Generator().manual_seed(seed))
+        chosen = torch.zeros(len(self.labels), dtype=torch.bool)
+        for label in range(self.num_classes):
+            want = count // self.num_classes + (1 if label < count % self.num_classes else 0)
+            members = order[self.labels[order] == label]
+            if len(members) < want:
+                raise ValueError(f"class {label} has {len(members)} images, fewer than the {want} to hold out")
+            chosen[members[:want]] = True
+        return self._where(~chosen), self._where(chosen)
+
+    def _where(self, mask: torch.Tensor) -> ImageTensors:
+        return ImageTensors(self.name, self.images[mask], self.labels[mask], self.num_classes, self.mean, self.std)
+
     def resized(self, size: int) -> ImageTensors:
         """The same images at ``size`` x ``size`` (bilinear with antialiasing, in chunks)."""
         if size == self.size:

@@ -52,6 +52,8 @@ class TrainResult:
     concurrent: int = 0  # runs training on the machine at once, ``bench run --train-jobs`` (0: not recorded)
     finished: str = ""  # when the run ended (UTC, ISO 8601): the time its row reports
     processes: int = 1  # processes that trained it together (torchrun's WORLD_SIZE)
+    val_top1: float | None = None  # on the budget's validation split (None: it has none)
+    val_top5: float | None = None
 
 
 def _broken(path: Path, why: str) -> BrokenRunError:
@@ -76,8 +78,9 @@ def _check_result(path: Path, raw: Any) -> TrainResult:
     for name in ("top1", "train_loss", "seconds", "images_per_s"):
         if not _is_number(raw[name]) or not math.isfinite(raw[name]):
             raise _broken(path, f"{name} must be a finite number, got {raw[name]!r}")
-    if raw["top5"] is not None and not _is_number(raw["top5"]):
-        raise _broken(path, f"top5 must be a number or null, got {raw['top5']!r}")
+    for name in ("top5", "val_top1", "val_top5"):
+        if raw.get(name) is not None and not (_is_number(raw[name]) and math.isfinite(raw[name])):
+            raise _broken(path, f"{name} must be a number or null, got {raw[name]!r}")
     if not isinstance(raw["epochs"], int) or raw["epochs"] < 1:
         raise _broken(path, f"epochs must be a whole number >= 1, got {raw['epochs']!r}")
     if not isinstance(raw.get("history", []), list) or not isinstance(raw.get("finished", ""), str):

@@ -110,19 +110,27 @@ def evaluate(
 
 
 def _load_split(budget: TrainBudget, split: str, size: int, cache: dict | None) -> ImageTensors:
-    """The split at ``size`` px (subset fixed by seed 0, so every model and seed sees the same images)."""
-    key = (
-        budget.dataset,
-        budget.data_root,
-        split,
-        size,
-        budget.train_images if split == "train" else budget.test_images,
-    )
+    """``train``, ``val`` or ``test`` at ``size`` px. ``val`` is ``budget.val_images`` held out of the dataset's
+    training split (fixed and stratified by class, ``ImageTensors.held_out``) and ``train`` the rest; subsets
+    are fixed by seed 0, so every model and seed sees the same images."""
+    key = (budget.dataset, budget.data_root, split, size, budget.train_images, budget.val_images, budget.test_images)
     if cache is not None and key in cache:
         return cache[key]
     root = Path(budget.data_root) if budget.data_root else None
-    data = load_dataset(budget.dataset, split, root=root, size=size, download=budget.download)
-    data = data.subset(key[-1], seed=0).resized(size)
+    data = load_dataset(
+        budget.dataset, "test" if split == "test" else "train", root=root, size=size, download=budget.download
+    )
+    if split == "test":
+        data = data.subset(budget.test_images, seed=0)
+    else:
+        if budget.val_images:
+            rest, val = data.held_out(budget.val_images, seed=0)
+            data = val if split == "val" else rest
+        elif split == "val":
+            raise ValueError("this budget has no validation split (val_images)")
+        if split == "train":
+            data = data.subset(budget.train_images, seed=0)
+    data = data.resized(size)
     if cache is not None:
         cache[key] = data
     return data
@@ -273,6 +281,7 @@ class _Run:
         spec, budget = self.spec, self.budget
         train = _load_split(budget, "train", spec.input_size, data_cache)
         test = _load_split(budget, "test", spec.input_size, data_cache)
+        val = _load_split(budget, "val", spec.input_size, data_cache) if budget.val_images else None
         if (train.in_chans, train.num_classes) != (spec.in_chans, spec.num_classes):
             raise ValueError(
                 f"{spec.name} is built for {spec.in_chans} channels / {spec.num_classes} classes; "
@@ -288,11 +297,17 @@ class _Run:
         loss_fn = nn.CrossEntropyLoss(label_smoothing=budget.label_smoothing)
         for epoch in range(start, budget.epochs):
             loss = self.epoch(epoch, runner, optimizer, scheduler, loss_fn, train, steps)
-            scored = budget.eval_every_epoch or epoch + 1 == budget.epochs
-            top1, top5 = evaluate(model, test, budget, self.device, self.dist) if scored else (None, None)
-            self.history.append({"epoch": epoch + 1, "train_loss": loss, "top1": top1, "top5": top5})
+            last = epoch + 1 == budget.epochs
+            entry: dict[str, Any] = {"epoch": epoch + 1, "train_loss": loss}
+            if val is not None and (budget.eval_every_epoch or last):
+                entry["val_top1"], entry["val_top5"] = evaluate(model, val, budget, self.device, self.dist)
+            scored = last or (budget.eval_every_epoch and val is None)  # the test split: once, at the end
+            entry["top1"], entry["top5"] = (
+                evaluate(model, test, budget, self.device, self.dist) if scored else (None, None)
+            )
+            self.history.append(entry)
             self.checkpoint(epoch, model, optimizer, scheduler)
-            self.log(epoch, loss, top1)
+            self.log(epoch, loss, entry.get("val_top1", entry["top1"]), "validation" if val is not None else "test")
         return self.finish(concurrent)
 
     @property
@@ -362,12 +377,12 @@ class _Run:
             )
         self.dist.barrier()
 
-    def log(self, epoch: int, loss: float, top1: float | None) -> None:
+    def log(self, epoch: int, loss: float, top1: float | None, split: str) -> None:
         if not self.log_epochs:
             return
         rate = self.images_seen / self.train_seconds if self.train_seconds else 0.0
         left = (self.budget.epochs - epoch - 1) * self.train_seconds / (epoch + 1)  # resumed epochs count too
-        scored = "" if top1 is None else f", top-1 {top1:.2f}%"
+        scored = "" if top1 is None else f", {split} top-1 {top1:.2f}%"
         print(
             f"{self.spec.name} seed {self.seed}: epoch {epoch + 1}/{self.budget.epochs}, loss {loss:.3f}, "
             f"{rate:.0f} images/s, {left / 60:.1f} min left{scored}",
@@ -388,6 +403,8 @@ class _Run:
             concurrent,
             now(),
             self.dist.world_size,
+            final.get("val_top1"),
+            final.get("val_top5"),
         )
         if self.checkpoint_dir is not None and self.dist.is_main:
             from bench.atomic import atomic_write
