@@ -228,11 +228,18 @@ def test_learning_happens_and_rows_summarise_seeds(fashion_mnist: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "model, size", [("efficientnet_b0", 16), ("resnet18", 16), ("mobilenetv1_100", 18), ("mobilenetv2_100", 28)]
+    "model, size, stride",
+    [
+        ("efficientnet_b0", 16, None),
+        ("resnet18", 16, None),
+        ("mobilenetv1_100", 18, None),
+        ("mobilenetv2_100", 28, None),
+        ("efficientnet_b0", 14, 8),  # the v2 proxy's geometry: late stages on 2x2 maps
+    ],
 )
-def test_matmul_convs_compute_the_same_forward_and_gradients(model: str, size: int) -> None:
+def test_matmul_convs_compute_the_same_forward_and_gradients(model: str, size: int, stride: int | None) -> None:
     """In float64, so the comparison is of the mathematics, not of float32 summation order."""
-    spec = make_spec(model, inputs=InputSpec(size, 1, 1, 10))
+    spec = make_spec(model, inputs=InputSpec(size, 1, 1, 10, total_stride=stride))
     default = torch.get_default_dtype()
     torch.set_default_dtype(torch.float64)
     try:
