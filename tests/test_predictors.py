@@ -141,5 +141,5 @@ def test_the_scaled_activations_claim_reads_the_scaled_suite() -> None:
         }
     ).reindex(columns=list(COLUMNS))
     claim = activations_scaled_claim(rows)
-    assert claim["claim"] == "D1b" and claim["verdict"] == "refuted"
+    assert claim["claim"] == "D1b" and claim["verdict"] == "not reproduced"
     assert "30 models" in claim["evidence"] and "MACs 1.00" in claim["evidence"]

@@ -206,7 +206,7 @@ def test_claims_from_hand_made_rows() -> None:
     mnv1 = next(v for k, v in verdicts.items() if k.startswith("MobileNetV1"))
     mnv2 = next(v for k, v in verdicts.items() if k.startswith("MobileNetV2"))
     b0_r50 = next(k for k in verdicts if k.startswith("B0 matches ResNet-50"))
-    assert (fig8, mnv1, mnv2) == (claims.REPRODUCED, claims.REFUTED, claims.INCONCLUSIVE)
+    assert (fig8, mnv1, mnv2) == (claims.REPRODUCED, claims.NOT_REPRODUCED, claims.INCONCLUSIVE)
     assert verdicts[b0_r50] == claims.REPRODUCED and "params 4.8x" in table.loc[b0_r50, "evidence"]
     assert "paper_table7" in table.loc[next(k for k in verdicts if k.startswith("FLOPs grow")), "evidence"]
 
@@ -387,7 +387,7 @@ def test_saturation_is_judged_per_doubling_of_macs() -> None:
     verdict = lambda curves: claims.saturation_claim(_fig3(curves))["verdict"]  # noqa: E731
     assert verdict({"width": saturating, "depth": saturating, "resolution": saturating}) == claims.REPRODUCED
     assert verdict({"width": saturating, "depth": log_linear, "resolution": saturating}) == claims.INCONCLUSIVE
-    assert verdict({"width": saturating, "depth": convex, "resolution": saturating}) == claims.REFUTED
+    assert verdict({"width": saturating, "depth": convex, "resolution": saturating}) == claims.NOT_REPRODUCED
     noisy = claims.saturation_claim(_fig3({"width": saturating}, std=5.0))
     assert noisy["verdict"] == claims.INCONCLUSIVE and "width +" in noisy["evidence"]
     spread_unknown = _fig3({"width": saturating, "depth": saturating, "resolution": saturating}, std=0.0)
@@ -438,7 +438,7 @@ def _grid(paper: float, resolved: float, n_seeds: int = 3) -> pd.DataFrame:
 def test_grid_search_claim_needs_a_corrected_win_over_every_alternative() -> None:
     verdict = lambda paper, resolved, n=3: claims.grid_search_claim(_grid(paper, resolved, n))["verdict"]  # noqa: E731
     beaten = claims.grid_search_claim(_grid(77.0, 77.2))
-    assert beaten["verdict"] == claims.REFUTED  # grid-a1.4-b1.1-28px's 80.0 is far ahead
+    assert beaten["verdict"] == claims.NOT_REPRODUCED  # grid-a1.4-b1.1-28px's 80.0 is far ahead
     assert "paper's split grid-paper 77.00+-0.30 (14.6M MACs)" in beaten["evidence"]
     assert "vs grid-a1.4-b1.1-28px 80.00+-0.30" in beaten["evidence"] and "Holm" in beaten["evidence"]
     assert verdict(83.0, 77.0) == claims.REPRODUCED  # far ahead of all four
@@ -478,12 +478,12 @@ def _screened_grid(leader: list[float]) -> pd.DataFrame:
 def test_grid_search_verdict_must_hold_without_the_screen_seed() -> None:
     # the leader was picked on seed 0: a verdict stands only if seeds 1-2 alone agree
     clear = claims.grid_search_claim(_screened_grid([80.0, 79.9, 80.1]))
-    assert clear["verdict"] == claims.REFUTED
+    assert clear["verdict"] == claims.NOT_REPRODUCED
     assert "without the screen's seed 0 (the leaders were picked on it): vs grid-a1.4-b1.1-28px -" in clear["evidence"]
-    # seeds 0-2: 78.63 +- 0.55, p = 0.032 (refuted); seeds 1-2: 78.45 +- 0.64 on 1 df, p = 0.19
+    # seeds 0-2: 78.63 +- 0.55, p = 0.032 (not reproduced); seeds 1-2: 78.45 +- 0.64 on 1 df, p = 0.19
     lucky = claims.grid_search_claim(_screened_grid([79.0, 78.0, 78.9]))
     assert lucky["verdict"] == claims.INCONCLUSIVE
-    assert "the verdict (refuted) does not hold without them" in lucky["evidence"]
+    assert "the verdict (not reproduced) does not hold without them" in lucky["evidence"]
     assert claims.per_seed_top1({"seeds": "0 1 2", "top1_per_seed": "77 77.1"}) == {}  # do not pair up
     assert claims.per_seed_top1({"seeds": "0.0", "top1_per_seed": "89.64"}) == {0: 89.64}  # older rows: "0.0"
 

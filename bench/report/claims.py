@@ -1,10 +1,11 @@
 """Each testable claim of the paper as one row: claim, our evidence, verdict, numbers.
 
-Verdicts: ``reproduced``, ``refuted`` or ``inconclusive``. Count and latency claims compare
-our ratio with the paper's. Accuracy claims on the proxy task compare means over seeds with
-Welch's t-test, Holm-corrected across the alternatives of one claim (``bench.report.stats``):
-reproduced or refuted only when the corrected test says so, with each difference's 95%
-confidence interval and the smallest difference the seeds could detect in the evidence.
+Verdicts: ``reproduced``, ``not reproduced`` or ``inconclusive``, each with its scope: the data,
+geometry, cost point and seeds of a proxy verdict, the machine of a latency one. Count and latency
+claims compare our ratio with the paper's. Proxy v2 claims (``bench.report.proxy_v2``) follow the
+protocol fixed before their runs; the v1 proxy claims (the 1x1-map regime) compare means over seeds with
+Welch's t-test, Holm-corrected across the alternatives of one claim (``bench.report.stats``), with
+intervals at Holm's levels and the smallest difference the pooled seed spread could detect.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ import pandas as pd
 
 from bench.reference import claim_value, paper_claims, paper_rows
 from bench.report import frames
+from bench.report.proxy_v2 import FLAG, flagged
 from bench.report.stats import (
     ALPHA,
     INCONCLUSIVE,
-    REFUTED,
+    NOT_REPRODUCED,
     REPRODUCED,
     Comparison,
+    PooledVariance,
     Sample,
     all_negative_verdict,
     beats_all_verdict,
@@ -33,16 +36,44 @@ from bench.specs import SINGLE_DIMENSION_METHODS
 RATIO_TOLERANCE = 0.15
 
 
-def _claim(number: str, claim: str, evidence: str, verdict: str, source: str) -> dict:
-    return {"claim": number, "statement": claim, "evidence": evidence, "verdict": verdict, "source": source}
+COUNTED_SCOPE = "exact counts (meta device); accuracies from the paper"
+V1_SCOPE = "v1, the 1x1-map regime"
+
+
+def _claim(number: str, claim: str, evidence: str, verdict: str, source: str, scope: str = COUNTED_SCOPE) -> dict:
+    """One claims-table row; ``scope`` says what the verdict speaks for (data, geometry, cost point, machine)."""
+    return {
+        "claim": number,
+        "statement": claim,
+        "scope": scope,
+        "evidence": evidence,
+        "verdict": verdict,
+        "source": source,
+    }
+
+
+def v1_scope(rows: pd.DataFrame, compound: str | None = None, cost: str = "several cost points") -> str:
+    """The scope of a v1 proxy verdict: its regime, data, geometry, cost point and seeds."""
+    from bench.report.proxy_v2 import scope
+
+    if rows.empty:
+        return V1_SCOPE
+    base = rows[rows["method"] == "baseline"]
+    row = rows[rows["entry"] == compound] if compound else rows.iloc[0:0]
+    if not base.empty and not row.empty:
+        same = base[base["base"] == row.iloc[0]["base"]]
+        if not same.empty:
+            cost = f"{row.iloc[0]['macs'] / same.iloc[0]['macs']:.2f}x the unscaled network's MACs"
+    fewest, most = int(rows["n_seeds"].min()), int(rows["n_seeds"].max())
+    return f"{V1_SCOPE}: " + scope(rows, cost, fewest if fewest == most else f"{fewest}-{most}")
 
 
 def _ratio_verdict(ours: float, paper: float, at_least: bool = False) -> str:
     if ours != ours:
         return INCONCLUSIVE
     if at_least:
-        return REPRODUCED if ours >= paper * (1 - RATIO_TOLERANCE) else REFUTED
-    return REPRODUCED if abs(ours / paper - 1) <= RATIO_TOLERANCE else REFUTED
+        return REPRODUCED if ours >= paper * (1 - RATIO_TOLERANCE) else NOT_REPRODUCED
+    return REPRODUCED if abs(ours / paper - 1) <= RATIO_TOLERANCE else NOT_REPRODUCED
 
 
 def _counts(results: pd.DataFrame, suite: str) -> dict[str, dict]:
@@ -71,7 +102,7 @@ def scaling_law_claim(results: pd.DataFrame) -> dict:
         "3",
         "FLOPs grow as d * w^2 * r^2 (d=4, w=2 and r=2 each ~4x B0)",
         "; ".join(parts) + " (channel and repeat rounding move them off 4x)",
-        REPRODUCED if ok else REFUTED,
+        REPRODUCED if ok else NOT_REPRODUCED,
         "counted",
     )
 
@@ -79,7 +110,9 @@ def scaling_law_claim(results: pd.DataFrame) -> dict:
 def efficiency_claims(results: pd.DataFrame) -> list[dict]:
     """Claims 7, 8 and 9: params / MACs ratios against the comparison models, and the latency ratio."""
     counts = _counts(results, "paper_table2")
-    latency = {r["model"]: r["latency_ms_p50"] for r in frames.latency(results, "paper_table4").to_dict("records")}
+    timed = frames.latency(results, "paper_table4")
+    latency = {r["model"]: r["latency_ms_p50"] for r in timed.to_dict("records")}
+    machines = ", ".join(dict.fromkeys(frames.machine_label(r) for r in timed.to_dict("records")))
     claims = []
     for number in ("7", "8", "9"):
         stated = paper_claims()[number]
@@ -110,9 +143,12 @@ def efficiency_claims(results: pd.DataFrame) -> list[dict]:
             else:
                 evidence.append("latency missing: python -m bench run suites/paper_table4.yaml")
                 verdicts.append(INCONCLUSIVE)
-        verdict = REFUTED if REFUTED in verdicts else INCONCLUSIVE if INCONCLUSIVE in verdicts else REPRODUCED
+        verdict = (
+            NOT_REPRODUCED if NOT_REPRODUCED in verdicts else INCONCLUSIVE if INCONCLUSIVE in verdicts else REPRODUCED
+        )
+        scope = COUNTED_SCOPE + (f"; CPU latency timed on {machines}" if paper_latency and machines else "")
         claims.append(
-            _claim(number, text, "; ".join(evidence) + "; top-1 from the paper", verdict, "counted + reported")
+            _claim(number, text, "; ".join(evidence) + "; top-1 from the paper", verdict, "counted + reported", scope)
         )
     claims.append(gpipe_claim(results, counts))
     return claims
@@ -151,8 +187,17 @@ def sample(row: dict | pd.Series) -> Sample:
 
 def _test_note() -> str:
     return (
-        f"Welch's t-test, Holm-corrected, alpha {ALPHA:g}; 'detectable' = the smallest difference found with 80% power"
+        f"Welch's t-test, Holm-corrected, alpha {ALPHA:g}, CIs at Holm's levels; 'detectable' = the smallest "
+        "difference found with 80% power at Holm's strictest level, from the seed SD pooled over the claim's arms"
     )
+
+
+def pooled_detectable(arms: list[Sample]):
+    """The detectable difference of a comparison, from the seed spread pooled over all of the claim's arms
+    (N - k degrees of freedom) rather than from one pair's Welch df (about 2 with 3 seeds a side)."""
+    variance = PooledVariance.of(arms)
+    n = min(a.n for a in arms)
+    return lambda _comparison, level: variance.detectable(n, n, level)
 
 
 def matched_singles(rows: pd.DataFrame, compound: str) -> pd.DataFrame:
@@ -173,7 +218,10 @@ def compound_test(rows: pd.DataFrame, compound: str) -> tuple[str, str]:
     if singles.empty:
         return "", INCONCLUSIVE
     c = rows[rows["entry"] == compound].iloc[0]
-    tests = with_holm({s["entry"]: welch(sample(c), sample(s)) for s in singles.to_dict("records")})
+    arms = [sample(c), *(sample(s) for s in singles.to_dict("records"))]
+    tests = with_holm(
+        {s["entry"]: welch(sample(c), sample(s)) for s in singles.to_dict("records")}, pooled_detectable(arms)
+    )
     parts = [
         f"vs {s['method']} {s['top1']:.2f}+-{s['top1_std']:.2f} ({s['macs'] / 1e6:.1f}M): "
         f"{tests[s['entry']].describe()}"
@@ -183,6 +231,14 @@ def compound_test(rows: pd.DataFrame, compound: str) -> tuple[str, str]:
         f"{compound} {c['top1']:.2f}+-{c['top1_std']:.2f} over {int(c['n_seeds'])} seeds at "
         f"{c['macs'] / 1e6:.1f}M MACs; " + "; ".join(parts) + f" ({_test_note()})"
     )
+    base = rows[(rows["method"] == "baseline") & (rows["base"] == c["base"])]
+    if not base.empty and flagged(c, base.iloc[0]):  # under-trained: its gap says nothing about scaling
+        b = base.iloc[0]
+        failure = (
+            f"{FLAG}: {compound}'s final training loss {c['train_loss']:.3f} is above the unscaled "
+            f"{b['entry']}'s {b['train_loss']:.3f}, so its gap is not a scaling result; "
+        )
+        return failure + evidence, INCONCLUSIVE
     return evidence, beats_all_verdict(tests)
 
 
@@ -202,7 +258,8 @@ def proxy_compound_claims(results: pd.DataFrame) -> list[dict]:
                 f"{family}: compound beats each single dimension at equal MACs (Table 3)",
                 evidence or "missing: python -m bench run suites/proxy_table3.yaml",
                 verdict,
-                "measured (proxy)",
+                "measured (proxy v1)",
+                v1_scope(rows[rows["base"] == _base_of(rows, name)] if not rows.empty else rows, name),
             )
         )
     rows = frames.measured_accuracy(results, "proxy_fig8_table7")
@@ -213,10 +270,16 @@ def proxy_compound_claims(results: pd.DataFrame) -> list[dict]:
             "B0: compound beats width-, depth- and resolution-only scaling at equal MACs (Fig. 8, Table 7)",
             evidence or "missing: python -m bench run suites/proxy_fig8_table7.yaml",
             verdict,
-            "measured (proxy)",
+            "measured (proxy v1)",
+            v1_scope(rows, "b0-compound"),
         )
     )
     return claims
+
+
+def _base_of(rows: pd.DataFrame, entry: str) -> str | None:
+    hit = rows[rows["entry"] == entry]
+    return None if hit.empty else hit.iloc[0]["base"]
 
 
 def curvature_test(log2_macs: list[float], points: list[Sample]) -> Comparison:
@@ -242,7 +305,8 @@ def saturation_claim(results: pd.DataFrame) -> dict:
             text,
             "missing: python -m bench run suites/proxy_fig3_single_dim.yaml",
             INCONCLUSIVE,
-            "measured (proxy)",
+            "measured (proxy v1)",
+            v1_scope(rows),
         )
     base = rows[rows["method"] == "baseline"].head(1)  # one point, though each dimension's list may name it
     tests, slopes = {}, {}
@@ -257,7 +321,12 @@ def saturation_claim(results: pd.DataFrame) -> dict:
         slopes[method] = ((a[half] - a[0]) / (x[half] - x[0]), (a[-1] - a[half]) / (x[-1] - x[half]))
     if not tests:
         return _claim(
-            "1", text, "too few points (4 per dimension, baseline included)", INCONCLUSIVE, "measured (proxy)"
+            "1",
+            text,
+            "too few points (4 per dimension, baseline included)",
+            INCONCLUSIVE,
+            "measured (proxy v1)",
+            V1_SCOPE,
         )
     tests = with_holm(tests)
     parts = [
@@ -270,7 +339,8 @@ def saturation_claim(results: pd.DataFrame) -> dict:
         "; ".join(parts) + " (the first half of each range, then the second; saturating = "
         f"curvature in log2 MACs below zero; {_test_note()})",
         all_negative_verdict(tests),
-        "measured (proxy)",
+        "measured (proxy v1)",
+        v1_scope(rows),
     )
 
 
@@ -278,12 +348,17 @@ def grid_search_claim(results: pd.DataFrame) -> dict:
     """The alpha, beta, gamma search: does the proxy pick the paper's (1.2, 1.1, 1.15)?
 
     The paper's split against every other point, Welch's test Holm-corrected over the alternatives:
-    reproduced when it beats every one of them, refuted when any beats it, inconclusive otherwise."""
+    reproduced when it beats every one of them, not reproduced when any beats it, inconclusive otherwise."""
     rows = frames.measured_accuracy(results, "proxy_grid_search")
     text = "The grid search at phi=1 picks alpha=1.2, beta=1.1, gamma=1.15 (Sec. 3.3)"
     if rows.empty:
         return _claim(
-            "4b", text, "missing: python -m bench run suites/proxy_grid_search.yaml", INCONCLUSIVE, "measured (proxy)"
+            "4b",
+            text,
+            "missing: python -m bench run suites/proxy_grid_search.yaml",
+            INCONCLUSIVE,
+            "measured (proxy v1)",
+            V1_SCOPE,
         )
     paper = rows[rows["entry"] == frames.GRID_PAPER_ENTRY]
     others = rows[rows["entry"] != frames.GRID_PAPER_ENTRY]
@@ -293,7 +368,8 @@ def grid_search_claim(results: pd.DataFrame) -> dict:
             text,
             f"{len(rows)} points; the paper's point or the alternatives were not trained",
             INCONCLUSIVE,
-            "measured (proxy)",
+            "measured (proxy v1)",
+            v1_scope(rows, cost="2x B0's MACs"),
         )
     p = paper.iloc[0]
     label = lambda r: f"{r['entry']} {r['top1']:.2f}+-{r['top1_std']:.2f} ({r['macs'] / 1e6:.1f}M MACs)"  # noqa: E731
@@ -312,9 +388,13 @@ def grid_search_claim(results: pd.DataFrame) -> dict:
             text,
             f"paper's split {label(p)}; no alternative has 2+ seeds yet{screen}",
             INCONCLUSIVE,
-            "measured (proxy)",
+            "measured (proxy v1)",
+            v1_scope(rows, cost="2x B0's MACs"),
         )
-    tests = with_holm({o["entry"]: welch(sample(p), sample(o)) for o in tested.to_dict("records")})
+    arms = [sample(p), *(sample(o) for o in tested.to_dict("records"))]
+    tests = with_holm(
+        {o["entry"]: welch(sample(p), sample(o)) for o in tested.to_dict("records")}, pooled_detectable(arms)
+    )
     parts = [
         f"vs {label(o)}: {tests[o['entry']].describe()}"
         for o in tested.sort_values("top1", ascending=False).to_dict("records")
@@ -326,7 +406,8 @@ def grid_search_claim(results: pd.DataFrame) -> dict:
         text,
         f"paper's split {label(p)}; " + "; ".join(parts) + screen + check + f" ({_test_note()})",
         verdict,
-        "measured (proxy)",
+        "measured (proxy v1)",
+        v1_scope(rows, cost="2x B0's MACs"),
     )
 
 
@@ -421,21 +502,25 @@ def _rank_claim(claim: str, points: pd.DataFrame, timed: pd.DataFrame, source: s
     from bench import predictors
 
     if len(points) < MIN_ZOO_MODELS:
-        return _claim(claim, _ACTIVATIONS_TEXT, missing, INCONCLUSIVE, source)
+        return _claim(claim, _ACTIVATIONS_TEXT, missing, INCONCLUSIVE, source, "latency on this machine (pending)")
     diff, low, high = predictors.rho_difference(points, "activations_m", "macs_g")
     where = timed.iloc[0]
-    verdict = REFUTED if high < 0 else REPRODUCED if low > 0 else INCONCLUSIVE
+    verdict = NOT_REPRODUCED if high < 0 else REPRODUCED if low > 0 else INCONCLUSIVE
+    scope = f"latency timed on {frames.machine_label(timed.iloc[0])}"
     rho = {m: predictors.spearman(points[m], points["latency_ms"]) for m in ("activations_m", "macs_g")}
     evidence = (
         f"{len(points)} models, {where['device']} batch {int(where['batch_size'])}, {int(where['threads'])} "
         f"thread(s): Spearman rho with latency: activations {rho['activations_m']:.2f}, MACs {rho['macs_g']:.2f}; "
         f"difference {diff:+.3f}, 95% bootstrap CI [{low:+.3f}, {high:+.3f}]"
     )
-    return _claim(claim, _ACTIVATIONS_TEXT, evidence, verdict, source)
+    return _claim(claim, _ACTIVATIONS_TEXT, evidence, verdict, source, scope)
 
 
 def claims_table(results: pd.DataFrame) -> pd.DataFrame:
+    from bench.report import proxy_v2
+
     rows = [
+        *proxy_v2.claims(results),
         saturation_claim(results),
         scaling_law_claim(results),
         grid_search_claim(results),

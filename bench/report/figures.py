@@ -350,6 +350,29 @@ def learning_curve(rows: pd.DataFrame) -> Figure:
     return fig
 
 
+def probe(rows: pd.DataFrame) -> Figure:
+    """Proxy v2 probe: validation top-1 against input size, a line per total stride, each point's MACs named."""
+    fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
+    for (stride, group), colour in zip(rows.groupby("total_stride", sort=True), itertools.cycle(("tab:blue", "black"))):
+        group = group.sort_values("input_size")
+        ax.plot(group["input_size"], group["val_top1"], marker="o", color=colour, label=f"total stride {int(stride)}")
+        for row in group.itertuples():
+            ax.annotate(
+                f"{row.macs / 1e6:.1f}M",
+                (row.input_size, row.val_top1),
+                fontsize=7,
+                xytext=(3, -10),
+                textcoords="offset points",
+                color=colour,
+            )
+    ax.set_xlabel("input size (px; Fashion-MNIST's own images are 28 px)")
+    ax.set_ylabel("validation top-1 (%), measured")
+    ax.set_title("B0 at its input sizes (one seed; two at 14 px, stride 8)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="lower right")
+    return fig
+
+
 def save(fig: Figure, stem: Path) -> None:
     """Write ``stem``.png and ``stem``.svg, then close the figure."""
     for suffix in (".png", ".svg"):

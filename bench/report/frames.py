@@ -11,6 +11,7 @@ import json
 import pandas as pd
 
 from bench.accuracy import MEASURED, PRETRAINED_EVAL, REPORTED
+from bench.families import family_of_base
 from bench.reference import paper_rows
 from bench.results import IDENTITY_COLUMNS, newest_budget
 
@@ -165,9 +166,15 @@ def measured_accuracy(results: pd.DataFrame, suite: str, *, curve: bool = False)
         "input_size",
         "params",
         "macs",
+        "total_stride",
         "top1",
         "top1_std",
         "top1_per_seed",
+        "val_images",
+        "val_top1",
+        "val_top1_std",
+        "val_top1_per_seed",
+        "train_loss",
         "n_seeds",
         "seeds",
         "upsampled",
@@ -195,7 +202,11 @@ def measured_accuracy(results: pd.DataFrame, suite: str, *, curve: bool = False)
             lambda m: m[len(_MATCH_PROSE) :] if isinstance(m, str) and m.startswith(_MATCH_PROSE) else m
         )
     )
-    return rows.reindex(columns=columns).reset_index(drop=True)
+    rows = rows.reindex(columns=columns)
+    # rows stored before networks could be built with fewer strides ran at their family's own total stride
+    native = rows["base"].map(lambda b: family.bases[b].total_stride if (family := family_of_base(b)) else None)
+    rows["total_stride"] = pd.to_numeric(rows["total_stride"]).fillna(pd.to_numeric(native))
+    return rows.reset_index(drop=True)
 
 
 _MATCH_PROSE = "MACs of "
@@ -305,6 +316,8 @@ def budget_summary(budget_json: str, epochs: str | None = None) -> str:
     """A one-line reading of a stored budget (``epochs`` overrides its epoch count, e.g. '4, 8, 16')."""
     b = json.loads(budget_json)
     images = "all" if b.get("train_images") is None else f"{b['train_images']:,}"
+    if b.get("val_images"):
+        images += f" (less {b['val_images']:,} held out for validation)"
     return (
         f"{b['dataset']} at {b['base_resolution']} px x r, {images} training images x {epochs or b['epochs']} epochs, "
         f"batch {b['batch_size']}, {b['optimizer']} lr {b['lr']:g}, label smoothing {b['label_smoothing']:g}, "

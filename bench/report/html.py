@@ -12,7 +12,7 @@ table{border-collapse:collapse;font-size:12px;margin:.5em 0 1.5em}
 td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}
 th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}figure{margin:1em 0 2em}img{max-width:100%}
 figcaption,.caption{font-size:13px;color:#444}.missing{background:#fff4e0;padding:.5em 1em;border-left:4px solid #e90}
-.verdict-reproduced{color:#070;font-weight:bold}.verdict-refuted{color:#b00;font-weight:bold}.verdict-inconclusive{color:#777}"""
+.verdict-reproduced{color:#070;font-weight:bold}.verdict-not-reproduced{color:#b00;font-weight:bold}.verdict-inconclusive{color:#777}"""
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ def table_html(table: Table) -> str:
         for record in table.frame.itertuples(index=False):
             cells = []
             for column, value in zip(table.frame.columns, record):
-                css = f' class="verdict-{value}"' if column == "verdict" else ""
+                css = f' class="verdict-{str(value).replace(" ", "-")}"' if column == "verdict" else ""
                 cells.append(f"<td{css}>{html.escape(cell(value))}</td>")
             rows.append("<tr>" + "".join(cells) + "</tr>")
         body = f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"

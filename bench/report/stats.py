@@ -1,12 +1,22 @@
-"""Statistics for accuracy over seeds: Welch's t-test, Holm's correction, confidence intervals, power.
+"""Statistics for accuracy over seeds: pooled-variance and Welch t-tests, Holm's correction, confidence
+intervals that agree with it, power.
 
-Why these: a proxy accuracy is a mean over a handful of seeds (3-5), so its error is
-t-distributed with few degrees of freedom, and the two arms of a comparison need not share a
-variance (a deeper network can be noisier). Welch's test with the Welch-Satterthwaite degrees of
-freedom fits that; a normal "two standard errors" rule does not (with 4 degrees of freedom it
-gives a 6% one-sided false-positive rate, not 2.3%). A claim tests several alternatives at
-once (compound against width, depth and resolution), so its p-values are corrected with Holm's
-step-down method, which holds the family-wise error at ``alpha`` and never loses to Bonferroni.
+Why these: a proxy accuracy is a mean over a handful of seeds (3-5), so its error is t-distributed with
+few degrees of freedom. A claim tests several alternatives at once (compound against width, depth and
+resolution), so its p-values are corrected with Holm's step-down method, which holds the family-wise
+error at ``alpha`` and never loses to Bonferroni.
+
+Two tests. The primary one of the v2 proxy (``pooled``, fixed in reports/measured/proxy_v2_protocol.md):
+every arm of a claim is trained with the same budget and seeds, so their seed-to-seed variances estimate
+one variance; pooling them over all arms gives N - k degrees of freedom (16 for 4 arms x 5 seeds) instead
+of Welch's 4-8 per pair, and a detectable difference that means something. Welch's test (``welch``), which
+lets each arm have its own variance, is reported beside it as a sensitivity analysis (and stays the test
+of the v1 proxy, as v1 fixed it).
+
+Confidence intervals agree with the decisions (``holm_consistent``): each comparison's interval is at the
+level Holm judged it by, 1 - alpha / (m - j + 1) at its step j, or, for one Holm did not reject, at the
+step where Holm stopped. An interval then excludes 0 exactly when its comparison is rejected. (A 95 %
+interval beside a Holm decision does not: v1's claim 6 had a 95 % CI excluding 0 at Holm p = 0.064.)
 
 Every function here is pure: summaries in, numbers out. ``Sample`` is a mean, a sample standard
 deviation (ddof=1) and a count, which is what a results row stores.
@@ -15,8 +25,8 @@ deviation (ddof=1) and a count, which is what a results row stores.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 
 from scipy import stats
 
@@ -24,7 +34,9 @@ from scipy import stats
 ALPHA = 0.05
 #: The power at which the smallest detectable difference is stated.
 POWER = 0.8
-REPRODUCED, REFUTED, INCONCLUSIVE = "reproduced", "refuted", "inconclusive"
+#: The three verdicts. A claim is never "refuted" outright: a proxy result speaks for its scope only.
+REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE = "reproduced", "not reproduced", "inconclusive"
+VERDICTS = (REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE)
 
 
 @dataclass(frozen=True)
@@ -55,8 +67,8 @@ class Sample:
 
 @dataclass(frozen=True)
 class Comparison:
-    """``a - b`` by Welch's test: the difference, its standard error and degrees of freedom, the 95%
-    confidence interval, the two-sided p-value (and Holm-adjusted within its claim), and the smallest
+    """``a - b`` by a t-test: the difference, its standard error and degrees of freedom, the confidence
+    interval (at ``ci_level``), the two-sided p-value (and Holm-adjusted within its claim), and the smallest
     difference these seeds would detect with ``POWER`` at the claim's corrected level."""
 
     diff: float
@@ -67,6 +79,7 @@ class Comparison:
     p: float
     p_adjusted: float
     detectable: float
+    ci_level: float = 1 - ALPHA
 
     @property
     def testable(self) -> bool:
@@ -75,8 +88,9 @@ class Comparison:
     def describe(self) -> str:
         if not self.testable:
             return f"{self.diff:+.2f} pt (untestable: needs 2+ seeds with some spread on both sides)"
+        level = f"{100 * self.ci_level:.4g}%"
         return (
-            f"{self.diff:+.2f} pt, 95% CI [{self.ci_low:+.2f}, {self.ci_high:+.2f}], "
+            f"{self.diff:+.2f} pt, {level} CI [{self.ci_low:+.2f}, {self.ci_high:+.2f}], "
             f"p={_p(self.p_adjusted)} (Holm), detectable {self.detectable:.2f} pt"
         )
 
@@ -126,6 +140,40 @@ def welch(a: Sample, b: Sample, *, level: float = ALPHA) -> Comparison:
     return t_test(a.mean - b.mean, [a.variance_of_mean, b.variance_of_mean], [a.n, b.n], level=level)
 
 
+@dataclass(frozen=True)
+class PooledVariance:
+    """The seed-to-seed variance pooled over the arms of one claim: its SD and degrees of freedom (N - k)."""
+
+    sd: float
+    df: int
+
+    @classmethod
+    def of(cls, arms: Sequence[Sample]) -> PooledVariance:
+        df = sum(a.n - 1 for a in arms)
+        if df < 1 or any(a.n > 1 and a.std != a.std for a in arms):
+            return cls(float("nan"), max(df, 0))
+        return cls(math.sqrt(sum((a.n - 1) * a.std**2 for a in arms if a.n > 1) / df), df)
+
+    def detectable(self, n_a: int, n_b: int, level: float = ALPHA) -> float:
+        """The smallest true difference between two arms of ``n_a`` and ``n_b`` seeds found with ``POWER``."""
+        return detectable_difference(self.sd * math.sqrt(1 / n_a + 1 / n_b), self.df, level)
+
+
+def pooled(a: Sample, b: Sample, variance: PooledVariance, *, level: float = ALPHA) -> Comparison:
+    """Student's t-test of ``a.mean - b.mean`` with the claim's pooled variance (``PooledVariance.of`` over all
+    of its arms, these two included), on its N - k degrees of freedom."""
+    nan = float("nan")
+    se = variance.sd * math.sqrt(1 / a.n + 1 / b.n)
+    diff = a.mean - b.mean
+    if not (se == se and se > 0 and variance.df >= 1):
+        return Comparison(diff, nan, nan, nan, nan, nan, nan, nan)
+    half = stats.t.ppf(1 - ALPHA / 2, variance.df) * se
+    p = float(2 * stats.t.sf(abs(diff) / se, variance.df))
+    return Comparison(
+        diff, se, variance.df, diff - half, diff + half, p, p, detectable_difference(se, variance.df, level)
+    )
+
+
 def holm(p_values: Sequence[float]) -> list[float]:
     """Holm's step-down adjusted p-values (monotone, capped at 1); NaN stays NaN and counts as a test."""
     m = len(p_values)
@@ -141,30 +189,58 @@ def holm(p_values: Sequence[float]) -> list[float]:
     return adjusted
 
 
-def with_holm(comparisons: Mapping[str, Comparison]) -> dict[str, Comparison]:
-    """The same comparisons with Holm-adjusted p-values, and each detectable difference stated at the
-    most stringent level of the family (alpha / m), so it is what every one of them could detect."""
+def holm_levels(p_values: Sequence[float], alpha: float = ALPHA) -> list[float]:
+    """The per-test level Holm judges each p-value at: alpha / (m - j + 1) at its step j (j-th smallest p)
+    while Holm rejects, and the level of the step where it stopped for every test after it (NaN: untestable,
+    judged at the stopping level)."""
+    m = len(p_values)
+    order = sorted(range(m), key=lambda i: (p_values[i] != p_values[i], p_values[i]))
+    levels = [alpha / max(1, m)] * m
+    stopped = None
+    for step, i in enumerate(order):
+        level = alpha / (m - step)
+        if stopped is None and not p_values[i] < level:  # rejected iff the Holm-adjusted p < alpha
+            stopped = level
+        levels[i] = level if stopped is None else stopped
+    return levels
+
+
+def holm_consistent(comparison: Comparison, level: float) -> Comparison:
+    """The comparison with its interval at confidence ``1 - level`` (see module docstring)."""
+    if not comparison.testable:
+        return comparison
+    half = float(stats.t.ppf(1 - level / 2, comparison.df)) * comparison.se
+    return replace(comparison, ci_low=comparison.diff - half, ci_high=comparison.diff + half, ci_level=1 - level)
+
+
+def with_holm(
+    comparisons: Mapping[str, Comparison], detectable: Callable[[Comparison, float], float] | None = None
+) -> dict[str, Comparison]:
+    """The same comparisons with Holm-adjusted p-values, intervals at the levels Holm judged them by (they
+    exclude 0 exactly where Holm rejects), and each detectable difference stated at the most stringent level
+    of the family (alpha / m), so it is what every one of them could detect: by ``detectable(comparison,
+    level)`` where given (a pooled SD), else from each comparison's own standard error and df."""
     names = list(comparisons)
-    adjusted = holm([comparisons[n].p for n in names])
-    level = ALPHA / max(1, len(names))
+    raw = [comparisons[n].p for n in names]
+    adjusted, levels = holm(raw), holm_levels(raw)
+    strictest = ALPHA / max(1, len(names))
     out = {}
-    for name, p_adj in zip(names, adjusted):
+    for name, p_adj, level in zip(names, adjusted, levels):
         c = comparisons[name]
-        out[name] = Comparison(
-            c.diff, c.se, c.df, c.ci_low, c.ci_high, c.p, p_adj, detectable_difference(c.se, c.df, level)
-        )
+        power = detectable(c, strictest) if detectable else detectable_difference(c.se, c.df, strictest)
+        out[name] = holm_consistent(replace(c, p_adjusted=p_adj, detectable=power), level)
     return out
 
 
 def beats_all_verdict(comparisons: Mapping[str, Comparison], alpha: float = ALPHA) -> str:
     """Verdict of "A beats every alternative", from ``A - alternative`` comparisons (Holm-adjusted):
-    reproduced when every corrected test finds A ahead; refuted when any finds an alternative ahead;
+    reproduced when every corrected test finds A ahead; not reproduced when any finds an alternative ahead;
     inconclusive otherwise (including when any comparison cannot be tested)."""
     if not comparisons:
         return INCONCLUSIVE
     significant = {n: c.p_adjusted < alpha for n, c in comparisons.items() if c.testable}
     if any(significant[n] and comparisons[n].diff < 0 for n in significant):
-        return REFUTED
+        return NOT_REPRODUCED
     if len(significant) == len(comparisons) and all(significant[n] and comparisons[n].diff > 0 for n in significant):
         return REPRODUCED
     return INCONCLUSIVE
@@ -172,9 +248,6 @@ def beats_all_verdict(comparisons: Mapping[str, Comparison], alpha: float = ALPH
 
 def all_negative_verdict(tests: Mapping[str, Comparison], alpha: float = ALPHA) -> str:
     """Verdict of "every estimate is below zero" (e.g. every curve is concave), Holm-adjusted: reproduced
-    when all are significantly negative, refuted when any is significantly positive, else inconclusive."""
-    flipped = {
-        n: Comparison(-c.diff, c.se, c.df, -c.ci_high, -c.ci_low, c.p, c.p_adjusted, c.detectable)
-        for n, c in tests.items()
-    }
+    when all are significantly negative, not reproduced when any is significantly positive, else inconclusive."""
+    flipped = {n: replace(c, diff=-c.diff, ci_low=-c.ci_high, ci_high=-c.ci_low) for n, c in tests.items()}
     return beats_all_verdict(flipped, alpha)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -86,29 +87,20 @@ def latency_ratio_table(results: pd.DataFrame, suite: str = "paper_table4") -> T
     return Table("table4", "Table 4 analogue: CPU latency", caption, pd.DataFrame(out))
 
 
-def proxy_table(results: pd.DataFrame, suite: str, title: str) -> Table:
-    rows = frames.measured_accuracy(results, suite)
+def proxy_table(results: pd.DataFrame, suite: str, title: str, *, curve: bool = False) -> Table:
+    """A proxy suite's rows: the model, its geometry and MACs, validation and test top-1, its final training
+    loss (flagged where above its unscaled network's: an optimisation failure, not a scaling result) and
+    the cost of training it (images/s per run, seconds per seed run). ``curve``: a row per epoch count."""
+    from bench.report.proxy_v2 import FLAG, flagged
+
+    rows = frames.measured_accuracy(results, suite, curve=curve)
     if rows.empty:
         caption = f"No measured rows yet. Produce them with: python -m bench run suites/{suite}.yaml"
         return Table(suite, title, caption, rows)
-    shown = rows[
-        [
-            "entry",
-            "base",
-            "method",
-            "width",
-            "depth",
-            "resolution",
-            "input_size",
-            "upsampled",
-            "macs",
-            "top1",
-            "top1_std",
-            "n_seeds",
-            "match_of",
-            "paper_ref",
-        ]
-    ].copy()
+    columns = ["entry", "base", "method", "width", "depth", "input_size", "total_stride", "upsampled", "macs"]
+    columns += ["epochs"] if curve else []
+    columns += ["val_top1", "top1", "top1_std", "n_seeds", "train_loss", "train_images_per_s", "match_of"]
+    shown = rows[columns].copy()
     if rows["reused_from"].notna().any():  # trained once, for another suite
         shown["reused_from"] = rows["reused_from"]
     shown.insert(
@@ -116,20 +108,63 @@ def proxy_table(results: pd.DataFrame, suite: str, title: str) -> Table:
         "top1_ci95",
         [Sample(r["top1"], r["top1_std"], int(r["n_seeds"])).ci_half_width() for r in rows.to_dict("records")],
     )
-    shown["macs"] = (shown["macs"] / 1e6).round(1)
+    shown.insert(
+        shown.columns.get_loc("train_images_per_s") + 1, "train_s_per_seed", rows["train_seconds"] / rows["n_seeds"]
+    )
+    baselines = {r["base"]: r for r in rows[rows["method"] == "baseline"].to_dict("records")}
+    shown["flag"] = [
+        FLAG if r["method"] != "baseline" and flagged(r, baselines.get(r["base"])) else ""
+        for r in rows.to_dict("records")
+    ]
+    for column in ("val_top1", "train_loss"):
+        if shown[column].isna().all():
+            shown = shown.drop(columns=column)
+    shown["macs"] = (shown["macs"] / 1e6).round(2)
     shown = (
-        shown.rename(columns={"macs": "macs_m"})
-        .sort_values(["base", "macs_m"], kind="stable")
+        shown.rename(columns={"macs": "macs_m", "top1": "test_top1", "top1_std": "test_top1_std"})
+        .sort_values(["base", "macs_m", *(["epochs"] if curve else [])], kind="stable")
         .drop(columns="base")
-        .round({"top1": 2, "top1_std": 2, "top1_ci95": 2})
+        .round({"val_top1": 2, "test_top1": 2, "test_top1_std": 2, "top1_ci95": 2, "train_loss": 3})
+        .round({"train_images_per_s": 0, "train_s_per_seed": 0})
     )
     caption = (
-        f"Top-1 (%) trained from scratch here (source: measured): mean, std and 95% CI half-width (t) over "
-        f"seeds; 'upsampled' marks inputs larger than the images' own size (no new detail); 'reused_from', "
-        f"where shown, names the suite/entry whose training (same network, budget, seeds) a row copies. Budget: "
-        f"{frames.budget_summary(rows['budget'].iloc[0])}. Proxy-task accuracy is not ImageNet accuracy."
+        f"Top-1 (%) trained from scratch here (source: measured): validation (where the budget holds images out) "
+        f"and test mean, std and 95% CI half-width (t) over seeds; train_loss = the mean final training loss (flag: "
+        f"above the unscaled network's, an optimisation failure, not a scaling result); training speed per run and "
+        f"seconds per seed run (equal MACs is not equal training time); 'upsampled' marks inputs larger than the "
+        f"images' own size (no new detail); 'reused_from', where shown, names the suite/entry whose training (same "
+        f"network, budget, seeds) a row copies. Budget: {frames.budget_summary(rows['budget'].iloc[0])}. "
+        f"Proxy-task accuracy is not ImageNet accuracy."
     )
     return Table(suite, title, caption, shown.reset_index(drop=True))
+
+
+def v2_decisions_table(results: pd.DataFrame) -> Table:
+    """What the v2 protocol's rules decide from the rows (probe, augmentation, epochs, grid leaders)."""
+    from bench.report.proxy_v2 import PROTOCOL, decisions
+
+    caption = (
+        f"Every choice of the v2 proxy, made on the validation split by the rule its protocol fixed before the "
+        f"first v2 run ({PROTOCOL}); 'pending' until its rows exist. The suites that follow a decision were "
+        f"written from it."
+    )
+    return Table("proxy_v2_decisions", "Proxy v2: protocol decisions", caption, decisions(results))
+
+
+#: Tab-separated (the report reads every .csv of reports/measured/ as a results store).
+DEVIATIONS = Path(__file__).resolve().parents[2] / "reports" / "measured" / "proxy_v2_deviations.tsv"
+
+
+def deviations_table(path: Path = DEVIATIONS) -> Table:
+    """Every deviation of the v2 runs from their protocol, as recorded beside it (reports/measured/)."""
+    frame = pd.read_csv(path, sep="\t") if path.is_file() else pd.DataFrame(columns=["part", "deviation", "reason"])
+    caption = (
+        "Where the v2 runs depart from the protocol (reports/measured/proxy_v2_protocol.md), and why "
+        f"({len(frame)} so far)."
+    )
+    if frame.empty:  # a table that says so, not a missing one
+        frame = pd.DataFrame([{"part": "all", "deviation": "none so far", "reason": ""}])
+    return Table("proxy_v2_deviations", "Proxy v2: deviations from the protocol", caption, frame)
 
 
 def learning_curve_table(results: pd.DataFrame) -> Table:
