@@ -47,7 +47,7 @@ def regime_rows(results: pd.DataFrame) -> pd.DataFrame:
     out, known = [], {}
     for suite in proxy_suites(results):
         for row in frames.measured_accuracy(results, suite).to_dict("records"):
-            if family_of_base(str(row["base"])) is None or not row["input_size"] == row["input_size"]:
+            if family_of_base(str(row["base"])) is None or row["input_size"] != row["input_size"]:
                 continue  # only the scalable families have stages to map
             budget = json.loads(row["budget"])
             in_chans, classes = dataset_shape(budget["dataset"])
