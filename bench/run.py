@@ -259,13 +259,16 @@ def _train_tasks(
     *,
     restart_broken: bool = False,
     seed_archive: Path | None = None,
+    by_seed: bool = False,
 ) -> Iterator[tuple[Task, dict]]:
     """(task, accuracy columns) as each task's seeds all finish (resuming from checkpoints);
     ``jobs`` runs train at once on CPU (see bench.accuracy.runs). Runs start most ``cost``ly first, so
-    that with several workers the last ones to finish are short and no worker idles long at the end."""
+    that with several workers the last ones to finish are short and no worker idles long at the end;
+    ``by_seed`` puts the seed first (every run of seed s before any of seed s + 1), so that a run stopped
+    part-way leaves every entry with the same seeds."""
     runs, owners = seed_runs(tasks, checkpoints)
     if cost is not None:
-        runs = dict(sorted(runs.items(), key=lambda item: -cost(item[1])))
+        runs = dict(sorted(runs.items(), key=lambda item: (item[1].seed if by_seed else 0, -cost(item[1]))))
     order = list(runs)
     results: dict[int, dict[int, TrainResult]] = {t: {} for t in range(len(tasks))}
     for i, result in train_runs(
@@ -479,6 +482,7 @@ def run_suite(
     restart_broken: bool = False,
     seed_archive: Path | None = None,
     shard: Shard | None = None,
+    by_seed: bool = False,
 ) -> RunSummary:
     """Plan ``suite``, then produce every row not already in ``results``.
 
@@ -487,7 +491,8 @@ def run_suite(
     once (CPU; bench.accuracy.runs). A training run whose checkpoint folder is broken stops the suite
     with one error naming the file, unless ``restart_broken`` (then it is moved aside and retrained).
     With ``seed_archive``, finished seeds are copied there as they finish and seeds found there count
-    as finished (see ``restore_seeds``). With ``shard``, only that shard's entries are measured.
+    as finished (see ``restore_seeds``). With ``shard``, only that shard's entries are measured. ``by_seed``:
+    training runs go seed by seed (see ``_train_tasks``).
     """
     solved = sum(1 for entry in suite.entries if entry.target is not None)
     with _bar(solved, "solving", progress) as bar:
@@ -552,6 +557,7 @@ def run_suite(
             run_cost,
             restart_broken=restart_broken,
             seed_archive=seed_archive if dist.is_main else None,
+            by_seed=by_seed,
         )
         for task, columns in chain(measured, trainings):
             if dist.is_main:

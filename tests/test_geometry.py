@@ -144,3 +144,39 @@ def test_a_run_with_a_validation_split_scores_both_and_the_row_records_both(fash
     row = accuracy_columns(budget, (0,), [result], input_size=28)
     assert row["val_images"] == 200 and row["val_top1"] == pytest.approx(result.val_top1)
     assert row["val_top1_per_seed"] == f"{result.val_top1:g}" and row["train_loss"] == result.train_loss
+
+
+def test_by_seed_orders_training_runs_seed_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--by-seed: every entry's seed s before any entry's seed s + 1 (costliest first within a seed), so a
+    stopped suite leaves every entry with the same seeds; the default is costliest run first."""
+    from bench import run as run_module
+    from bench.cache import ComplexityCache
+    from bench.plan import plan_suite
+
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "metrics: [accuracy]\nresolution_divisor: 1\ntotal_stride: 8\nseeds: [0, 1]\n"
+        "train: {dataset: fashion_mnist, base_resolution: 14, epochs: 1}\n"
+        "models:\n  - {model: efficientnet_b0, name: small}\n  - {model: efficientnet_b0, name: big, input_size: 20}\n"
+    )
+    suite = load_suite(path)
+    cache = ComplexityCache(None)
+    tasks = [t for t in run_module.suite_tasks(suite, plan_suite(suite, cache, 1)) if t.budget is not None]
+    seen: list[tuple[int, int]] = []
+
+    def record(runs, *args, **kwargs):
+        seen.extend((run.seed, run.spec.input_size) for run in runs)
+        return iter(())
+
+    monkeypatch.setattr(run_module, "train_runs", record)
+
+    def cost(run) -> float:
+        return cache.count(run.spec).macs
+
+    for by_seed, expected in (
+        (False, [(0, 20), (1, 20), (0, 14), (1, 14)]),
+        (True, [(0, 20), (0, 14), (1, 20), (1, 14)]),
+    ):
+        seen.clear()
+        list(run_module._train_tasks(tasks, tmp_path, run_module.DistContext(), 2, False, cost, by_seed=by_seed))
+        assert seen == expected
