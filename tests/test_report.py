@@ -616,10 +616,14 @@ def test_latency_from_two_machines_is_two_series(tmp_path: Path) -> None:
     both = frames.latest(pd.concat([results.assign(machine="m1"), other]))
     report = build_report(both, tmp_path, ENV)
     figure = next(f for f in report.figures if f.stem == "fig_accuracy_vs_cpu_latency")
-    assert "2 machines" in figure.caption
+    assert "2 other machines" in figure.caption  # neither is the machine the report was built on (ENV)
     table2 = figures.table2_points(frames.paper_comparison(both, "table2", "paper_table2"))
-    points, conditions = _latency_points(both, table2)
-    assert points["machine_label"].nunique() == 2 and "2 machines" in conditions
+    points, _, where = _latency_points(both, table2, current=None)
+    assert points["machine_label"].nunique() == 2 and where == "2 other machines"
+    assert set(points["machine_label"]) == {"measured on test cpu [m1]", "measured on another cpu [m2]"}
+    # the machine the report is built on: its rows alone, called "this machine"
+    points, _, where = _latency_points(both, table2, current="m2")
+    assert set(points["machine_label"]) == {"this machine (another cpu [m2])"} and where.startswith("this machine")
 
 
 def test_latency_figure_draws_every_machine_however_many() -> None:
@@ -749,3 +753,18 @@ def test_the_efficiency_claims_read_the_papers_ratios_from_data() -> None:
     assert "CPU bs1 latency 6.67x (paper 5.7x; 60 vs 400 ms)" in found["8"]["evidence"]
     assert found["9"]["evidence"].startswith("MACs 17.8x (paper 18x)")
     assert "GPipe's reported 557M / our B7 count 66.0M = 8.4x (paper 8.4x)" in found["11"]["evidence"]
+
+
+def test_the_report_never_calls_another_machines_rows_this_machine(tmp_path: Path) -> None:
+    """Shipped rows timed elsewhere are 'measured on' their machine; 'this machine' only ever labels rows of
+    the machine the report is built on, and its rows are the ones shown where it has them."""
+    from bench.environment import machine_fingerprint
+
+    elsewhere = _hand_made_results().assign(machine="fd759a02b2", cpu="AMD EPYC")
+    page = (build_report(elsewhere, tmp_path, ENV).out / "index.html").read_text()
+    assert "this machine (" not in page and "measured on AMD EPYC [fd759a02b2]" in page
+    here = machine_fingerprint(ENV)
+    timed_here = elsewhere[elsewhere["measurement"] == "latency"].assign(machine=here, cpu="test cpu")
+    both = frames.latest(pd.concat([elsewhere, timed_here]))
+    page = (build_report(both, tmp_path / "here", ENV).out / "index.html").read_text()
+    assert f"this machine (test cpu [{here}])" in page and "measured on AMD EPYC" not in page

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
+from bench.environment import machine_fingerprint
 from bench.report import claims, figures, frames, proxy_v2, tables
 from bench.report.html import FigureEntry, page
 from bench.report.regime_section import regime_table
@@ -21,7 +22,9 @@ INTRO = (
     "Counts (params, MACs) are exact, from FlopCounterMode on the meta device; MACs are multiply-adds, the "
     "paper's 'FLOPS' (FLOPs = 2 x MACs). Accuracy sources: 'reported' = the paper's ImageNet numbers; "
     "'measured' = trained from scratch here on a small proxy task (Fashion-MNIST), comparable only within "
-    "a suite; 'pretrained-eval' = a checkpoint scored here on an image folder. Latency is measured on this machine."
+    "a suite; 'pretrained-eval' = a checkpoint scored here on an image folder. Every timing names the machine it "
+    "was measured on: 'this machine' is only ever the one this report was built on, and where it has timed rows "
+    "they are the ones shown; rows shipped from another machine are labelled 'measured on' that machine."
 )
 
 
@@ -128,16 +131,30 @@ def _write_table(table: tables.Table, out: Path) -> None:
     (out / f"{table.name}.md").write_text(tables.markdown(table))
 
 
-def _latency_points(results: pd.DataFrame, table2_points: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+def _latency_points(
+    results: pd.DataFrame, table2_points: pd.DataFrame, current: str | None
+) -> tuple[pd.DataFrame, str, str]:
+    """The Table 2 models' latency points, their conditions, and whose timings they are: this machine's alone
+    when it has rows, else every other machine's, each a series labelled 'measured on' it."""
     timed = frames.latency(results, "paper_table2")
-    if timed.empty:
-        return timed, ""
-    timed = timed.assign(machine_label=[frames.machine_label(r) for r in timed.to_dict("records")])
+    chosen = frames.timing_machine(timed, current)
+    if chosen is None:
+        return timed, "", ""
+    if chosen.here:
+        timed = timed[frames.machine_ids(timed) == chosen.machine]
+    ids = frames.machine_ids(timed)
+    labels = {}
+    for machine in ids.unique():
+        found = frames.timing_machine(timed[ids == machine], current)
+        labels[machine] = found.label if found else ""
+    timed = timed.assign(machine_label=ids.map(labels))
     points = table2_points.merge(timed[["entry", "latency_ms_p50", "machine_label"]], on="entry")
     points = points.rename(columns={"latency_ms_p50": "latency_ms"})
     r = timed.iloc[0]
-    where = r["cpu"] if timed["machine_label"].nunique() == 1 else f"{timed['machine_label'].nunique()} machines"
-    return points, f"CPU batch {int(r['batch_size'])}, {int(r['threads'])} thread(s), {where}"
+    where = (
+        chosen.label if timed["machine_label"].nunique() == 1 else f"{timed['machine_label'].nunique()} other machines"
+    )
+    return points, f"CPU batch {int(r['batch_size'])}, {int(r['threads'])} thread(s)", where
 
 
 @dataclass
@@ -159,11 +176,13 @@ def build_report(results: pd.DataFrame, out: Path, environment: dict, suites: Se
     ``suites`` (names) that no paper section shows gets a section of its own (bench.report.suite_section)."""
     out.mkdir(parents=True, exist_ok=True)
     results, left_out = frames.usable_rows(frames.latest(results))
+    current = machine_fingerprint(environment) if environment.get("cpu") else None
     parts = Parts(missing=list(left_out))
-    for build in (_paper_figures, _proxy_figures, _paper_tables):
-        parts.add(build(results))
-    parts.add(_own_suites(results, suites))
-    parts.add(_beyond_the_paper(results))
+    parts.add(_paper_figures(results, current))
+    parts.add(_proxy_figures(results))
+    parts.add(_paper_tables(results, current))
+    parts.add(_own_suites(results, suites, current))
+    parts.add(_beyond_the_paper(results, current))
     parts.missing += [f"{t.title}: {t.caption}" for t in parts.tables if t.frame.empty]
     figure_entries = []
     for drawn in parts.figures:
@@ -176,7 +195,7 @@ def build_report(results: pd.DataFrame, out: Path, environment: dict, suites: Se
     return Report(out, figure_entries, parts.tables, parts.missing)
 
 
-def _paper_figures(results: pd.DataFrame) -> Parts:
+def _paper_figures(results: pd.DataFrame, current: str | None) -> Parts:
     """Figures 1 and 5 (the paper's top-1 against counts here), and top-1 against CPU latency and GPU throughput."""
     parts = Parts()
     comparison = frames.paper_comparison(results, "table2", "paper_table2")
@@ -204,30 +223,38 @@ def _paper_figures(results: pd.DataFrame) -> Parts:
         ]
     else:
         parts.missing.append("Table 2 counts (Figures 1 and 5): python -m bench run suites/paper_table2.yaml")
-    latency_points, conditions = _latency_points(results, points)
+    latency_points, conditions, where = _latency_points(results, points, current)
     if not latency_points.empty:
         parts.figures.append(
             SectionFigure(
                 "fig_accuracy_vs_cpu_latency",
-                "New: ImageNet top-1 vs CPU latency on this machine",
-                f"x: median latency measured here ({conditions}); y: the paper's reported top-1. Which model is "
-                "best for a latency budget on this machine.",
-                figures.accuracy_vs_latency(latency_points, conditions),
+                f"New: ImageNet top-1 vs CPU latency, {where}",
+                f"x: median latency ({conditions}, {where}); y: the paper's reported top-1. Which model is "
+                f"best for a latency budget there."
+                + (
+                    ""
+                    if where.startswith("this machine")
+                    else " No row of this machine: run python -m bench run suites/paper_table2.yaml to time them here."
+                ),
+                figures.accuracy_vs_latency(latency_points, f"{conditions}, {where}"),
             )
         )
     else:
         parts.missing.append("CPU latency of the Table 2 models: python -m bench run suites/paper_table2.yaml")
     gpu = frames.best_throughput(results, "throughput_gpu")
-    if gpu["top1_reported"].notna().any():
+    chosen = frames.timing_machine(gpu, current)
+    if chosen is not None:
+        gpu = gpu[frames.machine_ids(gpu) == chosen.machine]
+    if chosen is not None and gpu["top1_reported"].notna().any():
         r = gpu.iloc[0]
         conditions = f"{r['gpu'] or r['device']}, {r['precision']}, {r['memory_format']}"
         parts.figures.append(
             SectionFigure(
                 "fig_accuracy_vs_gpu_throughput",
-                "New: ImageNet top-1 vs GPU throughput on this machine",
-                f"x: images/s measured here ({conditions}), the best batch of each model's sweep; y: the paper's "
+                f"New: ImageNet top-1 vs GPU throughput, {chosen.label}",
+                f"x: images/s ({conditions}, {chosen.label}), the best batch of each model's sweep; y: the paper's "
                 "reported top-1. Models without a paper row are left out.",
-                figures.accuracy_vs_throughput(gpu, conditions),
+                figures.accuracy_vs_throughput(gpu, f"{conditions}, {chosen.label}"),
             )
         )
     else:
@@ -270,7 +297,7 @@ def _proxy_figures(results: pd.DataFrame) -> Parts:
     return parts
 
 
-def _paper_tables(results: pd.DataFrame) -> Parts:
+def _paper_tables(results: pd.DataFrame, current: str | None) -> Parts:
     """The claims table, the paper's tables beside ours, and the proxy and pretrained tables."""
     return Parts(
         tables=[
@@ -283,14 +310,14 @@ def _paper_tables(results: pd.DataFrame) -> Parts:
                 "v1 proxy verdicts (the 1x1-map regime) count differences only where Welch's t-test over seeds, "
                 "Holm-corrected across the claim's alternatives, finds them at the 5% level. Every interval is at "
                 "the level Holm judged its comparison by, so it excludes 0 exactly when Holm rejects.",
-                claims.claims_table(results),
+                claims.claims_table(results, current),
             ),
             tables.comparison_table(results, "table2", "paper_table2", "Table 2: params and MACs, paper vs ours"),
             tables.comparison_table(
                 results, "table3", "paper_table3", "Table 3: scaling MobileNets and ResNet-50, paper vs ours"
             ),
             tables.comparison_table(results, "table7", "paper_table7", "Table 7: scaling B0 four ways, paper vs ours"),
-            tables.latency_ratio_table(results),
+            tables.latency_ratio_table(results, current=current),
             tables.v2_decisions_table(results),
             tables.deviations_table(),
             tables.proxy_table(results, proxy_v2.FIG8, "Proxy v2: B0 compound vs single dimension at 2x MACs"),
@@ -317,11 +344,11 @@ def _paper_tables(results: pd.DataFrame) -> Parts:
     )
 
 
-def _own_suites(results: pd.DataFrame, suites: Sequence[str]) -> Parts:
+def _own_suites(results: pd.DataFrame, suites: Sequence[str], current: str | None) -> Parts:
     """A section for each suite given that no paper section shows."""
     parts = Parts()
     for suite in dict.fromkeys(s for s in suites if s not in PAPER_SECTION_SUITES):
-        section = suite_section(results, suite)
+        section = suite_section(results, suite, current)
         if section is None:
             parts.missing.append(
                 f"suite {suite}: no rows in the results given (python -m bench run it, or pass --results)"
@@ -332,7 +359,7 @@ def _own_suites(results: pd.DataFrame, suites: Sequence[str]) -> Parts:
     return parts
 
 
-def _beyond_the_paper(results: pd.DataFrame) -> Parts:
+def _beyond_the_paper(results: pd.DataFrame, current: str | None) -> Parts:
     """The zoo's frontier here, which cost predicts runtime, and hardware-aware compound scaling."""
     parts = Parts()
     for build, hint in (
@@ -340,7 +367,7 @@ def _beyond_the_paper(results: pd.DataFrame) -> Parts:
         (scaled_cost_section, "costs against runtime of scaled nets: python -m bench run suites/scaled_cost_cpu.yaml"),
         (hw_scaling_section, "hardware-aware compound scaling: python -m bench scale --latency-ratio 2"),
     ):
-        section_tables, section_figures = build(results)
+        section_tables, section_figures = build(results, current)
         if not section_tables:
             parts.missing.append(hint)
         parts.tables += section_tables

@@ -107,12 +107,20 @@ def scaling_law_claim(results: pd.DataFrame) -> dict:
     )
 
 
-def efficiency_claims(results: pd.DataFrame) -> list[dict]:
+def _timed_here_or_named(results: pd.DataFrame, suite: str, current: str | None) -> tuple[pd.DataFrame, str]:
+    """A latency suite's rows from one machine (this one where it has rows), and how to name that machine."""
+    rows = frames.latency(results, suite)
+    chosen = frames.timing_machine(rows, current)
+    if chosen is None:
+        return rows, ""
+    return frames.latency(results, suite, chosen.machine), chosen.label
+
+
+def efficiency_claims(results: pd.DataFrame, current: str | None = None) -> list[dict]:
     """Claims 7, 8 and 9: params / MACs ratios against the comparison models, and the latency ratio."""
     counts = _counts(results, "paper_table2")
-    timed = frames.latency(results, "paper_table4")
+    timed, machines = _timed_here_or_named(results, "paper_table4", current)
     latency = {r["model"]: r["latency_ms_p50"] for r in timed.to_dict("records")}
-    machines = ", ".join(dict.fromkeys(frames.machine_label(r) for r in timed.to_dict("records")))
     claims = []
     for number in ("7", "8", "9"):
         stated = paper_claims()[number]
@@ -150,11 +158,11 @@ def efficiency_claims(results: pd.DataFrame) -> list[dict]:
         claims.append(
             _claim(number, text, "; ".join(evidence) + "; top-1 from the paper", verdict, "counted + reported", scope)
         )
-    claims.append(gpipe_claim(results, counts))
+    claims.append(gpipe_claim(results, counts, current))
     return claims
 
 
-def gpipe_claim(results: pd.DataFrame, counts: dict[str, dict]) -> dict:
+def gpipe_claim(results: pd.DataFrame, counts: dict[str, dict], current: str | None = None) -> dict:
     """Claim 11: B7 vs GPipe. GPipe is not in timm: params against the paper's 557M; latency untestable."""
     stated = paper_claims()["11"]
     text, gpipe_params = stated["text"], float(stated["big_params_m"]) * 1e6
@@ -168,14 +176,14 @@ def gpipe_claim(results: pd.DataFrame, counts: dict[str, dict]) -> dict:
         f"params: GPipe's reported {gpipe_params / 1e6:g}M / our B7 count {b7['params'] / 1e6:.1f}M = {ratio:.1f}x "
         f"(paper {claim_value('11', 'params_ratio'):g}x)"
     )
-    rows = frames.latency(results, "paper_table4")
+    rows, machine = _timed_here_or_named(results, "paper_table4", current)
     timed = {r["model"]: r for r in rows.to_dict("records")}
     largest = frames.gpipe_stand_in(rows)
     if "efficientnet_b7" in timed and largest:
         speed = largest["latency_ms_p50"] / timed["efficientnet_b7"]["latency_ms_p50"]
         evidence += (
             f"; latency: GPipe cannot be timed here; against the largest comparison model timed "
-            f"({largest['entry']}) B7 is {speed:.2f}x as fast"
+            f"({largest['entry']}) B7 is {speed:.2f}x as fast ({machine})"
         )
     return _claim("11", text, evidence, INCONCLUSIVE, "counted + reported")
 
@@ -459,54 +467,60 @@ def _without_screen_seeds(paper: pd.Series, tested: pd.DataFrame, rows: pd.DataF
 
 #: Fewest timed models for a verdict on which cost metric ranks runtime.
 MIN_ZOO_MODELS = 20
-_ACTIVATIONS_TEXT = (
-    "Activations predict runtime better than FLOPs (Dollar et al. 2021, on GPUs; tested on this machine)"
-)
+_ACTIVATIONS_TEXT = "Activations predict runtime better than FLOPs (Dollar et al. 2021, on GPUs; tested on a CPU)"
 
 
-def activations_claim(results: pd.DataFrame) -> dict:
+def activations_claim(results: pd.DataFrame, current: str | None = None) -> dict:
     """Dollár et al. (2021): activations predict (GPU) runtime better than FLOPs. Tested on the zoo timed
     here: the difference of Spearman's rho (activations minus MACs) with a 95 % bootstrap interval."""
     from bench import zoo
 
     timed = results[(results["suite"] == zoo.ZOO_SUITE) & (results["measurement"] == "latency")]
-    points = zoo.zoo_points(results, machine=timed["machine"].value_counts().index[0]) if not timed.empty else timed
+    chosen = frames.timing_machine(timed, current)
+    points = zoo.zoo_points(results, machine=chosen.machine) if chosen else timed
+    timed = timed[frames.machine_ids(timed) == chosen.machine] if chosen else timed
     return _rank_claim(
         "D1",
         points,
         timed,
         "counted + measured (zoo), not the EfficientNet paper",
         "missing: python -m bench pick --latency-ms 30 (times the zoo)",
+        current,
     )
 
 
-def activations_scaled_claim(results: pd.DataFrame) -> dict:
+def activations_scaled_claim(results: pd.DataFrame, current: str | None = None) -> dict:
     """The same claim over scaled networks (suite scaled_cost_cpu), closer to what Dollár et al. studied: one
     family scaled by width, depth, resolution and compound phi."""
     from bench import predictors
     from bench.report.scaling_cost_section import SCALED_SUITE
 
     timed = results[(results["suite"] == SCALED_SUITE) & (results["measurement"] == "latency")]
-    machine = timed["machine"].value_counts().index[0] if not timed.empty else None
-    points = predictors.suite_points(results, SCALED_SUITE, machine) if machine is not None else timed
+    chosen = frames.timing_machine(timed, current)
+    points = predictors.suite_points(results, SCALED_SUITE, chosen.machine) if chosen else timed
+    timed = timed[frames.machine_ids(timed) == chosen.machine] if chosen else timed
     return _rank_claim(
         "D1b",
         points,
         timed,
         "counted + measured (scaled EfficientNet/ResNet/MobileNet), not the EfficientNet paper",
         f"missing: python -m bench run suites/{SCALED_SUITE}.yaml",
+        current,
     )
 
 
-def _rank_claim(claim: str, points: pd.DataFrame, timed: pd.DataFrame, source: str, missing: str) -> dict:
+def _rank_claim(
+    claim: str, points: pd.DataFrame, timed: pd.DataFrame, source: str, missing: str, current: str | None
+) -> dict:
     from bench import predictors
 
     if len(points) < MIN_ZOO_MODELS:
-        return _claim(claim, _ACTIVATIONS_TEXT, missing, INCONCLUSIVE, source, "latency on this machine (pending)")
+        return _claim(claim, _ACTIVATIONS_TEXT, missing, INCONCLUSIVE, source, "latency (pending)")
     diff, low, high = predictors.rho_difference(points, "activations_m", "macs_g")
     where = timed.iloc[0]
     verdict = NOT_REPRODUCED if high < 0 else REPRODUCED if low > 0 else INCONCLUSIVE
-    scope = f"latency timed on {frames.machine_label(timed.iloc[0])}"
+    chosen = frames.timing_machine(timed, current)
+    scope = f"latency timed on {chosen.label if chosen else frames.machine_label(timed.iloc[0])}"
     rho = {m: predictors.spearman(points[m], points["latency_ms"]) for m in ("activations_m", "macs_g")}
     evidence = (
         f"{len(points)} models, {where['device']} batch {int(where['batch_size'])}, {int(where['threads'])} "
@@ -516,7 +530,9 @@ def _rank_claim(claim: str, points: pd.DataFrame, timed: pd.DataFrame, source: s
     return _claim(claim, _ACTIVATIONS_TEXT, evidence, verdict, source, scope)
 
 
-def claims_table(results: pd.DataFrame) -> pd.DataFrame:
+def claims_table(results: pd.DataFrame, current: str | None = None) -> pd.DataFrame:
+    """Every claim's row; ``current`` (this machine's fingerprint) decides whose timings a latency claim reads:
+    this machine's where it has them, else the named machine with the most."""
     from bench.report import proxy_v2
 
     rows = [
@@ -525,8 +541,8 @@ def claims_table(results: pd.DataFrame) -> pd.DataFrame:
         scaling_law_claim(results),
         grid_search_claim(results),
         *proxy_compound_claims(results),
-        *efficiency_claims(results),
-        activations_claim(results),
-        activations_scaled_claim(results),
+        *efficiency_claims(results, current),
+        activations_claim(results, current),
+        activations_scaled_claim(results, current),
     ]
     return pd.DataFrame(rows)

@@ -88,15 +88,15 @@ MACHINE_MARKERS = ("o", "^", "D", "v", "P", "X")
 
 
 def accuracy_vs_latency(points: pd.DataFrame, conditions: str) -> Figure:
-    """Reported top-1 against latency measured here (``latency_ms`` column); rows from several machines
-    (a ``machine_label`` column) are one series each, by marker."""
+    """Reported top-1 against measured latency (``latency_ms`` column); each machine (its ``machine_label``:
+    "this machine (...)" or "measured on ...") is a series of its own, by marker."""
     fig, ax = plt.subplots(figsize=(8, 5.5), layout="constrained")
-    labels = points["machine_label"] if "machine_label" in points else pd.Series("this machine", index=points.index)
+    labels = points["machine_label"] if "machine_label" in points else pd.Series("unlabelled", index=points.index)
     several = labels.nunique() > 1
     for machine, marker in zip(labels.unique(), itertools.cycle(MACHINE_MARKERS)):  # every machine drawn
         for family, group in points[labels == machine].groupby("family"):
             colour = COLOURS[family]
-            where = machine if several else "latency measured here"
+            where = machine
             ax.scatter(
                 group["latency_ms"],
                 group["top1_reported"],
@@ -107,7 +107,7 @@ def accuracy_vs_latency(points: pd.DataFrame, conditions: str) -> Figure:
                 label=f"{family}: top-1 reported, {where}",
             )
             _frontier_and_names(ax, group, "latency_ms", colour)
-    title = "Accuracy vs measured CPU latency" + (" on several machines" if several else " on this machine")
+    title = "Accuracy vs measured CPU latency" + (" on several machines" if several else f", {labels.iloc[0]}")
     _reported_axes(ax, f"median latency (ms), {conditions}", title)
     return fig
 
@@ -138,7 +138,7 @@ def accuracy_vs_throughput(points: pd.DataFrame, conditions: str) -> Figure:
             s=42,
             facecolors="none",
             edgecolors=COLOURS[name],
-            label=f"{name}: top-1 reported, images/s measured here",
+            label=f"{name}: top-1 reported, images/s measured",
         )
     keep = pareto_mask((-points["throughput_ips"]).tolist(), points["top1_reported"].tolist())
     edge = points[keep]
@@ -155,7 +155,7 @@ def accuracy_vs_throughput(points: pd.DataFrame, conditions: str) -> Figure:
     ax.set_xscale("log")
     ax.set_xlabel(f"images/s, best batch of the sweep ({conditions})")
     ax.set_ylabel("ImageNet top-1 (%), reported by the paper")
-    ax.set_title("Accuracy vs measured GPU throughput on this machine")
+    ax.set_title(f"Accuracy vs measured GPU throughput ({conditions.rsplit(', ', 1)[-1]})")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=7, loc="lower left", title="line: Pareto frontier (faster or more accurate)", title_fontsize=7)
     return fig

@@ -7,6 +7,7 @@ Every frame that carries an accuracy carries its source (``measured``, ``pretrai
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -87,9 +88,11 @@ def paper_comparison(results: pd.DataFrame, table: str, suite: str) -> pd.DataFr
     ]
 
 
-def latency(results: pd.DataFrame, suite: str) -> pd.DataFrame:
-    """Median latency (ms) per entry of ``suite`` with its conditions."""
+def latency(results: pd.DataFrame, suite: str, machine: str | None = None) -> pd.DataFrame:
+    """Median latency (ms) per entry of ``suite`` with its conditions (of one ``machine`` when given)."""
     rows = rows_of(results, suite, "latency")
+    if machine is not None and not rows.empty:
+        rows = rows[machine_ids(rows) == machine]
     columns = [
         "entry",
         "model",
@@ -116,10 +119,41 @@ def machine_label(row: dict | pd.Series) -> str:
     return f"{name} [{machine}]" if isinstance(machine, str) and machine else name
 
 
-def best_throughput(results: pd.DataFrame, suite: str) -> pd.DataFrame:
+@dataclass(frozen=True)
+class Timings:
+    """Whose timings a figure or table shows: a machine's fingerprint, how to name it, whether it is this one."""
+
+    machine: str
+    label: str
+    here: bool
+
+
+def timing_machine(rows: pd.DataFrame, current: str | None) -> Timings | None:
+    """The machine whose timed ``rows`` to show: the machine the report is built on when it has rows (rows of
+    another machine never stand in for it), else the one with the most rows, named as such. None: nothing
+    timed. ``label`` reads "this machine (CPU [fingerprint])" or "measured on CPU [fingerprint]"."""
+    if rows.empty:
+        return None
+    machines = machine_ids(rows)
+    machine = current if current and current in set(machines) else str(machines.value_counts().index[0])
+    name = machine_label(rows[machines == machine].iloc[0])
+    here = machine == current
+    return Timings(machine, f"this machine ({name})" if here else f"measured on {name}", here)
+
+
+def machine_ids(rows: pd.DataFrame) -> pd.Series:
+    """Each row's machine fingerprint as text ("" for rows stored before rows carried one)."""
+    column = rows["machine"] if "machine" in rows else pd.Series("", index=rows.index)
+    return column.astype(object).where(column.notna(), "").astype(str)
+
+
+def best_throughput(results: pd.DataFrame, suite: str, machine: str | None = None) -> pd.DataFrame:
     """Per entry of a throughput suite: its best images/s over the batch sweep (with that batch, precision,
-    peak memory and machine), and the paper's reported top-1 where the entry names a paper row."""
+    peak memory and machine), and the paper's reported top-1 where the entry names a paper row (of one
+    ``machine`` when given)."""
     rows = rows_of(results, suite, "throughput")
+    if machine is not None and not rows.empty:
+        rows = rows[machine_ids(rows) == machine]
     columns = [
         "entry",
         "model",
@@ -133,6 +167,8 @@ def best_throughput(results: pd.DataFrame, suite: str) -> pd.DataFrame:
         "peak_memory_mb",
         "gpu",
         "device",
+        "cpu",
+        "machine",
         "top1_reported",
     ]
     if rows.empty:

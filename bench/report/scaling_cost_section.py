@@ -15,6 +15,7 @@ import pandas as pd
 
 from bench import predictors
 from bench.hw_scaling import comparison_table, grid_table
+from bench.report import frames
 from bench.report.suite_section import SectionFigure
 from bench.report.tables import Table
 
@@ -22,32 +23,29 @@ SCALED_SUITE = "scaled_cost_cpu"
 _HW_SUITE = re.compile(r"^hw_scaling_x(?P<ratio>[0-9.]+)$")
 
 
-def _busiest_machine(rows: pd.DataFrame) -> str | None:
-    timed = rows[rows["machine"].fillna("") != ""]
-    return None if timed.empty else str(timed["machine"].value_counts().index[0])
-
-
-def _where(rows: pd.DataFrame) -> str:
+def _where(rows: pd.DataFrame, chosen: frames.Timings) -> str:
     r = rows.iloc[0]
-    return f"{r['device']}, {int(r['threads'])} thread(s), {r['cpu']}"
+    return f"{r['device']}, {int(r['threads'])} thread(s), {chosen.label}"
 
 
-def scaled_cost_section(results: pd.DataFrame) -> tuple[list[Table], list[SectionFigure]]:
+def scaled_cost_section(results: pd.DataFrame, current: str | None = None) -> tuple[list[Table], list[SectionFigure]]:
     """Rank agreement of params, MACs and activations with batch-1 latency and with batch-8 time per image
-    over the scaled variants, per family and overall, and the worst MAC mis-rankings."""
+    over the scaled variants, per family and overall, and the worst MAC mis-rankings (this machine's rows
+    where it has them, else the machine with the most, named)."""
     rows = results[(results["suite"] == SCALED_SUITE) & (results["measurement"] == "latency")]
-    machine = _busiest_machine(rows)
-    if machine is None:
+    chosen = frames.timing_machine(rows, current)
+    if chosen is None:
         return [], []
+    machine = chosen.machine
     points = predictors.suite_points(results, SCALED_SUITE, machine)
-    where = _where(rows[rows["machine"] == machine])
+    where = _where(rows[frames.machine_ids(rows) == machine], chosen)
     tables = [
         Table(
             "cost_predictors_scaled",
             "Which cost predicts runtime of scaled networks (batch 1)?",
             f"Over {len(points)} EfficientNet-B0, ResNet-18/50 and MobileNetV1/V2 variants scaled by width, depth, "
             f"resolution and compound phi (suite {SCALED_SUITE}): Spearman's rho of each counted cost with median "
-            f"batch-1 latency measured here ({where}) and the R² of a log-log fit, overall and per family.",
+            f"batch-1 latency ({where}) and the R² of a log-log fit, overall and per family.",
             predictors.rank_table(points),
         )
     ]
@@ -89,12 +87,12 @@ def _cost_figure(points: pd.DataFrame, where: str) -> SectionFigure:
     return SectionFigure(
         "scaled_cost_vs_latency",
         "New: params, MACs and activations against measured latency, scaled networks",
-        f"Each point a scaled variant of suite {SCALED_SUITE}; latency measured here ({where}).",
+        f"Each point a scaled variant of suite {SCALED_SUITE}; latency ({where}).",
         figure,
     )
 
 
-def hw_scaling_section(results: pd.DataFrame) -> tuple[list[Table], list[SectionFigure]]:
+def hw_scaling_section(results: pd.DataFrame, current: str | None = None) -> tuple[list[Table], list[SectionFigure]]:
     """For each ``bench scale --latency-ratio R`` stored: the grid (gamma solved per alpha, beta) and the
     interleaved comparison of the paper's FLOPs-derived networks with the latency-derived ones."""
     tables: list[Table] = []
@@ -102,23 +100,25 @@ def hw_scaling_section(results: pd.DataFrame) -> tuple[list[Table], list[Section
     for suite in sorted(s for s in results["suite"].dropna().unique() if _HW_SUITE.match(str(s))):
         ratio = float(_HW_SUITE.match(suite)["ratio"])  # type: ignore[index]
         rows = results[(results["suite"] == suite) & (results["measurement"] == "latency")]
-        machine = _busiest_machine(rows)
-        if machine is None:
+        chosen = frames.timing_machine(rows, current)
+        if chosen is None:
             continue
-        rows = rows[rows["machine"] == machine]
-        where = _where(rows)
+        machine = chosen.machine
+        rows = rows[frames.machine_ids(rows) == machine]
+        where = _where(rows, chosen)
         grid = grid_table(rows, ratio)
         tables.append(
             Table(
                 f"{suite}_grid",
                 f"Hardware-aware scaling: gamma solved for {ratio:g}x latency per phi",
-                f"For each (alpha, beta), the phi = 1 network whose latency, timed here ({where}) interleaved with "
+                f"For each (alpha, beta), the phi = 1 network whose latency, timed ({where}) interleaved with "
                 f"B0, came closest to {ratio:g}x B0; macs_growth = alpha beta² gamma² (the paper's 1.2, 1.1, 1.15: "
                 "1.92); angle_deg = angle to the paper's direction. No accuracy is measured for these networks.",
                 grid,
             )
         )
-        compare = results[(results["suite"] == f"{suite}_compare") & (results["machine"] == machine)]
+        compare = results[results["suite"] == f"{suite}_compare"]
+        compare = compare[frames.machine_ids(compare) == machine]
         table = comparison_table(compare[compare["measurement"] == "latency"])
         if table.empty:
             continue
@@ -127,16 +127,16 @@ def hw_scaling_section(results: pd.DataFrame) -> tuple[list[Table], list[Section
                 f"{suite}_compare",
                 f"FLOPs-derived against latency-derived compound scaling ({ratio:g}x per phi)",
                 "flops = the paper's alpha, beta, gamma at phi (B1-B3-like); latency = the coefficients bench scale "
-                f"chose from the grid. All timed here ({where}) in interleaved rounds with B0; latency_x and macs_x "
+                f"chose from the grid. All timed ({where}) in interleaved rounds with B0; latency_x and macs_x "
                 "are multiples of B0's.",
                 table,
             )
         )
-        figures.append(_hw_figure(table, ratio, suite, where))
+        figures.append(_hw_figure(table, ratio, suite, where, chosen.label))
     return tables, figures
 
 
-def _hw_figure(table: pd.DataFrame, ratio: float, suite: str, where: str) -> SectionFigure:
+def _hw_figure(table: pd.DataFrame, ratio: float, suite: str, where: str, label: str) -> SectionFigure:
     figure, axes = plt.subplots(1, 2, figsize=(10, 4))
     phis = sorted(table["phi"].unique())
     for path, group in table.groupby("path"):
@@ -154,7 +154,7 @@ def _hw_figure(table: pd.DataFrame, ratio: float, suite: str, where: str) -> Sec
     figure.tight_layout()
     return SectionFigure(
         f"{suite}_paths",
-        f"New: compound scaling derived from FLOPs against from latency on this machine ({ratio:g}x per phi)",
+        f"New: compound scaling derived from FLOPs against from latency, {label} ({ratio:g}x per phi)",
         f"Left: measured latency as a multiple of B0's, timed interleaved ({where}); right: counted MACs.",
         figure,
     )

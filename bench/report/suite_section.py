@@ -36,18 +36,18 @@ class SuiteSection:
     figures: tuple[SectionFigure, ...]
 
 
-def _latency(results: pd.DataFrame, suite: str) -> tuple[pd.DataFrame, str]:
-    """Each entry's median latency on one machine (the one with the most rows here) and its conditions."""
+def _latency(results: pd.DataFrame, suite: str, current: str | None) -> tuple[pd.DataFrame, str]:
+    """Each entry's median latency on one machine (this one where it has rows, else the one with the most,
+    named) and its conditions."""
     timed = frames.rows_of(results, suite, "latency")
-    if timed.empty:
+    chosen = frames.timing_machine(timed, current)
+    if chosen is None:
         return pd.DataFrame(columns=["entry", "latency_ms", "latency_cv", "throughput_ips"]), ""
-    machine = timed["machine"].value_counts(sort=True).index[0]
-    timed = timed[timed["machine"] == machine]
+    others = timed["machine"].nunique() - 1
+    timed = timed[frames.machine_ids(timed) == chosen.machine]
     r = timed.iloc[0]
-    others = frames.rows_of(results, suite, "latency")["machine"].nunique() - 1
-    conditions = (
-        f"{r['device']}, batch {int(r['batch_size'])}, {int(r['threads'])} thread(s), {frames.machine_label(r)}"
-        + (f"; {others} other machine(s) not shown" if others else "")
+    conditions = f"{r['device']}, batch {int(r['batch_size'])}, {int(r['threads'])} thread(s), {chosen.label}" + (
+        f"; {others} other machine(s) not shown" if others else ""
     )
     frame = timed.rename(columns={"latency_ms_p50": "latency_ms"})[
         ["entry", "latency_ms", "latency_cv", "throughput_ips"]
@@ -67,7 +67,7 @@ def _accuracy(results: pd.DataFrame, suite: str) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True).drop_duplicates("entry", keep="first")
 
 
-def entry_frame(results: pd.DataFrame, suite: str) -> tuple[pd.DataFrame, str]:
+def entry_frame(results: pd.DataFrame, suite: str, current: str | None = None) -> tuple[pd.DataFrame, str]:
     """One row per entry of ``suite``, cheapest in MACs first: what it is, what it costs, how fast and how
     accurate it is, and whether it is on the frontier: no other entry is cheaper in MACs and more accurate;
     without accuracy, none is faster and has more MACs (the most compute a latency budget buys)."""
@@ -76,7 +76,7 @@ def entry_frame(results: pd.DataFrame, suite: str) -> tuple[pd.DataFrame, str]:
         return pd.DataFrame(), ""
     frame = counted[["entry", "base", "method", "input_size", "params", "macs"]].drop_duplicates("entry", keep="last")
     frame = frame.assign(params_m=frame["params"] / 1e6, macs_m=frame["macs"] / 1e6).drop(columns=["params", "macs"])
-    latency, conditions = _latency(results, suite)
+    latency, conditions = _latency(results, suite, current)
     frame = frame.merge(latency, on="entry", how="left").merge(_accuracy(results, suite), on="entry", how="left")
     for column in ("latency_ms", "latency_cv", "throughput_ips", "top1", "top1_std", "n_seeds"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce")
@@ -136,9 +136,9 @@ def _scatter(
     return fig
 
 
-def suite_section(results: pd.DataFrame, suite: str) -> SuiteSection | None:
-    """The section of ``suite``, or None when it has no rows."""
-    frame, conditions = entry_frame(results, suite)
+def suite_section(results: pd.DataFrame, suite: str, current: str | None = None) -> SuiteSection | None:
+    """The section of ``suite``, or None when it has no rows (``current``: this machine's fingerprint)."""
+    frame, conditions = entry_frame(results, suite, current)
     if frame.empty:
         return None
     sources = ", ".join(sorted(frame["accuracy_source"].dropna().unique())) or "none"
@@ -146,7 +146,7 @@ def suite_section(results: pd.DataFrame, suite: str) -> SuiteSection | None:
     table = Table(
         f"suite_{suite}",
         f"Suite {suite}: every entry",
-        "Params and MACs counted here (exact); latency measured here"
+        "Params and MACs counted here (exact); latency"
         + (f" ({conditions})" if conditions else " (not timed)")
         + f"; top-1 with its source ({sources}). frontier: "
         + (
@@ -179,8 +179,8 @@ def suite_section(results: pd.DataFrame, suite: str) -> SuiteSection | None:
         drawn.append(
             SectionFigure(
                 f"suite_{suite}_accuracy_vs_latency",
-                f"Suite {suite}: top-1 against latency on this machine",
-                f"Top-1 ({sources}) against median latency measured here ({conditions}); the line joins the "
+                f"Suite {suite}: top-1 against latency",
+                f"Top-1 ({sources}) against median latency ({conditions}); the line joins the "
                 "entries no other is both faster and more accurate than.",
                 scatter_figure(
                     frame, latency, top1, suite, pareto_mask(frame["latency_ms"].tolist(), frame["top1"].tolist())
@@ -192,7 +192,7 @@ def suite_section(results: pd.DataFrame, suite: str) -> SuiteSection | None:
             SectionFigure(
                 f"suite_{suite}_latency_vs_macs",
                 f"Suite {suite}: latency against MACs",
-                f"Median latency measured here ({conditions}) against MACs counted here; the line joins the "
+                f"Median latency ({conditions}) against MACs counted here; the line joins the "
                 "entries no other is both faster and larger than.",
                 scatter_figure(frame, macs, latency, suite, frame["frontier"].tolist()),
             )

@@ -8,28 +8,30 @@ import pandas as pd
 from bench import predictors, zoo
 from bench.pareto import pareto_mask
 from bench.reference import TIMM_RESULTS_ORIGIN
+from bench.report import frames
 from bench.report.suite_section import SectionFigure, scatter_figure
 from bench.report.tables import Table
 
 
-def zoo_section(results: pd.DataFrame) -> tuple[list[Table], list[SectionFigure]]:
-    """Tables and figures of the ``zoo_frontier`` rows of the machine with the most of them; none without."""
+def zoo_section(results: pd.DataFrame, current: str | None = None) -> tuple[list[Table], list[SectionFigure]]:
+    """Tables and figures of the ``zoo_frontier`` rows of this machine (``current``) where it has them, else of
+    the machine with the most, named as such; none without."""
     timed = results[(results["suite"] == zoo.ZOO_SUITE) & (results["measurement"] == "latency")]
-    if timed.empty:
+    chosen = frames.timing_machine(timed, current)
+    if chosen is None:
         return [], []
-    machine = timed["machine"].value_counts().index[0]
-    points = zoo.zoo_points(results, machine=machine)
+    points = zoo.zoo_points(results, machine=chosen.machine)
     points = points[points["top1"].notna()].reset_index(drop=True)
     if points.empty:
         return [], []
-    r = timed[timed["machine"] == machine].iloc[0]
-    where = f"{r['device']}, batch {int(r['batch_size'])}, {int(r['threads'])} thread(s), {r['cpu']}"
+    r = timed[frames.machine_ids(timed) == chosen.machine].iloc[0]
+    where = f"{r['device']}, batch {int(r['batch_size'])}, {int(r['threads'])} thread(s), {chosen.label}"
     mask = pareto_mask(points["latency_ms"].tolist(), points["top1"].tolist())
     frontier = points[mask].sort_values("latency_ms")
     figure = SectionFigure(
         "zoo_accuracy_vs_latency",
-        f"New: the timm zoo's accuracy-latency frontier on this machine ({len(points)} models)",
-        f"x: median latency measured here ({where}); y: timm's published ImageNet top-1 for the model's "
+        f"New: the timm zoo's accuracy-latency frontier, {chosen.label} ({len(points)} models)",
+        f"x: median latency ({where}); y: timm's published ImageNet top-1 for the model's "
         f"default tag (source reported-timm: {TIMM_RESULTS_ORIGIN}); the line joins the models no other is both "
         "faster and more accurate than; only they and the paper's B0-B6 (timm's tf_efficientnet_b*, black; "
         "their default tag is Noisy Student's) are named.",
@@ -37,7 +39,7 @@ def zoo_section(results: pd.DataFrame) -> tuple[list[Table], list[SectionFigure]
             points.assign(entry=points["base"], top1_std=float("nan"), highlight=points["base"].isin(zoo.PAPER_MODELS)),
             ("latency_ms", "median latency (ms), log scale"),
             ("top1", "ImageNet top-1 (%), reported-timm"),
-            "timm zoo on this machine",
+            f"timm zoo, {chosen.label}",
             mask,
             highlight_label="the paper's B0-B6 (tf_efficientnet_b*)",
         ),
@@ -47,17 +49,17 @@ def zoo_section(results: pd.DataFrame) -> tuple[list[Table], list[SectionFigure]
     return [
         Table(
             "zoo_frontier",
-            "The timm zoo's frontier on this machine",
-            f"The models no other beats in both latency here ({where}) and reported-timm top-1.",
+            f"The timm zoo's frontier, {chosen.label}",
+            f"The models no other beats in both latency ({where}) and reported-timm top-1.",
             frontier[["base", "tag", "input_size", "top1", "latency_ms", "macs_g", "params_m"]],
         ),
         Table(
             "cost_predictors",
-            "Which cost metric predicts runtime here?",
-            "Spearman's rho of params, MACs and activations (counted here) against median latency (measured "
-            f"here, {where}), and the R² of a log-log fit, over all zoo models and per family. Dollár et al. "
+            f"Which cost metric predicts runtime ({chosen.label})?",
+            "Spearman's rho of params, MACs and activations (counted exactly) against median latency "
+            f"({where}), and the R² of a log-log fit, over all zoo models and per family. Dollár et al. "
             "(2021) report activations predict GPU runtime better than FLOPs; the rho columns test that on "
-            "this machine.",
+            "the machine named.",
             ranks,
         ),
         Table("cost_misrankings", "Where MACs mis-rank runtime most", "Pairs ordered by cost ratio x slowdown.", worst),
