@@ -123,7 +123,7 @@ def test_training_prints_a_line_per_epoch_and_a_top1_table(tmp_path: Path, fashi
     for seed in (0, 1):
         for epoch in (1, 2):
             assert f"mobilenetv2_100-w0.5 seed {seed}: epoch {epoch}/2, loss " in out
-    assert "images/s" in out and "min left" in out and ", top-1 " in out  # the last epoch is scored
+    assert "images/s" in out and "min left" in out and ", test top-1 " in out  # the last epoch is scored, split named
     table = out[out.index("top-1 %") :]
     row = read_results(tmp_path / "r.csv").iloc[0]
     assert f"{row['top1']:.2f}" in table and f"{row['top1_std']:.2f}" in table and "95% CI" in out
