@@ -1,6 +1,6 @@
-"""Every shell example of the README runs as written, or is named here with the reason it is not run.
+"""Every shell example of the README and the docs runs as written, or is named here with the reason it is not run.
 
-The examples are read from the README's ```bash blocks; each ``.venv/bin/python -m bench ...`` line is
+The examples are read from the ```bash blocks of README.md and docs/*.md; each ``.venv/bin/python -m bench ...`` line is
 run (through bash, so globs work) in a scratch folder that sees the project's ``suites/`` and checked-in
 ``reports/measured/``, with ``mylab/nets.py`` written from the README's own Python example. A new
 example that is neither cheap enough to run nor named below fails this test, so the README cannot
@@ -19,7 +19,7 @@ import pytest
 
 from tests.conftest import ROOT
 
-README = (ROOT / "README.md").read_text()
+README = "\n".join(path.read_text() for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))])
 PREFIX = ".venv/bin/python -m bench "
 #: Subcommands whose examples are not run here, and why (each is tested elsewhere on small inputs).
 NOT_RUN = {
@@ -45,7 +45,7 @@ def _examples() -> list[str]:
     lines = []
     for block in re.findall(r"```bash\n(.*?)```", README, re.S):
         lines += [line.split("  #")[0].strip() for line in block.splitlines() if line.startswith(PREFIX)]
-    return lines
+    return list(dict.fromkeys(lines))  # an example shown in the README and again in a docs page runs once
 
 
 def _subcommand(example: str) -> str:
