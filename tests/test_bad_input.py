@@ -150,6 +150,11 @@ STORES = {
         "results.csv",
         "line 3: the last row is cut short",
     ),
+    "cut_short_with_line_end": (  # issue 28, case 2: cut mid-row, then a line end; pandas would keep the stub
+        b"suite,entry,measurement,workload_key,macs\ns,e,complexity,k,1\ns,f,complexity,ab\n",
+        "results.csv",
+        "line 3: the row is cut short (4 of 5 fields); remove that line to go on",
+    ),
     "row_without_identity": (
         b"suite,entry,measurement,workload_key,macs\ns,e,complexity,k,1\ns,,,,\n",
         "results.csv",
@@ -251,3 +256,4 @@ def test_a_read_only_store_and_a_garbage_safetensors_file_are_one_line(tmp_path:
     folder.mkdir(parents=True)
     argv = ["eval", "resnet18", str(folder.parent), "--checkpoint", str(garbage), "--no-store"]
     _one_line(capsys, 2, f"{garbage}: not a readable .safetensors file", main(argv))
+
