@@ -257,3 +257,34 @@ def test_a_read_only_store_and_a_garbage_safetensors_file_are_one_line(tmp_path:
     argv = ["eval", "resnet18", str(folder.parent), "--checkpoint", str(garbage), "--no-store"]
     _one_line(capsys, 2, f"{garbage}: not a readable .safetensors file", main(argv))
 
+
+def test_a_poisoned_count_cache_entry_is_counted_again_not_trusted(tmp_path: Path, capsys) -> None:
+    """Issue 28, case 3: an entry edited or damaged by hand never reaches a row or the solver."""
+    import json
+
+    from bench.cache import ComplexityCache
+    from bench.models import make_spec
+
+    path = tmp_path / "complexity-cache.json"
+    spec = make_spec("resnet18", input_size=64)
+    cache = ComplexityCache(path)
+    right = cache.count(spec)
+    cache.save()
+    raw = json.loads(path.read_text())
+    (versions,) = raw
+    key = cache.key(spec)
+    raw[versions][key] = {"params": "garbage", "macs": -5, "activations": None}
+    path.write_text(json.dumps(raw))
+    again = ComplexityCache(path)
+    warning = capsys.readouterr().err.strip()
+    assert warning == (
+        f'warning: {path}: 1 count entry not three whole numbers >= 0 (e.g. {key}: {{"params": "garbage", '
+        '"macs": -5, "activations": null}); counting those afresh'
+    )
+    assert again.get(spec) is None and again.count(spec) == right
+    again.save()
+    assert json.loads(path.read_text())[versions][key] == {
+        "params": right.params,
+        "macs": right.macs,
+        "activations": right.activations,
+    }
