@@ -21,7 +21,7 @@ from tqdm import tqdm
 from bench.accuracy import MEASURED, PRETRAINED_EVAL
 from bench.accuracy.datasets import native_size
 from bench.accuracy.distributed import DistContext
-from bench.accuracy.run_state import TrainResult
+from bench.accuracy.run_state import TrainResult, read_result
 from bench.accuracy.runs import SeedRun, check_runs, train_runs
 from bench.atomic import atomic_write
 from bench.cache import ComplexityCache
@@ -238,6 +238,9 @@ def archive_seed(folder: Path, archive: Path) -> None:
         _copy(folder / "result.json", archive / f"{folder.name}.json")
 
 
+ARCHIVE_HINT = "fix or delete this archived seed (it is then trained again)"
+
+
 def restore_seeds(folders: list[Path], archive: Path) -> int:
     """Put each archived result back as ``result.json`` of its run folder where the folder has none, so
     that run counts as finished (a half-trained ``last.pt`` there is then unused). Returns how many."""
@@ -245,6 +248,7 @@ def restore_seeds(folders: list[Path], archive: Path) -> int:
     for folder in folders:
         archived = archive / f"{folder.name}.json"
         if archived.exists() and not (folder / "result.json").exists():
+            read_result(archived, ARCHIVE_HINT)  # checked here, so that an error names the archive's file
             _copy(archived, folder / "result.json")
             restored += 1
     return restored
