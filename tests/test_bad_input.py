@@ -27,6 +27,19 @@ SUITES: dict[str, tuple[str, str]] = {
         "metrics: [complexity, accuracy]\ntrain: {train_images: 0}\nmodels: [{model: resnet18}]\n",
         "train_images must be at least 1",
     ),
+    "train_images_past_the_dataset": (  # issue 28, case 9: trained on 60,000 while the row said 10,000,000
+        "metrics: [complexity, accuracy]\ntrain: {train_images: 10000000}\nmodels: [{model: resnet18}]\n",
+        "train: train_images 10000000: fashion_mnist has only 60000 training images",
+    ),
+    "train_images_past_the_held_out_rest": (
+        "metrics: [accuracy]\ntrain: {dataset: cifar10, val_images: 10000, train_images: 45000}\n"
+        "models: [{model: resnet18}]\n",
+        "train_images 45000: cifar10 has only 40000 training images after the 10000 held out by val_images",
+    ),
+    "test_images_past_the_dataset": (
+        "metrics: [accuracy]\ntrain: {test_images: 10001}\nmodels: [{model: resnet18}]\n",
+        "test_images 10001: fashion_mnist has only 10000 test images",
+    ),
     "base_resolution_huge": (
         "metrics: [complexity, accuracy]\ntrain: {base_resolution: 100000}\nmodels: [{model: resnet18}]\n",
         "8 <= base_resolution <= 2048",
