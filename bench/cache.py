@@ -42,6 +42,8 @@ class ComplexityCache:
     """Counts keyed by workload key; ``path=None`` keeps them in memory only."""
 
     def __init__(self, path: Path | None = None) -> None:
+        if path is not None and path.is_dir():  # found now, not after every network is counted and stored
+            raise ValueError(f"{path}: is a directory; give a cache file such as {path / 'complexity-cache.json'}")
         self.path = path
         self._versions = _versions()
         self._entries: dict[str, Complexity] = self._load()

@@ -301,3 +301,13 @@ def test_a_poisoned_count_cache_entry_is_counted_again_not_trusted(tmp_path: Pat
         "macs": right.macs,
         "activations": right.activations,
     }
+
+
+def test_a_cache_path_that_is_a_directory_is_refused_before_counting(tmp_path: Path, capsys) -> None:
+    """Issue 28, case 12: it counted everything and stored the rows, then failed with IsADirectoryError."""
+    folder, results = tmp_path / "cache", tmp_path / "results.csv"
+    folder.mkdir()
+    suite = str(ROOT / "suites" / "smoke.yaml")
+    expected = f"{folder}: is a directory; give a cache file such as {folder / 'complexity-cache.json'}"
+    _one_line(capsys, 2, expected, main(["run", suite, "--results", str(results), "--cache", str(folder)]))
+    assert not results.exists()
