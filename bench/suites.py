@@ -195,12 +195,18 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
+def _check_is_file(path: Path) -> None:
+    if path.is_dir():
+        raise SuiteError(str(path), "", "is a directory, not a suite file; name its .yaml files (e.g. DIR/*.yaml)")
+    if not path.is_file():
+        raise SuiteError(str(path), "", "no such suite file")
+
+
 def suite_name(path: str | Path) -> str:
     """A suite file's ``name`` (as ``load_suite`` gives it: the file's stem when left out), without
     checking the rest (nor importing the models it names)."""
     path = Path(path)
-    if not path.is_file():
-        raise SuiteError(str(path), "", "no such suite file")
+    _check_is_file(path)
     try:
         data = yaml.safe_load(path.read_text())
     except (yaml.YAMLError, UnicodeDecodeError) as error:
@@ -215,8 +221,7 @@ def load_suite(path: str | Path) -> SuiteSpec:
     """Read and validate a suite file; raises SuiteError (one line) on any problem."""
     path = Path(path)
     label = str(path)
-    if not path.is_file():
-        raise SuiteError(label, "", "no such suite file")
+    _check_is_file(path)
     try:
         raw = yaml.load(path.read_text(errors="replace"), Loader=_UniqueKeyLoader)
     except _DuplicateKeyError as error:

@@ -311,3 +311,10 @@ def test_a_cache_path_that_is_a_directory_is_refused_before_counting(tmp_path: P
     expected = f"{folder}: is a directory; give a cache file such as {folder / 'complexity-cache.json'}"
     _one_line(capsys, 2, expected, main(["run", suite, "--results", str(results), "--cache", str(folder)]))
     assert not results.exists()
+
+
+def test_a_directory_given_as_a_suite_says_so(tmp_path: Path, capsys) -> None:
+    """Issue 28, case 10: it said "no such suite file" of a folder that exists."""
+    expected = f"error: {tmp_path}: is a directory, not a suite file; name its .yaml files (e.g. DIR/*.yaml)"
+    _one_line(capsys, 2, expected, main(["run", str(tmp_path), "--results", str(tmp_path / "results.csv")]))
+    _one_line(capsys, 2, expected, main(["validate", str(tmp_path)]))
