@@ -318,3 +318,26 @@ def test_a_directory_given_as_a_suite_says_so(tmp_path: Path, capsys) -> None:
     expected = f"error: {tmp_path}: is a directory, not a suite file; name its .yaml files (e.g. DIR/*.yaml)"
     _one_line(capsys, 2, expected, main(["run", str(tmp_path), "--results", str(tmp_path / "results.csv")]))
     _one_line(capsys, 2, expected, main(["validate", str(tmp_path)]))
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"models: [\x01]\n", "line 1: not valid YAML (character #x0001 is not allowed in YAML)"),
+        (b"name: caf\xe9\nmodels: [{model: resnet18}]\n", "not UTF-8 text (byte 0xe9 at offset 9); save it as UTF-8"),
+    ],
+)
+def test_a_yaml_or_encoding_error_is_one_line(tmp_path: Path, capsys, content: bytes, expected: str) -> None:
+    """Issue 28, case 11: PyYAML's message spanned two lines; a Latin-1 file read as 'not valid YAML'."""
+    path = tmp_path / "suite.yaml"
+    path.write_bytes(content)
+    _one_line(capsys, 2, f"error: {path}: {expected}", main(["validate", str(path), "--no-solve"]))
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-8-sig", "utf-32"])
+def test_a_suite_saved_with_a_byte_order_mark_is_read(tmp_path: Path, capsys, encoding: str) -> None:
+    """Issue 28, case 11: a UTF-16 file with its BOM (as Windows editors save it) was refused."""
+    path = tmp_path / "suite.yaml"
+    path.write_text("name: marked\nmodels: [{model: resnet18}]\n", encoding=encoding)
+    assert main(["validate", str(path), "--no-solve"]) == 0
+    assert f"{path}: ok, suite 'marked', 1 entries" in capsys.readouterr().out
