@@ -341,3 +341,11 @@ def test_a_suite_saved_with_a_byte_order_mark_is_read(tmp_path: Path, capsys, en
     path.write_text("name: marked\nmodels: [{model: resnet18}]\n", encoding=encoding)
     assert main(["validate", str(path), "--no-solve"]) == 0
     assert f"{path}: ok, suite 'marked', 1 entries" in capsys.readouterr().out
+
+
+def test_export_from_a_results_file_that_does_not_exist_says_so(tmp_path: Path, capsys) -> None:
+    """Issue 28, case 14: it said "no accuracy rows", as if the file were there and empty."""
+    missing, target = tmp_path / "nonexistent.csv", tmp_path / "out.csv"
+    expected = f"error: no such results store: {missing}"
+    _one_line(capsys, 2, expected, main(["export", str(target), "--suite", "smoke", "--results", str(missing)]))
+    assert not target.exists()
