@@ -349,3 +349,12 @@ def test_export_from_a_results_file_that_does_not_exist_says_so(tmp_path: Path, 
     expected = f"error: no such results store: {missing}"
     _one_line(capsys, 2, expected, main(["export", str(target), "--suite", "smoke", "--results", str(missing)]))
     assert not target.exists()
+
+
+def test_an_empty_shard_is_refused_not_the_whole_suite(tmp_path: Path, capsys) -> None:
+    """Issue 28, case 6: --shard "" ran every entry."""
+    results = tmp_path / "results.csv"
+    suite = str(ROOT / "suites" / "smoke.yaml")
+    expected = "error: --shard '': expected I/N, e.g. 2/8"
+    _one_line(capsys, 2, expected, main(["run", suite, "--results", str(results), "--shard", ""]))
+    assert not results.exists()
