@@ -156,7 +156,7 @@ def test_ctrl_c_stops_training_at_once_prints_one_line_and_a_rerun_resumes(fashi
     assert "Traceback" not in err and err.strip().splitlines()[-1].startswith("interrupted:")
     assert _rows(results)["measurement"].tolist() == ["complexity", "complexity"]
     assert list((tmp_path / "checkpoints").glob("*/result.json")) == []  # no run finished, no queued one started
-    resumed = _start(suite, results)
+    resumed = _start(suite, results, "--train-jobs", "2")
     out, err = resumed.communicate(timeout=600)
     assert resumed.returncode == 0, err
     assert sorted(_rows(results)["measurement"]) == ["accuracy", "accuracy", "complexity", "complexity"]
