@@ -26,10 +26,24 @@ def _versions() -> str:
     return f"torch-{torch.__version__}/timm-{timm.__version__}"
 
 
+def _entry(value: object) -> Complexity | None:
+    """A cached count, or None where it is not params, MACs and activations as whole numbers >= 0 (a file edited
+    or damaged by hand): such an entry is counted again, never stored into a row or handed to the solver."""
+    fields = ("params", "macs", "activations")
+    if not isinstance(value, dict) or set(value) != set(fields):
+        return None
+    numbers = [value[f] for f in fields]
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in numbers):
+        return None
+    return Complexity(*numbers)
+
+
 class ComplexityCache:
     """Counts keyed by workload key; ``path=None`` keeps them in memory only."""
 
     def __init__(self, path: Path | None = None) -> None:
+        if path is not None and path.is_dir():  # found now, not after every network is counted and stored
+            raise ValueError(f"{path}: is a directory; give a cache file such as {path / 'complexity-cache.json'}")
         self.path = path
         self._versions = _versions()
         self._entries: dict[str, Complexity] = self._load()
@@ -42,13 +56,22 @@ class ComplexityCache:
             return {}
         try:
             raw = json.loads(self.path.read_text())
-            return {key: Complexity(**value) for key, value in raw.get(self._versions, {}).items()}
+            found = raw.get(self._versions, {})
+            entries = {key: _entry(value) for key, value in found.items()}
         except (OSError, ValueError, TypeError, AttributeError) as error:
             print(
                 f"warning: {self.path}: unreadable count cache ({type(error).__name__}); counting afresh",
                 file=sys.stderr,
             )
             return {}
+        bad = [key for key, value in entries.items() if value is None]
+        if bad:
+            print(
+                f"warning: {self.path}: {len(bad)} count entr{'y' if len(bad) == 1 else 'ies'} not three whole "
+                f"numbers >= 0 (e.g. {bad[0]}: {json.dumps(found[bad[0]])}); counting those afresh",
+                file=sys.stderr,
+            )
+        return {key: value for key, value in entries.items() if value is not None}
 
     def key(self, spec: ModelSpec) -> str:
         return workload_key(spec)

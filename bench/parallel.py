@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import TypeVar
@@ -68,11 +69,23 @@ def imap_unordered(fn: Callable[[T], R], items: Iterable[T], jobs: int) -> Itera
     pool.shutdown()
 
 
-def stop_pool(pool: ProcessPoolExecutor) -> None:
-    """Cancel what has not started and end the workers now, not after their current item."""
-    pool.shutdown(wait=False, cancel_futures=True)
-    if hasattr(pool, "terminate_workers"):  # Python >= 3.14
+def stop_pool(pool: ProcessPoolExecutor, grace: float = 5.0) -> None:
+    """Cancel what has not started and end the workers now, not after their current item: SIGTERM, then
+    SIGKILL for any worker still alive after ``grace`` seconds.
+
+    The workers are taken before ``shutdown``, which forgets them (Python 3.11 sets ``_processes`` to None):
+    taken after it, there would be none to stop, and every queued item would still run.
+    """
+    if hasattr(pool, "terminate_workers"):  # Python >= 3.14: takes the workers, then shuts down
         pool.terminate_workers()
         return
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
         process.terminate()
+    deadline = time.monotonic() + grace
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+        if process.is_alive():
+            process.kill()
+            process.join(1.0)

@@ -10,6 +10,8 @@ forced row replaces the old one.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 from collections.abc import Callable, Iterable
@@ -175,14 +177,30 @@ def _parse(path: Path, fmt: str) -> pd.DataFrame:
             raise ResultsFormatError(
                 f"{path}: line {lines}: the last row is cut short (no line end); remove that line to go on"
             )
+        _check_fields(path, data)
         return pd.read_csv(path, keep_default_na=True, dtype={c: str for c in TEXT_COLUMNS})
     except pd.errors.EmptyDataError:
         raise ResultsFormatError(f"{path}: empty file, not a results store; delete it to start a new one") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as error:
+    except (pd.errors.ParserError, csv.Error, UnicodeDecodeError, ValueError, OSError) as error:
         if isinstance(error, ResultsFormatError):
             raise
         detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise ResultsFormatError(f"{path}: not a readable results store ({detail})") from None
+
+
+def _check_fields(path: Path, data: bytes) -> None:
+    """Every row has as many fields as the header (the writer writes them all): a shorter one is a write cut
+    short, even where it ends in a line end, and pandas would read it as a row with empty measurements."""
+    reader = csv.reader(io.StringIO(data.decode("utf-8")))
+    header = next(reader, None)
+    if header is None:
+        return
+    for record in reader:
+        if record and len(record) != len(header):
+            raise ResultsFormatError(
+                f"{path}: line {reader.line_num}: the row is cut short ({len(record)} of {len(header)} fields); "
+                "remove that line to go on"
+            )
 
 
 def check_writable(path: Path) -> None:

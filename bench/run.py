@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
+from contextlib import closing
 from dataclasses import dataclass, replace
 from itertools import chain
 from pathlib import Path
@@ -20,7 +21,7 @@ from tqdm import tqdm
 from bench.accuracy import MEASURED, PRETRAINED_EVAL
 from bench.accuracy.datasets import native_size
 from bench.accuracy.distributed import DistContext
-from bench.accuracy.run_state import TrainResult
+from bench.accuracy.run_state import TrainResult, read_result
 from bench.accuracy.runs import SeedRun, check_runs, train_runs
 from bench.atomic import atomic_write
 from bench.cache import ComplexityCache
@@ -237,6 +238,9 @@ def archive_seed(folder: Path, archive: Path) -> None:
         _copy(folder / "result.json", archive / f"{folder.name}.json")
 
 
+ARCHIVE_HINT = "fix or delete this archived seed (it is then trained again)"
+
+
 def restore_seeds(folders: list[Path], archive: Path) -> int:
     """Put each archived result back as ``result.json`` of its run folder where the folder has none, so
     that run counts as finished (a half-trained ``last.pt`` there is then unused). Returns how many."""
@@ -244,6 +248,7 @@ def restore_seeds(folders: list[Path], archive: Path) -> int:
     for folder in folders:
         archived = archive / f"{folder.name}.json"
         if archived.exists() and not (folder / "result.json").exists():
+            read_result(archived, ARCHIVE_HINT)  # checked here, so that an error names the archive's file
             _copy(archived, folder / "result.json")
             restored += 1
     return restored
@@ -260,7 +265,7 @@ def _train_tasks(
     restart_broken: bool = False,
     seed_archive: Path | None = None,
     by_seed: bool = False,
-) -> Iterator[tuple[Task, dict]]:
+) -> Generator[tuple[Task, dict], None, None]:
     """(task, accuracy columns) as each task's seeds all finish (resuming from checkpoints);
     ``jobs`` runs train at once on CPU (see bench.accuracy.runs). Runs start most ``cost``ly first, so
     that with several workers the last ones to finish are short and no worker idles long at the end;
@@ -270,8 +275,7 @@ def _train_tasks(
     if cost is not None:
         runs = dict(sorted(runs.items(), key=lambda item: (item[1].seed if by_seed else 0, -cost(item[1]))))
     order = list(runs)
-    results: dict[int, dict[int, TrainResult]] = {t: {} for t in range(len(tasks))}
-    for i, result in train_runs(
+    finished = train_runs(
         list(runs.values()),
         jobs,
         dist=dist,
@@ -279,7 +283,21 @@ def _train_tasks(
         data_cache={},
         log_epochs=progress,
         restart_broken=restart_broken,
-    ):
+    )
+    with closing(finished):  # closed at once on Ctrl-C or an error: its workers stop, queued runs never start
+        yield from _completed_tasks(tasks, order, owners, finished, seed_archive)
+
+
+def _completed_tasks(
+    tasks: list[Task],
+    order: list[Path],
+    owners: dict[Path, list[tuple[int, int]]],
+    finished: Iterator[tuple[int, TrainResult]],
+    seed_archive: Path | None,
+) -> Iterator[tuple[Task, dict]]:
+    """(task, accuracy columns) for each task whose last seed is among the ``finished`` runs."""
+    results: dict[int, dict[int, TrainResult]] = {t: {} for t in range(len(tasks))}
+    for i, result in finished:
         if seed_archive is not None:
             archive_seed(order[i], seed_archive)
         for t, s in owners[order[i]]:
@@ -559,10 +577,12 @@ def run_suite(
             seed_archive=seed_archive if dist.is_main else None,
             by_seed=by_seed,
         )
-        for task, columns in chain(measured, trainings):
-            if dist.is_main:
-                row = {**_row(suite, task, cache.count(task.planned.spec), env), **columns}
-                append_rows(results, [row], replaces=superseded_copies([row]))
-            label = task.planned.entry.name + (f" bs{task.conditions.batch_size}" if task.conditions else "")
-            _tick(bar, label)
+        # closed at once however the loop ends (Ctrl-C, a failed write), so training workers never outlive it
+        with closing(trainings):
+            for task, columns in chain(measured, trainings):
+                if dist.is_main:
+                    row = {**_row(suite, task, cache.count(task.planned.spec), env), **columns}
+                    append_rows(results, [row], replaces=superseded_copies([row]))
+                label = task.planned.entry.name + (f" bs{task.conditions.batch_size}" if task.conditions else "")
+                _tick(bar, label)
     return RunSummary(suite, planned, written=len(todo), skipped=len(tasks) - len(todo), reused=len(copies))

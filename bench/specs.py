@@ -188,6 +188,26 @@ class TrainBudget:
                 raise ValueError(f"{name} must be at least 1 (or left out for the whole split), got {count}")
         if self.device not in ("cpu", "cuda"):
             raise ValueError(f"device must be 'cpu' or 'cuda', got {self.device!r}")
+        self._check_split_sizes()
+
+    def _check_split_sizes(self) -> None:
+        """More images than a built-in dataset has would train on all of them while the row records the count
+        asked for: refused here, before anything runs (an image folder is checked when it is loaded)."""
+        from bench.accuracy.datasets import SPLIT_SIZES
+
+        if self.dataset not in SPLIT_SIZES:
+            return
+        train, test = SPLIT_SIZES[self.dataset]
+        held = self.val_images or 0
+        if held >= train:
+            raise ValueError(f"val_images {held}: {self.dataset} has only {train} training images")
+        if self.train_images is not None and self.train_images > train - held:
+            rest = f" after the {held} held out by val_images" if held else ""
+            raise ValueError(
+                f"train_images {self.train_images}: {self.dataset} has only {train - held} training images{rest}"
+            )
+        if self.test_images is not None and self.test_images > test:
+            raise ValueError(f"test_images {self.test_images}: {self.dataset} has only {test} test images")
 
     def describe(self) -> str:
         """The budget as compact JSON, stored beside every accuracy it produced."""

@@ -25,6 +25,7 @@ A suite is YAML (safe-loaded)::
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import math
 import re
@@ -195,15 +196,57 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
+#: Byte-order marks and their encodings, longest first (UTF-32 LE's begins with UTF-16 LE's).
+BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def read_suite_text(path: Path) -> str:
+    """A suite file's text: UTF-8, or UTF-8/16/32 with a byte-order mark (as some Windows editors save it);
+    anything else is a SuiteError that names the encoding problem and where it is."""
+    data = path.read_bytes()
+    encoding = next((name for bom, name in BOMS if data.startswith(bom)), "utf-8")
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as error:
+        raise SuiteError(
+            str(path),
+            "",
+            f"not {encoding.upper().removesuffix('-SIG')} text (byte 0x{data[error.start]:02x} at offset "
+            f"{error.start}); save it as UTF-8",
+        ) from None
+
+
+def _yaml_problem(error: yaml.YAMLError, text: str) -> tuple[str, str]:
+    """(where, what) of a YAML error, each on one line (PyYAML's own message spans two)."""
+    if isinstance(error, yaml.reader.ReaderError):
+        line = text[: error.position].count("\n") + 1
+        return f"line {line}", f"character #x{error.character:04x} is not allowed in YAML"
+    mark = getattr(error, "problem_mark", None)
+    where = f"line {mark.line + 1}" if mark is not None else ""
+    return where, " ".join(str(getattr(error, "problem", None) or error).split())
+
+
+def _check_is_file(path: Path) -> None:
+    if path.is_dir():
+        raise SuiteError(str(path), "", "is a directory, not a suite file; name its .yaml files (e.g. DIR/*.yaml)")
+    if not path.is_file():
+        raise SuiteError(str(path), "", "no such suite file")
+
+
 def suite_name(path: str | Path) -> str:
     """A suite file's ``name`` (as ``load_suite`` gives it: the file's stem when left out), without
     checking the rest (nor importing the models it names)."""
     path = Path(path)
-    if not path.is_file():
-        raise SuiteError(str(path), "", "no such suite file")
+    _check_is_file(path)
     try:
-        data = yaml.safe_load(path.read_text())
-    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        data = yaml.safe_load(read_suite_text(path))
+    except yaml.YAMLError as error:
         raise SuiteError(str(path), "", f"not YAML ({type(error).__name__})") from None
     name = data.get("name", path.stem) if isinstance(data, dict) else None
     if not isinstance(name, str) or not name:
@@ -215,17 +258,16 @@ def load_suite(path: str | Path) -> SuiteSpec:
     """Read and validate a suite file; raises SuiteError (one line) on any problem."""
     path = Path(path)
     label = str(path)
-    if not path.is_file():
-        raise SuiteError(label, "", "no such suite file")
+    _check_is_file(path)
+    text = read_suite_text(path)
     try:
-        raw = yaml.load(path.read_text(errors="replace"), Loader=_UniqueKeyLoader)
+        raw = yaml.load(text, Loader=_UniqueKeyLoader)
     except _DuplicateKeyError as error:
         message = f"duplicate key {error.key!r} (the second would silently win)"
         raise SuiteError(label, f"line {error.line}", message) from None
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else ""
-        raise SuiteError(label, where, f"not valid YAML ({getattr(error, 'problem', None) or error})") from None
+        where, problem = _yaml_problem(error, text)
+        raise SuiteError(label, where, f"not valid YAML ({problem})") from None
     return _Validator(label).suite(raw, default_name=path.stem)
 
 

@@ -177,6 +177,10 @@ def _module(name: str) -> ModuleType:
             module = importlib.import_module(name)
     except ModuleNotFoundError as error:
         raise UserModelError(f"cannot import {name!r} ({error}); run from the folder that holds it") from None
+    except SystemExit as error:  # sys.exit() in the user's module would end bench itself, silently
+        raise UserModelError(
+            f"importing {name!r} called sys.exit({error.code!r}); a model module must not exit"
+        ) from None
     except Exception as error:  # the user's module raised while importing: say where, in one line
         raise UserModelError(f"importing {name!r} failed: {type(error).__name__}: {error}") from None
     path = getattr(module, "__file__", None)
@@ -255,6 +259,10 @@ def build(reference: str, args: tuple[tuple[str, Scalar], ...], offered: dict[st
         model = function(**kwargs)
     except TypeError as error:
         raise UserModelError(f"{reference}({_show(kwargs)}) failed: {error}") from None
+    except SystemExit as error:  # would end bench itself, with status 0 and no word
+        raise UserModelError(
+            f"{reference}({_show(kwargs)}) called sys.exit({error.code!r}); a model function must return a module"
+        ) from None
     except Exception as error:
         raise UserModelError(f"{reference}({_show(kwargs)}) raised {type(error).__name__}: {error}") from None
     if not isinstance(model, nn.Module):

@@ -27,6 +27,19 @@ SUITES: dict[str, tuple[str, str]] = {
         "metrics: [complexity, accuracy]\ntrain: {train_images: 0}\nmodels: [{model: resnet18}]\n",
         "train_images must be at least 1",
     ),
+    "train_images_past_the_dataset": (  # issue 28, case 9: trained on 60,000 while the row said 10,000,000
+        "metrics: [complexity, accuracy]\ntrain: {train_images: 10000000}\nmodels: [{model: resnet18}]\n",
+        "train: train_images 10000000: fashion_mnist has only 60000 training images",
+    ),
+    "train_images_past_the_held_out_rest": (
+        "metrics: [accuracy]\ntrain: {dataset: cifar10, val_images: 10000, train_images: 45000}\n"
+        "models: [{model: resnet18}]\n",
+        "train_images 45000: cifar10 has only 40000 training images after the 10000 held out by val_images",
+    ),
+    "test_images_past_the_dataset": (
+        "metrics: [accuracy]\ntrain: {test_images: 10001}\nmodels: [{model: resnet18}]\n",
+        "test_images 10001: fashion_mnist has only 10000 test images",
+    ),
     "base_resolution_huge": (
         "metrics: [complexity, accuracy]\ntrain: {base_resolution: 100000}\nmodels: [{model: resnet18}]\n",
         "8 <= base_resolution <= 2048",
@@ -150,6 +163,11 @@ STORES = {
         "results.csv",
         "line 3: the last row is cut short",
     ),
+    "cut_short_with_line_end": (  # issue 28, case 2: cut mid-row, then a line end; pandas would keep the stub
+        b"suite,entry,measurement,workload_key,macs\ns,e,complexity,k,1\ns,f,complexity,ab\n",
+        "results.csv",
+        "line 3: the row is cut short (4 of 5 fields); remove that line to go on",
+    ),
     "row_without_identity": (
         b"suite,entry,measurement,workload_key,macs\ns,e,complexity,k,1\ns,,,,\n",
         "results.csv",
@@ -251,3 +269,92 @@ def test_a_read_only_store_and_a_garbage_safetensors_file_are_one_line(tmp_path:
     folder.mkdir(parents=True)
     argv = ["eval", "resnet18", str(folder.parent), "--checkpoint", str(garbage), "--no-store"]
     _one_line(capsys, 2, f"{garbage}: not a readable .safetensors file", main(argv))
+
+
+def test_a_poisoned_count_cache_entry_is_counted_again_not_trusted(tmp_path: Path, capsys) -> None:
+    """Issue 28, case 3: an entry edited or damaged by hand never reaches a row or the solver."""
+    import json
+
+    from bench.cache import ComplexityCache
+    from bench.models import make_spec
+
+    path = tmp_path / "complexity-cache.json"
+    spec = make_spec("resnet18", input_size=64)
+    cache = ComplexityCache(path)
+    right = cache.count(spec)
+    cache.save()
+    raw = json.loads(path.read_text())
+    (versions,) = raw
+    key = cache.key(spec)
+    raw[versions][key] = {"params": "garbage", "macs": -5, "activations": None}
+    path.write_text(json.dumps(raw))
+    again = ComplexityCache(path)
+    warning = capsys.readouterr().err.strip()
+    assert warning == (
+        f'warning: {path}: 1 count entry not three whole numbers >= 0 (e.g. {key}: {{"params": "garbage", '
+        '"macs": -5, "activations": null}); counting those afresh'
+    )
+    assert again.get(spec) is None and again.count(spec) == right
+    again.save()
+    assert json.loads(path.read_text())[versions][key] == {
+        "params": right.params,
+        "macs": right.macs,
+        "activations": right.activations,
+    }
+
+
+def test_a_cache_path_that_is_a_directory_is_refused_before_counting(tmp_path: Path, capsys) -> None:
+    """Issue 28, case 12: it counted everything and stored the rows, then failed with IsADirectoryError."""
+    folder, results = tmp_path / "cache", tmp_path / "results.csv"
+    folder.mkdir()
+    suite = str(ROOT / "suites" / "smoke.yaml")
+    expected = f"{folder}: is a directory; give a cache file such as {folder / 'complexity-cache.json'}"
+    _one_line(capsys, 2, expected, main(["run", suite, "--results", str(results), "--cache", str(folder)]))
+    assert not results.exists()
+
+
+def test_a_directory_given_as_a_suite_says_so(tmp_path: Path, capsys) -> None:
+    """Issue 28, case 10: it said "no such suite file" of a folder that exists."""
+    expected = f"error: {tmp_path}: is a directory, not a suite file; name its .yaml files (e.g. DIR/*.yaml)"
+    _one_line(capsys, 2, expected, main(["run", str(tmp_path), "--results", str(tmp_path / "results.csv")]))
+    _one_line(capsys, 2, expected, main(["validate", str(tmp_path)]))
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"models: [\x01]\n", "line 1: not valid YAML (character #x0001 is not allowed in YAML)"),
+        (b"name: caf\xe9\nmodels: [{model: resnet18}]\n", "not UTF-8 text (byte 0xe9 at offset 9); save it as UTF-8"),
+    ],
+)
+def test_a_yaml_or_encoding_error_is_one_line(tmp_path: Path, capsys, content: bytes, expected: str) -> None:
+    """Issue 28, case 11: PyYAML's message spanned two lines; a Latin-1 file read as 'not valid YAML'."""
+    path = tmp_path / "suite.yaml"
+    path.write_bytes(content)
+    _one_line(capsys, 2, f"error: {path}: {expected}", main(["validate", str(path), "--no-solve"]))
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-8-sig", "utf-32"])
+def test_a_suite_saved_with_a_byte_order_mark_is_read(tmp_path: Path, capsys, encoding: str) -> None:
+    """Issue 28, case 11: a UTF-16 file with its BOM (as Windows editors save it) was refused."""
+    path = tmp_path / "suite.yaml"
+    path.write_text("name: marked\nmodels: [{model: resnet18}]\n", encoding=encoding)
+    assert main(["validate", str(path), "--no-solve"]) == 0
+    assert f"{path}: ok, suite 'marked', 1 entries" in capsys.readouterr().out
+
+
+def test_export_from_a_results_file_that_does_not_exist_says_so(tmp_path: Path, capsys) -> None:
+    """Issue 28, case 14: it said "no accuracy rows", as if the file were there and empty."""
+    missing, target = tmp_path / "nonexistent.csv", tmp_path / "out.csv"
+    expected = f"error: no such results store: {missing}"
+    _one_line(capsys, 2, expected, main(["export", str(target), "--suite", "smoke", "--results", str(missing)]))
+    assert not target.exists()
+
+
+def test_an_empty_shard_is_refused_not_the_whole_suite(tmp_path: Path, capsys) -> None:
+    """Issue 28, case 6: --shard "" ran every entry."""
+    results = tmp_path / "results.csv"
+    suite = str(ROOT / "suites" / "smoke.yaml")
+    expected = "error: --shard '': expected I/N, e.g. 2/8"
+    _one_line(capsys, 2, expected, main(["run", suite, "--results", str(results), "--shard", ""]))
+    assert not results.exists()

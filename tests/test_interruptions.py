@@ -141,16 +141,25 @@ def test_sigkill_at_any_point_then_rerun_ends_with_the_uninterrupted_rows(
     assert _temporary_files(tmp_path) == []
 
 
-def test_ctrl_c_prints_one_line_and_keeps_the_finished_rows(fashion_mnist: Path, tmp_path: Path) -> None:
+def test_ctrl_c_stops_training_at_once_prints_one_line_and_a_rerun_resumes(fashion_mnist: Path, tmp_path: Path) -> None:
     suite, results = _train_suite(tmp_path, fashion_mnist), tmp_path / "results.csv"
     proc = _start(suite, results, "--train-jobs", "2")
     _wait_for(lambda: KILL_POINTS["mid_training"](tmp_path), proc)
+    began = time.monotonic()
     os.killpg(proc.pid, signal.SIGINT)  # what a terminal sends on Ctrl-C: the whole foreground group
     _, err = proc.communicate(timeout=60)
+    while _alive_in_group(proc.pid) and time.monotonic() - began < 60:
+        time.sleep(0.05)
+    assert _alive_in_group(proc.pid) == []
+    assert time.monotonic() - began < 15, "the workers went on training after Ctrl-C"
     assert proc.returncode == 130
     assert "Traceback" not in err and err.strip().splitlines()[-1].startswith("interrupted:")
     assert _rows(results)["measurement"].tolist() == ["complexity", "complexity"]
-    assert _alive_in_group(proc.pid) == []
+    assert list((tmp_path / "checkpoints").glob("*/result.json")) == []  # no run finished, no queued one started
+    resumed = _start(suite, results, "--train-jobs", "2")
+    out, err = resumed.communicate(timeout=600)
+    assert resumed.returncode == 0, err
+    assert sorted(_rows(results)["measurement"]) == ["accuracy", "accuracy", "complexity", "complexity"]
 
 
 def test_concurrent_writers_end_with_the_union_of_their_rows(tmp_path: Path) -> None:

@@ -237,3 +237,30 @@ def test_a_second_suite_copies_the_row_of_the_same_training_instead_of_training(
     assert main(["run", str(second), "--results", str(results), "--quiet", "--force"]) == 0
     rows = trained()
     assert rows[rows["suite"] == "other"]["reused_from"].isna().tolist() == [True]  # trained, the copy gone
+
+
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        (b"\xff\xfe{", "not a readable result ('utf-8' codec can't decode"),
+        (b'{"top1": 81.5, "top5": nu', "not a readable result (Expecting value"),
+        (b"", "not a readable result (Expecting value"),
+        (b'{"top1": 81.5, "colour": 1}', "missing field(s) epochs, images_per_s, seconds, top5, train_loss"),
+    ],
+)
+def test_a_bad_seed_archive_file_is_named_not_the_run_folder(tmp_path: Path, content: bytes, why: str) -> None:
+    """Issue 28, case 8: the error names the archive's file (not the run folder's result.json, not nothing),
+    and nothing is copied into the run folder."""
+    from bench.accuracy.run_state import BrokenRunError
+    from bench.run import restore_seeds
+
+    folder, archive = tmp_path / "checkpoints" / "run-s0", tmp_path / "archive"
+    folder.mkdir(parents=True)
+    archive.mkdir()
+    (archive / "run-s0.json").write_bytes(content)
+    with pytest.raises(BrokenRunError) as error:
+        restore_seeds([folder], archive)
+    message = str(error.value)
+    assert message.startswith(f"{archive / 'run-s0.json'}: {why}") and "\n" not in message
+    assert message.endswith("fix or delete this archived seed (it is then trained again)")
+    assert not (folder / "result.json").exists()

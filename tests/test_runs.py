@@ -127,3 +127,31 @@ def test_training_prints_a_line_per_epoch_and_a_top1_table(tmp_path: Path, fashi
     table = out[out.index("top-1 %") :]
     row = read_results(tmp_path / "r.csv").iloc[0]
     assert f"{row['top1']:.2f}" in table and f"{row['top1_std']:.2f}" in table and "95% CI" in out
+
+
+def _sleep(seconds: float) -> float:
+    import time
+
+    time.sleep(seconds)
+    return seconds
+
+
+def test_stopping_a_pool_cancels_queued_items_and_ends_running_workers() -> None:
+    """What Ctrl-C does to ``bench run --train-jobs 2``: queued runs never start, running ones end now (not
+    after their current item). Python 3.11's ``shutdown`` forgets the workers, so they must be taken first."""
+    import multiprocessing
+    import time
+    from concurrent.futures import ProcessPoolExecutor
+
+    from bench.parallel import stop_pool
+
+    pool = ProcessPoolExecutor(2, multiprocessing.get_context("fork"))
+    futures = [pool.submit(_sleep, 60) for _ in range(6)]
+    while not any(f.running() for f in futures):
+        time.sleep(0.01)
+    workers = list(pool._processes.values())
+    began = time.monotonic()
+    stop_pool(pool)
+    assert time.monotonic() - began < 10
+    assert all(not w.is_alive() for w in workers)
+    assert sum(f.cancelled() for f in futures) >= 3  # the queued ones; at most one per worker was handed over

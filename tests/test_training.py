@@ -294,3 +294,14 @@ def test_a_rows_time_is_when_its_seeds_finished_not_when_it_was_written(tmp_path
     newer = TrainResult(91.0, 99.0, 0.6, 8, 1.0, 1.0, finished="2026-12-01T10:00:00+00:00")
     row = accuracy_columns(TrainBudget(), (0, 1), [result, newer])
     assert row["timestamp"] == "2026-12-01T10:00:00+00:00"
+
+
+def test_a_subset_larger_than_the_images_there_is_refused_not_shrunk(fashion_mnist: Path) -> None:
+    """Issue 28, case 9, for data whose size only loading tells (an image folder, a smaller copy): the row
+    would record the count asked for while training on fewer images."""
+    from bench.accuracy.data import load_dataset
+
+    data = load_dataset("fashion_mnist", "test", root=fashion_mnist, size=28)
+    assert len(data.subset(len(data.labels)).labels) == len(data.labels)
+    with pytest.raises(ValueError, match=f"asked for {len(data.labels) + 1} images of .*which has only"):
+        data.subset(len(data.labels) + 1)

@@ -40,6 +40,12 @@ def raises():
     raise RuntimeError("no weights here")
 
 
+def exits():
+    import sys
+
+    sys.exit(0)
+
+
 NOT_CALLABLE = 3
 """
 
@@ -149,6 +155,7 @@ def _inputs():
         ("{module}:NOT_CALLABLE", {}, "is not callable"),
         ("{module}:not_a_module", {}, "returned int, not a torch.nn.Module"),
         ("{module}:raises", {}, "raised RuntimeError: no weights here"),
+        ("{module}:exits", {}, "exits() called sys.exit(0); a model function must return a module"),
         ("{module}:tiny", {"depth": 3}, "unexpected keyword argument 'depth'"),
         ("{module}:tiny", {"width": [1, 2]}, "model_args.width must be a number"),
         ("my lab:tiny", {}, "is not a model reference"),
@@ -159,6 +166,19 @@ def test_user_model_errors_are_one_line(project: Path, reference: str, args: dic
     with pytest.raises(UserModelError) as error:
         build_model(make_spec(reference, model_args=args))
     assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def test_a_model_that_calls_sys_exit_is_one_line_not_a_silent_exit_0(project: Path, capsys) -> None:
+    """Issue 28, case 5: ``bench count`` and ``bench run`` said nothing and exited 0; the row was missing."""
+    assert main(["count", _ref(project, "exits")]) == 2
+    suite = project / "exits.yaml"
+    suite.write_text(
+        f"name: exits\nmetrics: [complexity]\nmodels:\n  - model: {_ref(project)}\n"
+        f"  - model: {_ref(project, 'exits')}\n"
+    )
+    assert main(["run", str(suite), "--results", str(project / "results.csv"), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and all(line.startswith("error: ") and "called sys.exit(0)" in line for line in err)
 
 
 def test_scaling_and_model_args_are_refused_where_they_mean_nothing(project: Path) -> None:

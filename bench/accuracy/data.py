@@ -59,7 +59,9 @@ class ImageTensors:
 
     def subset(self, count: int | None, seed: int = 0) -> ImageTensors:
         """A fixed, class-balanced-in-expectation random subset of ``count`` images (all if None)."""
-        if count is None or count >= len(self.labels):
+        if count is not None and count > len(self.labels):  # the row would record images never trained on
+            raise ValueError(f"asked for {count} images of {self.name}, which has only {len(self.labels)} here")
+        if count is None or count == len(self.labels):
             return self
         index = torch.randperm(len(self.labels), generator=torch.Generator().manual_seed(seed))[:count]
         return ImageTensors(self.name, self.images[index], self.labels[index], self.num_classes, self.mean, self.std)

@@ -17,6 +17,10 @@ DATASET_SHAPES = {"fashion_mnist": (1, 10), "cifar10": (3, 10), "cifar100": (3, 
 NATIVE_SIZES = {"fashion_mnist": 28, "cifar10": 32, "cifar100": 32}
 
 
+#: Images in the (train, test) splits of each built-in dataset: a budget asking for more is refused.
+SPLIT_SIZES = {"fashion_mnist": (60_000, 10_000), "cifar10": (50_000, 10_000), "cifar100": (50_000, 10_000)}
+
+
 def native_size(name: str) -> int | None:
     """The images' own size of a dataset name, or None where it varies (image folders)."""
     return NATIVE_SIZES.get(name)

@@ -56,15 +56,18 @@ class TrainResult:
     val_top5: float | None = None
 
 
-def _broken(path: Path, why: str) -> BrokenRunError:
-    return BrokenRunError(f"{path}: {why}; {RESTART_HINT}")
+def _broken(path: Path, why: str, hint: str = RESTART_HINT) -> BrokenRunError:
+    return BrokenRunError(f"{path}: {why}; {hint}")
 
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _check_result(path: Path, raw: Any) -> TrainResult:
+def _check_result(path: Path, raw: Any, hint: str = RESTART_HINT) -> TrainResult:
+    def _broken(path: Path, why: str) -> BrokenRunError:
+        return BrokenRunError(f"{path}: {why}; {hint}")
+
     if not isinstance(raw, dict):
         raise _broken(path, f"expected a JSON object, got {type(raw).__name__}")
     known = {f.name for f in fields(TrainResult)}
@@ -93,15 +96,21 @@ def finished_result(directory: Path | None) -> TrainResult | None:
     path = directory / "result.json" if directory else None
     if path is None or not path.exists():
         return None
-    try:
-        raw = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise _broken(path, f"not a readable result ({error})") from None
-    result = _check_result(path, raw)
+    result = read_result(path)
     if not result.finished:  # written before runs recorded it: the file's own time
         mtime = _dt.datetime.fromtimestamp(path.stat().st_mtime, _dt.UTC)
         result = replace(result, finished=mtime.isoformat(timespec="seconds"))
     return result
+
+
+def read_result(path: Path, hint: str = RESTART_HINT) -> TrainResult:
+    """A run's result file (``result.json``, or its copy in a seed archive), checked field by field; a
+    BrokenRunError naming ``path`` and ending in ``hint`` (what to do) if it cannot be used."""
+    try:
+        raw = json.loads(path.read_bytes().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise _broken(path, f"not a readable result ({error})", hint) from None
+    return _check_result(path, raw, hint)
 
 
 def read_checkpoint(path: Path, device: torch.device | str = "cpu") -> dict:

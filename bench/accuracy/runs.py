@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Iterator
+import threading
+from collections.abc import Generator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,6 +72,16 @@ def _train(
     )
 
 
+def _start_worker(parent: int) -> None:
+    """A training worker's initializer: it dies with its parent, and tqdm's lock is a thread lock, not tqdm's
+    default process lock, whose semaphore a stopped worker would leave behind (Python then warns at exit, after
+    the one line that says the run was interrupted)."""
+    from tqdm import tqdm
+
+    die_with_parent(parent)
+    tqdm.set_lock(threading.RLock())
+
+
 def check_runs(runs: list[SeedRun], restart_broken: bool) -> None:
     """Before any training: every run folder that cannot be resumed is refused (all of them named), or,
     with ``restart_broken``, moved aside so that its run starts afresh. A checkpoint that reads but does
@@ -111,7 +122,7 @@ def train_runs(
     data_cache: dict | None = None,
     log_epochs: bool = False,
     restart_broken: bool = False,
-) -> Iterator[tuple[int, TrainResult]]:
+) -> Generator[tuple[int, TrainResult], None, None]:
     """(index, result) for each run, in completion order.
 
     Finished runs (a ``result.json`` in their checkpoint folder) come back first, without a worker.
@@ -154,7 +165,7 @@ def train_runs(
     workers = min(jobs, len(todo))
     threads = threads or max(1, torch.get_num_threads() // jobs)
     pool = ProcessPoolExecutor(
-        workers, multiprocessing.get_context("spawn"), initializer=die_with_parent, initargs=(os.getpid(),)
+        workers, multiprocessing.get_context("spawn"), initializer=_start_worker, initargs=(os.getpid(),)
     )
     try:
         futures = {

@@ -52,6 +52,8 @@ def _export(args: argparse.Namespace) -> int:
 
     read_results(args.target)  # the target must be a results store (or not exist yet) ...
     check_writable(args.target)  # ... that can be written, before anything is locked or copied
+    if not args.results.exists():  # not "no rows": the source itself is not there (a typo, another folder)
+        raise FileNotFoundError(f"no such results store: {args.results}")
     rows = read_results(args.results)
     chosen = rows[rows["suite"].isin(args.suite) & rows["measurement"].isin(args.measurement)]
     if not args.all_budgets:

@@ -88,7 +88,7 @@ def _run(args: argparse.Namespace) -> int:
     from bench.suites import load_suite
     from bench.summary import accuracy_table, complexity_table, latency_table
 
-    shard = Shard.parse(args.shard) if args.shard else None
+    shard = Shard.parse(args.shard) if args.shard is not None else None  # "" is a bad shard, not none
     suites = [load_suite(path) for path in args.suites]  # validate every file before running any
     for suite in suites:
         check_devices(suite)
