@@ -161,9 +161,13 @@ def count(model: str | nn.Module, input_size: int | None = None, **scale: Any) -
         size = input_size or 224
         counts = count_module(model, (3, size, size))
         return Count(type(model).__name__, "module", size, counts.params, counts.macs, counts.activations)
+    from bench.models import described_method
+
     spec = _spec(model, input_size, scale)
     counts = count_complexity(spec)
-    return Count(spec.name, spec.method, spec.input_size, counts.params, counts.macs, counts.activations, **_own(spec))
+    return Count(
+        spec.name, described_method(spec), spec.input_size, counts.params, counts.macs, counts.activations, **_own(spec)
+    )
 
 
 def latency(

@@ -55,7 +55,7 @@ def register(commands) -> None:
 
 def _count(args: argparse.Namespace) -> int:
     from bench.complexity import count_complexity
-    from bench.models import architecture
+    from bench.models import architecture, described_method
 
     spec = spec_from_args(args)
     if args.per_layer:
@@ -72,6 +72,7 @@ def _count(args: argparse.Namespace) -> int:
             json.dumps(
                 {
                     **spec_json(spec),
+                    "method": described_method(spec),
                     **shape,
                     "params": counts.params,
                     "macs": counts.macs,
@@ -85,8 +86,10 @@ def _count(args: argparse.Namespace) -> int:
     elif spec.method == "user":
         coefficients = f"your model ({spec.source}{''.join(f', {k}={v!r}' for k, v in spec.model_args)})"
     else:
-        coefficients = f"{spec.method}, w={spec.width:.4g} d={spec.depth:.4g} r={spec.resolution:.4g}"
+        coefficients = f"{described_method(spec)}, w={spec.width:.4g} d={spec.depth:.4g} r={spec.resolution:.4g}"
     print(f"{spec.name}: {coefficients} input {spec.input_size}px")
+    if spec.method == "user":
+        print(f"  called as {user_call(spec)}")
     if arch is not None:
         print(f"  stem {arch.stem}, channels {list(arch.channels)}, repeats {list(arch.repeats)}, head {arch.head}")
     print(f"  params      {counts.params:>16,d}  ({counts.params / 1e6:.3f} M)")
@@ -126,6 +129,14 @@ def _count_per_layer(spec, depth: int, as_json: bool) -> int:
     uncounted = ", ".join(f"{op} x{calls}" for op, calls in breakdown.not_counted)
     print(f"not counted (no MACs by the paper's and timm's convention): {uncounted or 'none'}")
     return 0
+
+
+def user_call(spec) -> str:
+    """How a user model's function is called (its own defaults for what it is not given)."""
+    from bench.user_models import call_kwargs
+
+    kwargs = call_kwargs(spec.base, spec.model_args, {"num_classes": spec.num_classes, "in_chans": spec.in_chans})
+    return f"{spec.base}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})"
 
 
 def _latency(args: argparse.Namespace) -> int:
