@@ -21,7 +21,7 @@ identical with and without it.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -93,12 +93,20 @@ class Complexity:
 class _MetaShortcuts(TorchDispatchMode):
     """Answers shape-only operators on meta tensors directly and counts activations."""
 
-    def __init__(self) -> None:
+    def __init__(self, ledger: Callable[[torch._ops.OpOverload, object], None] | None = None) -> None:
         super().__init__()
         self.activations = 0
+        self.ledger = ledger  # told of every operator and its output (bench.layers: per-layer counts)
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        kwargs = kwargs or {}
+        out = self._answer(func, args, kwargs or {})
+        if func.overloadpacket in ACTIVATION_OPS:
+            self.activations += out.numel()
+        if self.ledger is not None:
+            self.ledger(func, out)
+        return out
+
+    def _answer(self, func, args, kwargs):
         first = args[0] if args else None
         if isinstance(first, torch.Tensor) and first.is_meta:
             if func in _BATCH_NORM_EVAL:
@@ -108,10 +116,7 @@ class _MetaShortcuts(TorchDispatchMode):
                 return torch.empty_like(first)
             if _mutates_first_argument(func) and func.overloadpacket not in _COUNTED:
                 return first
-        out = func(*args, **kwargs)
-        if func.overloadpacket in ACTIVATION_OPS:
-            self.activations += out.numel()
-        return out
+        return func(*args, **kwargs)
 
 
 def _mutates_first_argument(func: torch._ops.OpOverload) -> bool:
@@ -132,10 +137,20 @@ def first_line(error: BaseException) -> str:
 def count_module(model: nn.Module, input_shape: tuple[int, ...]) -> Complexity:
     """Count a (meta or real) module for one input of ``input_shape`` = (C, H, W); a forward that fails
     on that input is a ModelInputError (one line)."""
+    return run_counted(model, input_shape)[0]
+
+
+def run_counted(
+    model: nn.Module,
+    input_shape: tuple[int, ...],
+    ledger: Callable[[torch._ops.OpOverload, object], None] | None = None,
+) -> tuple[Complexity, FlopCounterMode]:
+    """``count_module``'s forward, returning its FlopCounterMode too (its per-module counts) and telling
+    ``ledger`` of every operator (bench.layers attributes them to modules)."""
     params = sum(p.numel() for p in model.parameters())
     device = next(model.parameters(), torch.empty(0, device="meta")).device
     x = torch.empty((1, *input_shape), device=device)
-    shortcuts = _MetaShortcuts()
+    shortcuts = _MetaShortcuts(ledger)
     counter = FlopCounterMode(display=False, custom_mapping=_ZERO_MAC_OPS)
     was_training = model.training
     model.eval()
@@ -147,7 +162,7 @@ def count_module(model: nn.Module, input_shape: tuple[int, ...]) -> Complexity:
         raise ModelInputError(f"the model's forward fails on a {shape} input ({first_line(error)})") from None
     finally:
         model.train(was_training)
-    return Complexity(params=params, macs=counter.get_total_flops() // 2, activations=shortcuts.activations)
+    return Complexity(params=params, macs=counter.get_total_flops() // 2, activations=shortcuts.activations), counter
 
 
 def count_complexity(spec: ModelSpec) -> Complexity:

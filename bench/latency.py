@@ -26,9 +26,12 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import sys
 import time
+import types
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -77,6 +80,14 @@ class TimingStats:
     def cv(self) -> float:
         """Coefficient of variation, std / mean."""
         return self.std / self.mean if self.mean else math.nan
+
+    def __repr__(self) -> str:
+        if not self.samples_ms:
+            return "TimingStats(no samples)"
+        return (
+            f"TimingStats(p50={self.p50:.3f} ms, p90={self.p90:.3f} ms, p99={self.p99:.3f} ms, "
+            f"mean={self.mean:.3f} ms, cv={self.cv:.1%}, iterations={self.iterations})"
+        )
 
 
 @dataclass(frozen=True)
@@ -246,3 +257,16 @@ def measure_throughput(
     from dataclasses import replace
 
     return [measure_latency(model, input_shape, replace(conditions, batch_size=b)) for b in batch_sizes]
+
+
+class _CallableModule(types.ModuleType):
+    """``bench.latency`` is this module (``bench.latency.measure_latency``) and, called, the API's
+    ``bench.api.latency``: importing the module sets the package attribute, so both must be one object."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from bench.api import latency
+
+        return latency(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

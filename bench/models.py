@@ -26,7 +26,7 @@ from bench.families import FAMILIES, Architecture, Family, family_of_base, scala
 from bench.scaling import PAPER_COEFFICIENTS, CompoundCoefficients, check_scale, compound, round_resolution
 from bench.specs import IMAGENET, InputSpec, ModelSpec
 from bench.user_models import FAMILY as USER_FAMILY
-from bench.user_models import UserModelError, check_args, is_reference, resolve
+from bench.user_models import UserModelError, check_args, is_reference, own_defaults, resolve
 
 if TYPE_CHECKING:
     import torch
@@ -196,14 +196,18 @@ def _user_spec(
     size = input_size or inputs.base_resolution or default_input_size(reference)
     function = reference.split(":")[1]
     label = "-".join([function, *(f"{k}{v}" for k, v in args)]) + ("" if input_size is None else f"@{size}")
+    # No dataset imposes classes or channels (ImageNet's defaults): the model keeps its own defaults,
+    # and model_args that set them win either way; the spec says what the model is built with.
+    own = {**(own_defaults(reference) if inputs == IMAGENET else {}), **dict(args)}
+    in_chans, num_classes = own.get("in_chans", inputs.in_chans), own.get("num_classes", inputs.num_classes)
     return ModelSpec(
         name or label,
         reference,
         USER_FAMILY,
         "user",
         input_size=size,
-        in_chans=inputs.in_chans,
-        num_classes=inputs.num_classes,
+        in_chans=in_chans if isinstance(in_chans, int) else inputs.in_chans,
+        num_classes=num_classes if isinstance(num_classes, int) else inputs.num_classes,
         source=resolve(reference).source,
         model_args=args,
     )
@@ -317,6 +321,16 @@ def _variant_name(
         return f"{model}-{suffix}"
     values = {"width": ("w", w), "depth": ("d", d), "resolution": ("r", r)}
     return "-".join([model, *(f"{values[dim][0]}{_fmt(values[dim][1])}" for dim in differing)])
+
+
+def described_method(spec: ModelSpec) -> str:
+    """The method as ``bench count`` and ``bench.count`` say it: several dimensions scaled by hand, without
+    phi, are named by those dimensions (``width+resolution``), not "compound" (the results store's
+    ``method`` column keeps "compound" for them, as its stored rows have it)."""
+    if spec.method != "compound" or spec.phi is not None:
+        return spec.method
+    values = (("width", spec.width), ("depth", spec.depth), ("resolution", spec.resolution))
+    return "+".join(dim for dim, value in values if abs(value - 1.0) > 1e-9)
 
 
 def architecture(spec: ModelSpec) -> Architecture | None:

@@ -245,6 +245,27 @@ def _accepted(function: Any, offered: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in offered.items() if k in parameters}
 
 
+def own_defaults(reference: str) -> dict[str, int]:
+    """``num_classes`` / ``in_chans`` as the user's function defaults them (those it gives an int default)."""
+    module_name, function_name = _split(reference)
+    try:
+        parameters = inspect.signature(getattr(_module(module_name), function_name)).parameters
+    except (TypeError, ValueError, AttributeError):
+        return {}
+    return {
+        name: p.default
+        for name, p in parameters.items()
+        if name in ("num_classes", "in_chans") and isinstance(p.default, int) and not isinstance(p.default, bool)
+    }
+
+
+def call_kwargs(reference: str, args: tuple[tuple[str, Scalar], ...], offered: dict[str, Any]) -> dict[str, Any]:
+    """The keyword arguments ``build`` calls the user's function with: ``args`` and the ``offered`` it takes."""
+    module_name, function_name = _split(reference)
+    function = getattr(_module(module_name), function_name, None)
+    return {**_accepted(function, offered), **dict(args)}
+
+
 def build(reference: str, args: tuple[tuple[str, Scalar], ...], offered: dict[str, Any]) -> nn.Module:
     """Call the user's function with ``args`` and whichever of ``offered`` (num_classes, in_chans,
     drop_rate, ...) it accepts; the result must be an ``nn.Module``."""

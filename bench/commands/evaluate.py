@@ -18,7 +18,9 @@ def register(commands) -> None:
         description="Build a timm model (no download), load weights from a local file, score it on "
         "FOLDER/<class>/<image> with timm's eval transform; store a 'pretrained-eval' row.",
     )
-    evaluate.add_argument("model", help="timm model name, e.g. efficientnet_lite0")
+    evaluate.add_argument(
+        "model", help="timm model name, e.g. tf_efficientnet_lite0 (the builder the lite0 checkpoint fits)"
+    )
     evaluate.add_argument(
         "folder", type=Path, help="image folder; ImageNet synset class folders map to the 1000 classes"
     )
@@ -106,7 +108,13 @@ def _data_overrides(args: argparse.Namespace, lite0: dict, model_size: int) -> d
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from bench.accuracy.pretrained import LITE0_DATA, evaluate_folder, lite0_checkpoint, load_pretrained
+    from bench.accuracy.pretrained import (
+        LITE0_DATA,
+        builder_note,
+        evaluate_folder,
+        lite0_checkpoint,
+        load_pretrained,
+    )
     from bench.environment import environment
     from bench.models import check_name
     from bench.results import append_rows, check_writable, read_results
@@ -119,6 +127,9 @@ def _eval(args: argparse.Namespace) -> int:
     if not args.no_store:
         read_results(args.results)  # a bad results path fails before any work
         check_writable(args.results)
+    note = builder_note(args.model, args.checkpoint)
+    if note is not None:
+        print(note, file=sys.stderr)
     checkpoint = lite0_checkpoint() if args.checkpoint == "lite0" else Path(args.checkpoint)
     convert = args.convert or ("lite0" if args.checkpoint == "lite0" else None)
     model_args = dict(parse_arg(item) for item in args.model_arg)

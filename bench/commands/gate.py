@@ -7,8 +7,7 @@ import json
 from pathlib import Path
 
 from bench.results import DEFAULT_RESULTS
-
-PROJECT = Path(__file__).resolve().parents[2]
+from bench.shipped import shipped_path
 
 
 def register(commands) -> None:
@@ -112,8 +111,8 @@ def _gate(args: argparse.Namespace) -> int:
     from bench.gate_sources import project_root
     from bench.suites import load_suite
 
-    if not args.suite.is_absolute() and not args.suite.exists() and (PROJECT / args.suite).exists():
-        args.suite = PROJECT / args.suite  # a shipped suite, named from another folder
+    if not args.suite.is_absolute() and not args.suite.exists() and shipped_path(args.suite) is not None:
+        args.suite = shipped_path(args.suite)  # a shipped suite, named from another folder
     baseline_file = args.baseline or args.suite.with_name(f"{args.suite.stem}.baseline.json")
     if args.set_baseline:
         root = project_root(Path.cwd())

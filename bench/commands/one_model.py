@@ -19,6 +19,14 @@ def register(commands) -> None:
     )
     add_coefficient_args(count)
     count.add_argument("--json", action="store_true", help="print the counts as JSON")
+    count.add_argument(
+        "--per-layer",
+        action="store_true",
+        help="params / MACs / activations per module and per operator, and the operators not counted",
+    )
+    count.add_argument(
+        "--depth", type=at_least_one, default=2, help="with --per-layer: modules down to this depth (default 2)"
+    )
     count.set_defaults(handler=_count)
     add_latency(commands)
 
@@ -47,9 +55,11 @@ def register(commands) -> None:
 
 def _count(args: argparse.Namespace) -> int:
     from bench.complexity import count_complexity
-    from bench.models import architecture
+    from bench.models import architecture, described_method
 
     spec = spec_from_args(args)
+    if args.per_layer:
+        return _count_per_layer(spec, args.depth, args.json)
     counts = count_complexity(spec)
     arch = architecture(spec)
     if args.json:
@@ -62,6 +72,7 @@ def _count(args: argparse.Namespace) -> int:
             json.dumps(
                 {
                     **spec_json(spec),
+                    "method": described_method(spec),
                     **shape,
                     "params": counts.params,
                     "macs": counts.macs,
@@ -75,14 +86,57 @@ def _count(args: argparse.Namespace) -> int:
     elif spec.method == "user":
         coefficients = f"your model ({spec.source}{''.join(f', {k}={v!r}' for k, v in spec.model_args)})"
     else:
-        coefficients = f"{spec.method}, w={spec.width:.4g} d={spec.depth:.4g} r={spec.resolution:.4g}"
+        coefficients = f"{described_method(spec)}, w={spec.width:.4g} d={spec.depth:.4g} r={spec.resolution:.4g}"
     print(f"{spec.name}: {coefficients} input {spec.input_size}px")
+    if spec.method == "user":
+        print(f"  called as {user_call(spec)}")
     if arch is not None:
         print(f"  stem {arch.stem}, channels {list(arch.channels)}, repeats {list(arch.repeats)}, head {arch.head}")
     print(f"  params      {counts.params:>16,d}  ({counts.params / 1e6:.3f} M)")
     print(f"  MACs        {counts.macs:>16,d}  ({counts.macs / 1e9:.4f} G; FLOPs = 2 x MACs)")
     print(f"  activations {counts.activations:>16,d}  ({counts.activations / 1e6:.3f} M)")
     return 0
+
+
+def _count_per_layer(spec, depth: int, as_json: bool) -> int:
+    """``bench count --per-layer``: the entries of each depth sum exactly to their parent (bench.layers)."""
+    from bench.layers import count_spec_layers
+
+    breakdown = count_spec_layers(spec)
+    total, layers = breakdown.total, breakdown.to(depth)
+    if as_json:
+        payload = {
+            **spec_json(spec),
+            "params": total.params,
+            "macs": total.macs,
+            "activations": total.activations,
+            "layers": [vars(layer) for layer in layers],
+            "operators": [vars(op) for op in breakdown.operators],
+            "not_counted": [{"op": op, "calls": calls} for op, calls in breakdown.not_counted],
+        }
+        print(json.dumps(payload))
+        return 0
+    print(f"{spec.name}: input {spec.input_size}px, per module down to depth {depth} (FLOPs = 2 x MACs)")
+    width = max([len("  " * (layer.depth - 1) + layer.name) for layer in layers] + [5])
+    print(f"  {'module':<{width}}  {'params':>12}  {'MACs':>14}  {'MACs %':>6}  {'activations':>12}")
+    for layer in [*layers, None]:
+        name, row = ("total", total) if layer is None else ("  " * (layer.depth - 1) + layer.name, layer)
+        share = row.macs / total.macs if total.macs else 0.0
+        print(f"  {name:<{width}}  {row.params:>12,d}  {row.macs:>14,d}  {share:>6.1%}  {row.activations:>12,d}")
+    print("per operator:")
+    for op in breakdown.operators:
+        print(f"  {op.op:<14} {op.calls:>5} calls  {op.macs:>14,d} MACs  {op.activations:>12,d} activations")
+    uncounted = ", ".join(f"{op} x{calls}" for op, calls in breakdown.not_counted)
+    print(f"not counted (no MACs by the paper's and timm's convention): {uncounted or 'none'}")
+    return 0
+
+
+def user_call(spec) -> str:
+    """How a user model's function is called (its own defaults for what it is not given)."""
+    from bench.user_models import call_kwargs
+
+    kwargs = call_kwargs(spec.base, spec.model_args, {"num_classes": spec.num_classes, "in_chans": spec.in_chans})
+    return f"{spec.base}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})"
 
 
 def _latency(args: argparse.Namespace) -> int:

@@ -7,8 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from bench.results import DEFAULT_RESULTS
-
-PROJECT = Path(__file__).resolve().parents[2]
+from bench.shipped import MEASURED, SUITES
 
 
 def register(commands) -> None:
@@ -26,9 +25,7 @@ def register(commands) -> None:
     pick.add_argument("--device", choices=("cpu", "cuda"), help="time on this device (default: the suite's, cpu)")
     pick.add_argument("--threads", type=int, help="CPU threads to time with (default: the suite's, 1)")
     pick.add_argument("--batch", type=int, help="batch size to time with (default: the suite's, 1)")
-    pick.add_argument(
-        "--suite", type=Path, default=PROJECT / "suites" / "zoo_frontier.yaml", help="models to choose from"
-    )
+    pick.add_argument("--suite", type=Path, default=SUITES / "zoo_frontier.yaml", help="models to choose from")
     pick.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help=f"results file (default {DEFAULT_RESULTS})")
     pick.add_argument("--no-measure", action="store_true", help="choose among the rows already stored")
     pick.add_argument("--top", type=int, default=10, help="show at most this many (default 10)")
@@ -43,7 +40,7 @@ def _conditions(suite, args: argparse.Namespace):
     return replace(base, **changes)
 
 
-SHIPPED = PROJECT / "reports" / "measured"
+SHIPPED = MEASURED
 
 
 def _stored_rows(results: Path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -44,6 +45,12 @@ def register(commands) -> None:
     )
     run.add_argument("--quiet", action="store_true", help="no progress bar or summary table")
     run.add_argument(
+        "--json",
+        action="store_true",
+        help="print the summary as JSON instead (per suite: rows written / skipped, and its stored rows); "
+        "no progress bar",
+    )
+    run.add_argument(
         "--restart-broken",
         action="store_true",
         help="move a training run whose checkpoint is unreadable or does not fit aside, and train it again",
@@ -78,6 +85,9 @@ def register(commands) -> None:
         default=DEFAULT_RESULTS.parent / "complexity-cache.json",
         help="complexity cache to count through (default reports/complexity-cache.json)",
     )
+    validate.add_argument(
+        "--json", action="store_true", help="print one JSON object per run: each file's verdict and problems"
+    )
     validate.set_defaults(handler=_validate)
 
 
@@ -96,6 +106,7 @@ def _run(args: argparse.Namespace) -> int:
     check_writable(args.results)
     cache_path = None if args.no_cache else (args.cache or args.results.parent / "complexity-cache.json")
     cache = ComplexityCache(cache_path)
+    summaries = []
     for suite in suites:
         start = time.perf_counter()
         summary = run_suite(
@@ -105,14 +116,16 @@ def _run(args: argparse.Namespace) -> int:
             force=args.force,
             jobs=args.jobs,
             train_jobs=args.train_jobs,
-            progress=not args.quiet,
+            progress=not (args.quiet or args.json),
             restart_broken=args.restart_broken,
             seed_archive=args.seed_archive,
             shard=shard,
             by_seed=args.by_seed,
         )
         elapsed = time.perf_counter() - start
-        if not args.quiet:
+        if args.json:
+            summaries.append(_summary_json(suite.name, summary, elapsed, args.results))
+        elif not args.quiet:
             print(
                 f"\n== {suite.name}: {summary.written} rows written"
                 + (f" ({summary.reused} copied from rows of the same training: reused_from)" if summary.reused else "")
@@ -123,7 +136,27 @@ def _run(args: argparse.Namespace) -> int:
             for table in (latency_table(stored, suite.name, names), accuracy_table(stored, suite.name, names)):
                 if table:
                     print(table)
+    if args.json:
+        print(json.dumps({"results": str(args.results), "suites": summaries}))
     return 0
+
+
+def _summary_json(suite: str, summary, seconds: float, results: Path) -> dict:
+    """One suite's run as JSON: counts of rows, and its entries' stored rows (blank columns left out)."""
+    from bench.results import read_results
+
+    names = [p.entry.name for p in summary.planned]
+    stored = read_results(results)
+    rows = stored[(stored["suite"] == suite) & stored["entry"].isin(names)]
+    records = json.loads(rows.to_json(orient="records"))
+    return {
+        "suite": suite,
+        "written": summary.written,
+        "reused": summary.reused,
+        "skipped": summary.skipped,
+        "seconds": round(seconds, 3),
+        "rows": [{k: v for k, v in record.items() if v is not None} for record in records],
+    }
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -134,6 +167,7 @@ def _validate(args: argparse.Namespace) -> int:
 
     cache = None
     failed = False
+    verdicts: list[dict] = []
     for path in args.suites:
         try:
             suite = load_suite(path)
@@ -148,10 +182,26 @@ def _validate(args: argparse.Namespace) -> int:
             failed = True
             for problem in error.problems:
                 print(f"error: {problem}", file=sys.stderr)
+            verdicts.append({"path": str(path), "ok": False, "problems": list(error.problems)})
             continue
         reached = " (all solved within tolerance)" if not args.no_solve and solved else ""
+        verdicts.append(
+            {
+                "path": str(path),
+                "ok": True,
+                "suite": suite.name,
+                "entries": len(suite.entries),
+                "solved": solved,
+                "solved_within_tolerance": bool(not args.no_solve and solved),
+                "metrics": list(suite.metrics),
+            }
+        )
+        if args.json:
+            continue
         print(
             f"{path}: ok, suite {suite.name!r}, {len(suite.entries)} entries ({solved} solved){reached}, "
             f"metrics {', '.join(suite.metrics)}"
         )
+    if args.json:
+        print(json.dumps({"ok": not failed, "suites": verdicts}))
     return 2 if failed else 0

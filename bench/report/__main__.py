@@ -17,12 +17,12 @@ from pathlib import Path
 
 from bench.report.build import DEFAULT_SUITES
 from bench.results import DEFAULT_RESULTS
+from bench.shipped import MEASURED, SUITES, shipped_path
 
 #: Rows that took hours to measure (proxy training, pretrained evaluation), checked in so that a
 #: fresh checkout's report shows them; each row keeps the machine, commit and date it came from.
-#: The project's checkout: suite names and the checked-in rows resolve here, from any working directory.
-PROJECT = Path(__file__).resolve().parents[2]
-MEASURED_DIR = PROJECT / "reports" / "measured"
+#: Suite names and the checked-in rows resolve to the shipped copies (bench.shipped), from any working directory.
+MEASURED_DIR = MEASURED
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,8 +57,8 @@ def _suite_path(name: str) -> Path:
     """A suite file as given, or a shipped suite by name (``paper_table2``), from any working directory."""
     path = Path(name)
     if path.suffix in (".yaml", ".yml"):
-        return path if path.exists() or path.is_absolute() else (PROJECT / path if (PROJECT / path).exists() else path)
-    return PROJECT / "suites" / f"{name}.yaml"
+        return path if path.exists() or path.is_absolute() else (shipped_path(path) or path)
+    return SUITES / f"{name}.yaml"
 
 
 def measure(suite_names: Sequence[str], results: Path, progress: bool) -> None:

@@ -13,6 +13,7 @@ import pandas as pd
 from bench.reference import paper_claims, paper_rows
 from bench.report import frames
 from bench.report.stats import Sample
+from bench.shipped import MEASURED
 
 #: Table 4 of the paper: (faster model, slower model, paper's speed-up).
 #: Table 4's pairs: (fast timm model, slow timm model or None where timm lacks it, the paper's stated
@@ -155,7 +156,7 @@ def v2_decisions_table(results: pd.DataFrame) -> Table:
 
 
 #: Tab-separated (the report reads every .csv of reports/measured/ as a results store).
-DEVIATIONS = Path(__file__).resolve().parents[2] / "reports" / "measured" / "proxy_v2_deviations.tsv"
+DEVIATIONS = MEASURED / "proxy_v2_deviations.tsv"
 
 
 def deviations_table(path: Path = DEVIATIONS) -> Table:

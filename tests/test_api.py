@@ -1,0 +1,58 @@
+"""The Python API (bench.api): the docs' example runs as written, counts equal the CLI's, and
+``import bench`` stays light."""
+
+from __future__ import annotations
+
+import doctest
+import json
+import subprocess
+import sys
+
+import pytest
+
+import bench
+from bench.cli import main
+from tests.conftest import ROOT
+
+
+def test_the_api_page_runs_as_a_doctest(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)  # the page reads reports/measured/ from a clone's root
+    result = doctest.testfile(
+        str(ROOT / "docs" / "api.md"), module_relative=False, optionflags=doctest.ELLIPSIS, verbose=False
+    )
+    assert result.attempted >= 15
+    assert result.failed == 0
+
+
+def test_count_is_what_the_cli_counts(capsys: pytest.CaptureFixture[str]) -> None:
+    counted = bench.count("efficientnet_b0", phi=1.5)
+    assert main(["count", "efficientnet_b0", "--phi", "1.5", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert (counted.params, counted.macs, counted.activations) == (
+        printed["params"],
+        printed["macs"],
+        printed["activations"],
+    )
+    assert counted.to_dict()["model"] == printed["model"]
+    assert counted.to_frame().loc[0, "macs"] == printed["macs"]
+    assert "macs=" in repr(counted) and "1_366_191_696" in repr(counted)
+
+
+def test_unknown_keywords_and_targets_are_refused() -> None:
+    with pytest.raises(TypeError, match="unknown scaling keyword"):
+        bench.count("efficientnet_b0", width=2)
+    with pytest.raises(TypeError, match="exactly one"):
+        bench.solve("efficientnet_b0", "width")
+
+
+def test_bench_latency_is_both_the_module_and_the_function() -> None:
+    from bench.latency import measure_latency
+
+    assert bench.latency.measure_latency is measure_latency
+    assert callable(bench.latency)
+
+
+def test_importing_bench_loads_neither_torch_nor_pandas() -> None:
+    code = "import sys, bench; print(sorted(m for m in ('torch', 'timm', 'pandas') if m in sys.modules))"
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert proc.stdout.strip() == "[]"
