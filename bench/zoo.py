@@ -8,6 +8,7 @@ mixed with the paper's ``reported`` numbers or our ``measured`` ones.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -138,6 +139,12 @@ class Budget:
     macs_g: float | None = None
     params_m: float | None = None
 
+    def __post_init__(self) -> None:
+        for name in ("latency_ms", "macs_g", "params_m"):
+            value = getattr(self, name)
+            if value is not None and not (math.isfinite(value) and value > 0):
+                raise ValueError(f"a budget must be a positive, finite number; {name} is {value!r}")
+
     @property
     def metric(self) -> str:
         for name in ("latency_ms", "macs_g", "params_m"):
@@ -154,10 +161,8 @@ class Budget:
         return keep
 
     def describe(self) -> str:
-        units = {"latency_ms": ("", " ms"), "macs_g": ("", " G MACs"), "params_m": ("", "M params")}
-        return ", ".join(
-            f"<= {getattr(self, n):g}{units[n][1]}" for n in ("latency_ms", "macs_g", "params_m") if getattr(self, n)
-        )
+        units = {"latency_ms": " ms", "macs_g": " G MACs", "params_m": "M params"}
+        return ", ".join(f"<= {getattr(self, n):g}{unit}" for n, unit in units.items() if getattr(self, n) is not None)
 
 
 def pick(points: pd.DataFrame, budget: Budget) -> pd.DataFrame:

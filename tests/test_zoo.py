@@ -190,3 +190,40 @@ def test_the_shipped_zoo_rows_refute_activations_as_the_better_predictor_on_this
     claim = activations_claim(read_results(ROOT / "reports" / "measured" / "zoo_frontier_cpu.csv"))
     assert claim["verdict"] == "not reproduced"
     assert "155 models" in claim["evidence"] and "activations 0.87, MACs 0.96; difference -0.100" in claim["evidence"]
+
+
+def test_budgets_parse_units_and_refuse_what_is_not_positive_and_finite() -> None:
+    from bench.budgets import parse_latency_ms, parse_macs_g, parse_params_m
+
+    assert parse_latency_ms("30") == 30 and parse_latency_ms("30ms") == 30 and parse_latency_ms("0.03s") == 30
+    assert parse_macs_g("1.5G") == pytest.approx(1.5) and parse_macs_g("500M") == pytest.approx(0.5)
+    assert parse_macs_g("1.5e9") == pytest.approx(1.5)
+    assert parse_params_m("10") == 10 and parse_params_m("25M") == 25 and parse_params_m("500K") == 0.5
+    for text in ("-5", "0", "nan", "inf", "-inf", "-5ms"):
+        with pytest.raises(ValueError, match="positive, finite"):
+            parse_latency_ms(text)
+    for text in ("abc", "30 parsecs", ""):
+        with pytest.raises(ValueError, match="expected a number"):
+            parse_latency_ms(text)
+    with pytest.raises(ValueError, match="positive"):
+        Budget(latency_ms=0.0)
+
+
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (["--latency-ms", "-5"], "--latency-ms '-5': a budget must be a positive, finite number"),
+        (["--latency-ms", "-5ms"], "--latency-ms '-5ms': a budget must be"),
+        (["--latency-ms", "0"], "--latency-ms '0'"),
+        (["--params", "0"], "--params '0'"),
+        (["--macs", "1x"], "--macs '1x': expected a number"),
+        (["--macs", "1G", "--threads", "0"], "--threads 0: must be at least 1"),
+        (["--latency-ms", "30", "--batch", "-1"], "--batch -1: must be at least 1"),
+    ],
+)
+def test_bench_pick_refuses_a_bad_budget_in_one_line_before_measuring(tmp_path: Path, capsys, args, says) -> None:
+    results = tmp_path / "results.csv"
+    assert main(["pick", *args, "--results", str(results)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and says in err
+    assert not results.exists()

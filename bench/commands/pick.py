@@ -6,6 +6,7 @@ import argparse
 from dataclasses import replace
 from pathlib import Path
 
+from bench.budgets import NEGATIVE_VALUE, check_count, parse_latency_ms, parse_macs_g, parse_params_m
 from bench.results import DEFAULT_RESULTS
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -20,12 +21,12 @@ def register(commands) -> None:
         "measured here and timm's published ImageNet top-1 (source reported-timm), and how the paper's "
         "EfficientNet at that budget compares.",
     )
-    pick.add_argument("--latency-ms", type=float, help="at most this median latency (ms) here")
-    pick.add_argument("--macs", help="at most this many MACs, e.g. 1.5G")
-    pick.add_argument("--params", type=float, help="at most this many parameters (millions)")
+    pick.add_argument("--latency-ms", metavar="MS", help="at most this median latency here: 30, 30ms or 0.03s")
+    pick.add_argument("--macs", help="at most this many MACs: 1G, 500M or 1.5e9")
+    pick.add_argument("--params", help="at most this many parameters: 10 (millions) or 25M")
     pick.add_argument("--device", choices=("cpu", "cuda"), help="time on this device (default: the suite's, cpu)")
-    pick.add_argument("--threads", type=int, help="CPU threads to time with (default: the suite's, 1)")
-    pick.add_argument("--batch", type=int, help="batch size to time with (default: the suite's, 1)")
+    pick.add_argument("--threads", type=int, help="CPU threads to time with, at least 1 (default: the suite's, 1)")
+    pick.add_argument("--batch", type=int, help="batch size to time with, at least 1 (default: the suite's, 1)")
     pick.add_argument(
         "--suite", type=Path, default=PROJECT / "suites" / "zoo_frontier.yaml", help="models to choose from"
     )
@@ -33,13 +34,31 @@ def register(commands) -> None:
     pick.add_argument("--no-measure", action="store_true", help="choose among the rows already stored")
     pick.add_argument("--top", type=int, default=10, help="show at most this many (default 10)")
     pick.set_defaults(handler=_pick)
+    pick._negative_number_matcher = NEGATIVE_VALUE  # '-5ms' reaches our check (one line), not argparse's usage
+
+
+def budget_from_args(args: argparse.Namespace):
+    """The budget, every value checked (positive, finite, units parsed) before anything is measured."""
+    from bench.zoo import Budget
+
+    budget = Budget(
+        None if args.latency_ms is None else parse_latency_ms(args.latency_ms),
+        None if args.macs is None else parse_macs_g(args.macs),
+        None if args.params is None else parse_params_m(args.params),
+    )
+    budget.metric  # noqa: B018  (no budget at all: one line now, before any work)
+    check_count("--threads", args.threads)
+    check_count("--batch", args.batch)
+    check_count("--top", args.top)
+    return budget
 
 
 def _conditions(suite, args: argparse.Namespace):
     from bench.specs import LatencyConditions
 
     base = suite.latency or LatencyConditions()
-    changes = {k: v for k, v in (("device", args.device), ("threads", args.threads), ("batch_size", args.batch)) if v}
+    chosen = (("device", args.device), ("threads", args.threads), ("batch_size", args.batch))
+    changes = {k: v for k, v in chosen if v is not None}
     return replace(base, **changes)
 
 
@@ -70,14 +89,10 @@ def _pick(args: argparse.Namespace) -> int:
     from bench.reference import TIMM_RESULTS_ORIGIN
     from bench.results import check_writable, read_results
     from bench.run import check_devices, run_suite
-    from bench.suites import load_suite, parse_number
-    from bench.zoo import Budget, paper_model_within, pick, zoo_points
+    from bench.suites import load_suite
+    from bench.zoo import paper_model_within, pick, zoo_points
 
-    macs = parse_number(args.macs) if args.macs else None
-    if args.macs and macs is None:
-        raise ValueError(f"--macs {args.macs!r}: expected a number such as 1.5G or 1.5e9")
-    budget = Budget(args.latency_ms, None if macs is None else macs / 1e9, args.params)
-    budget.metric  # noqa: B018  (no budget at all: one line now, before any work)
+    budget = budget_from_args(args)
     suite = load_suite(args.suite)
     conditions = _conditions(suite, args)
     suite = replace(suite, latency=conditions)
