@@ -65,24 +65,27 @@ def _by_key() -> dict[tuple[str, str, int], dict]:
     return index
 
 
+POINT_COLUMNS = (
+    "entry",
+    "base",
+    "input_size",
+    "params_m",
+    "macs_g",
+    "activations_m",
+    "latency_ms",
+    "throughput_ips",
+    "top1",
+    "tag",
+    "paper_top1",
+)
+
+
 def zoo_points(
     results: pd.DataFrame, suite: str = ZOO_SUITE, *, machine: str | None = None, **conditions
 ) -> pd.DataFrame:
     """One row per timed entry of ``suite`` (on ``machine`` and under ``conditions`` such as threads=1,
     where given): counts, median latency, throughput, and timm's reported top-1 for the model's default tag."""
-    columns = [
-        "entry",
-        "base",
-        "input_size",
-        "params_m",
-        "macs_g",
-        "activations_m",
-        "latency_ms",
-        "throughput_ips",
-        "top1",
-        "tag",
-        "paper_top1",
-    ]
+    columns = list(POINT_COLUMNS)
     if results.empty:
         return pd.DataFrame(columns=columns)
     timed = results[(results["suite"] == suite) & (results["measurement"] == "latency")]
@@ -94,25 +97,40 @@ def zoo_points(
     counted = counted.drop_duplicates("entry", keep="last").set_index("entry")
     rows = []
     for r in timed.drop_duplicates("entry", keep="last").to_dict("records"):
-        r["base"] = _arch(r)
-        reported = default_reported(r["base"], int(r["input_size"]))
-        count = counted.loc[r["entry"]] if r["entry"] in counted.index else None
-        rows.append(
-            {
-                "entry": r["entry"],
-                "base": r["base"],
-                "input_size": int(r["input_size"]),
-                "params_m": (count["params"] if count is not None else r["params"]) / 1e6,
-                "macs_g": (count["macs"] if count is not None else r["macs"]) / 1e9,
-                "activations_m": (count["activations"] if count is not None else r["activations"]) / 1e6,
-                "latency_ms": r["latency_ms_p50"],
-                "throughput_ips": r["throughput_ips"],
-                "top1": None if reported is None else reported["top1"],
-                "tag": None if reported is None else reported["tag"],
-                "paper_top1": _paper_top1(r["base"], int(r["input_size"])),
-            }
-        )
+        count = counted.loc[r["entry"]] if r["entry"] in counted.index else r
+        timing = {"latency_ms": r["latency_ms_p50"], "throughput_ips": r["throughput_ips"]}
+        rows.append(_point(r["entry"], _arch(r), int(r["input_size"]), count, timing))
     return pd.DataFrame(rows, columns=columns)
+
+
+def _point(entry: str, base: str, size: int, count, timing: dict) -> dict:
+    """One model's point: counts (a row with params, macs, activations), timing, timm's reported top-1."""
+    reported = default_reported(base, size)
+    return {
+        "entry": entry,
+        "base": base,
+        "input_size": size,
+        "params_m": count["params"] / 1e6,
+        "macs_g": count["macs"] / 1e9,
+        "activations_m": count["activations"] / 1e6,
+        **timing,
+        "top1": None if reported is None else reported["top1"],
+        "tag": None if reported is None else reported["tag"],
+        "paper_top1": _paper_top1(base, size),
+    }
+
+
+def counted_points(counts: pd.DataFrame, timed: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One point per counted entry (``counts``: entry, base, input_size, params, macs, activations), for a
+    MACs or params budget, which needs no timing: latency is filled in from ``timed`` (``zoo_points`` of this
+    machine) where an entry has been timed, else left empty."""
+    by_entry = {} if timed is None or timed.empty else timed.set_index("entry").to_dict("index")
+    rows = []
+    for c in counts.to_dict("records"):
+        t = by_entry.get(c["entry"], {})
+        timing = {"latency_ms": t.get("latency_ms", math.nan), "throughput_ips": t.get("throughput_ips", math.nan)}
+        rows.append(_point(c["entry"], c["base"], int(c["input_size"]), c, timing))
+    return pd.DataFrame(rows, columns=list(POINT_COLUMNS))
 
 
 def _arch(row: dict) -> str:

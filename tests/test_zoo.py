@@ -99,7 +99,7 @@ def test_bench_pick_measures_what_is_missing_and_answers(tmp_path: Path, capsys)
     assert "2 models timed" in out and "mobilenetv2_050.lamb_in1k" in out and "reported-timm" in out
     assert "none of B0-B7 fits" in out
     assert main([*args, "--no-measure", "--params", "0.5"]) == 0
-    assert "none: no timed model fits" in capsys.readouterr().out
+    assert "none: no model fits" in capsys.readouterr().out
     assert main(["pick", "--suite", str(suite), "--results", str(results)]) == 2
 
 
@@ -227,3 +227,30 @@ def test_bench_pick_refuses_a_bad_budget_in_one_line_before_measuring(tmp_path: 
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and says in err
     assert not results.exists()
+
+
+def test_shipped_counts_are_the_counters_own_and_recount_the_same() -> None:
+    from bench.complexity import count_complexity
+    from bench.zoo_counts import counts_origin, shipped_counts
+
+    counts = shipped_counts().set_index("entry")
+    suite = load_suite(ROOT / "suites" / "zoo_frontier.yaml")
+    assert set(counts.index) == {e.name for e in suite.entries}
+    assert "timm 1." in counts_origin() and "FlopCounterMode(meta)" in counts_origin()
+    for entry in [e for e in suite.entries if e.name in ("lcnet_050", "tf_efficientnet_b0")]:
+        recount = count_complexity(entry.spec)
+        row = counts.loc[entry.name]
+        assert (row["params"], row["macs"], row["activations"]) == (recount.params, recount.macs, recount.activations)
+
+
+def test_a_macs_budget_is_answered_from_counts_alone_with_nothing_timed(tmp_path: Path, capsys, monkeypatch) -> None:
+    import bench.commands.pick as pick_command
+
+    monkeypatch.setattr(pick_command, "SHIPPED", tmp_path / "none")  # a fresh clone on another machine: no rows
+    results = tmp_path / "results.csv"
+    assert main(["pick", "--macs", "1G", "--no-measure", "--results", str(results)]) == 0
+    out = capsys.readouterr().out
+    assert "155 models counted, nothing timed" in out and "latency shown for the 0 timed" in out
+    assert "tf_efficientnet_b2" in out and not results.exists()
+    assert main(["pick", "--params", "3M", "--no-measure", "--results", str(results)]) == 0
+    assert "<= 3M params" in capsys.readouterr().out

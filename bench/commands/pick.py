@@ -86,56 +86,77 @@ def where_timed(conditions) -> str:
 def _pick(args: argparse.Namespace) -> int:
     from bench.cache import ComplexityCache
     from bench.environment import environment, machine_fingerprint
-    from bench.reference import TIMM_RESULTS_ORIGIN
     from bench.results import check_writable, read_results
     from bench.run import check_devices, run_suite
     from bench.suites import load_suite
-    from bench.zoo import paper_model_within, pick, zoo_points
+    from bench.zoo import counted_points, zoo_points
+    from bench.zoo_counts import suite_counts
 
     budget = budget_from_args(args)
     suite = load_suite(args.suite)
     conditions = _conditions(suite, args)
     suite = replace(suite, latency=conditions)
-    if not args.no_measure:
+    timing = budget.latency_ms is not None  # MACs and params budgets are answered from counts alone
+    cache = ComplexityCache(args.results.parent / "complexity-cache.json")
+    if timing and not args.no_measure:
         check_devices(suite)
         read_results(args.results)
         check_writable(args.results)
-        run_suite(suite, args.results, ComplexityCache(args.results.parent / "complexity-cache.json"))
+        run_suite(suite, args.results, cache)
     rows, stores = _stored_rows(args.results)
     machine = machine_fingerprint(environment())
-    points = zoo_points(
-        rows,
-        suite.name,
-        machine=machine,
-        device=conditions.device,
-        threads=conditions.threads,
-        batch_size=conditions.batch_size,
-    )
-    if points.empty:
-        raise ValueError(
-            f"no timed rows of {suite.name} for this machine ({where_timed(conditions)}) in {', '.join(stores)}; "
-            "run without --no-measure to time them here"
-        )
+    same = {"device": conditions.device, "threads": conditions.threads, "batch_size": conditions.batch_size}
+    timed = zoo_points(rows, suite.name, machine=machine, **same)
+    if timing:
+        points = timed
+        if points.empty:
+            raise ValueError(
+                f"no timed rows of {suite.name} for this machine ({where_timed(conditions)}) in {', '.join(stores)}; "
+                "run without --no-measure to time them here"
+            )
+        note = f"on this machine ({where_timed(conditions)}; {len(points)} models timed)"
+    else:
+        counts, missing = suite_counts(suite, rows, None if args.no_measure else cache.count)
+        if not args.no_measure:
+            cache.save()
+        points = counted_points(counts, timed)
+        n_timed = int(points["latency_ms"].notna().sum())
+        note = f"by exact counts, the same on every machine ({len(points)} models counted, nothing timed"
+        note += f"; latency shown for the {n_timed} timed on this machine, {where_timed(conditions)})"
+        if missing:
+            note += f"; {len(missing)} entries not counted yet (run without --no-measure to count them)"
+    _print_answer(budget, points, note, args.top)
+    return 0
+
+
+def _print_answer(budget, points, note: str, top: int) -> None:
+    from bench.reference import TIMM_RESULTS_ORIGIN
+    from bench.zoo import paper_model_within, pick
+
     chosen = pick(points, budget)
-    where = where_timed(conditions)
-    print(f"within {budget.describe()} on this machine ({where}; {len(points)} models timed):")
+    print(f"within {budget.describe()} {note}:")
     if chosen.empty:
-        print("  none: no timed model fits; loosen the budget")
-        return 0
+        print("  none: no model fits; loosen the budget")
+        return
     print(f"  {'model':<46}{'px':>5}{'top-1':>8}{'ms':>10}{'img/s':>9}{'GMACs':>8}{'M params':>10}")
-    for r in chosen.head(args.top).to_dict("records"):
+    for r in chosen.head(top).to_dict("records"):
         print(
-            f"  {r['base'] + '.' + r['tag']:<46}{r['input_size']:>5}{r['top1']:>8.2f}{r['latency_ms']:>10.2f}"
-            f"{r['throughput_ips']:>9.1f}{r['macs_g']:>8.2f}{r['params_m']:>10.2f}"
+            f"  {r['base'] + '.' + r['tag']:<46}{r['input_size']:>5}{r['top1']:>8.2f}{_num(r['latency_ms'], 2):>10}"
+            f"{_num(r['throughput_ips'], 1):>9}{r['macs_g']:>8.2f}{r['params_m']:>10.2f}"
         )
     best, paper = chosen.iloc[0].to_dict(), paper_model_within(points, budget)
     if paper is None:
         print("  the paper's EfficientNets: none of B0-B7 fits this budget")
     else:
         gap = best["top1"] - paper["top1"]
+        cost = f"{paper['latency_ms']:.1f} ms" if budget.metric == "latency_ms" else f"{paper['macs_g']:.2f} G MACs"
         print(
             f"  the paper's model at this budget: {paper['base']} (its own weights, in1k) {paper['top1']:.2f}% in "
-            f"{paper['latency_ms']:.1f} ms; the best pick is {gap:+.2f} pt"
+            f"{cost}; the best pick is {gap:+.2f} pt"
         )
-    print(f"top-1: reported-timm ({TIMM_RESULTS_ORIGIN}); latency and counts measured here")
-    return 0
+    print(f"top-1: reported-timm ({TIMM_RESULTS_ORIGIN}); latency measured here; counts exact")
+
+
+def _num(value: float, digits: int) -> str:
+    """A number, or '-' where there is none (a model not timed on this machine)."""
+    return "-" if value != value else f"{value:.{digits}f}"
