@@ -254,3 +254,41 @@ def test_a_macs_budget_is_answered_from_counts_alone_with_nothing_timed(tmp_path
     assert "tf_efficientnet_b2" in out and not results.exists()
     assert main(["pick", "--params", "3M", "--no-measure", "--results", str(results)]) == 0
     assert "<= 3M params" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "tag, data",
+    [
+        ("in1k", "in1k"),
+        ("ra4_e3600_r240_in1k", "in1k"),
+        ("fb_dist_in1k", "in1k"),
+        ("ns_jft_in1k", "jft"),
+        ("fb_in22k_ft_in1k", "in22k"),
+        ("sw_in12k_ft_in1k", "in12k"),
+        ("fb_swsl_ig1b_ft_in1k", "ig"),
+        ("laion2b_ft_in12k_in1k", "in12k+laion"),
+        ("openai_ft_in1k", "openai-wit"),
+    ],
+)
+def test_each_timm_tag_carries_its_pretraining_data(tag: str, data: str) -> None:
+    from bench.zoo import pretraining
+
+    assert pretraining(tag) == data
+
+
+def test_the_default_compares_imagenet_1k_weights_only_and_any_labels_extra_data(capsys) -> None:
+    from bench.commands.pick import compare_with_paper
+    from bench.zoo import reported_for
+
+    assert reported_for("tf_efficientnet_b2", 260)["pretrain"] == "in1k"  # not timm's default ns_jft_in1k
+    assert reported_for("tf_efficientnet_b2", 260, "any")["tag"] == "ns_jft_in1k"
+    assert set(reported_timm()["pretrain"]) >= {"in1k", "jft", "in22k", "in12k", "ig"}
+    points = _points().assign(pretrain=["jft", "in1k", "in1k", "in1k", "in1k"])
+    budget = Budget(latency_ms=60)
+    chosen = pick(points, budget)
+    in1k = pick(points[points["pretrain"] == "in1k"], budget)
+    text = compare_with_paper(chosen, in1k, {"top1": 78.0})
+    assert "the best ImageNet-1k pick, good_net.x, is +1.50 pt" in text
+    points = points.assign(pretrain=["in1k", "jft", "in1k", "in1k", "in1k"])
+    text = compare_with_paper(pick(points, budget), pick(points[points["pretrain"] == "in1k"], budget), {"top1": 78.0})
+    assert "tf_efficientnet_b1.x used extra data (jft): not compared" in text and "+1.50 pt" in text
