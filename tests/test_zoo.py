@@ -292,3 +292,30 @@ def test_the_default_compares_imagenet_1k_weights_only_and_any_labels_extra_data
     points = points.assign(pretrain=["in1k", "jft", "in1k", "in1k", "in1k"])
     text = compare_with_paper(pick(points, budget), pick(points[points["pretrain"] == "in1k"], budget), {"top1": 78.0})
     assert "tf_efficientnet_b1.x used extra data (jft): not compared" in text and "+1.50 pt" in text
+
+
+def test_bench_pick_json_is_json_with_null_for_what_was_not_timed(tmp_path: Path, capsys, monkeypatch) -> None:
+    import json
+
+    import bench.commands.pick as pick_command
+
+    monkeypatch.setattr(pick_command, "SHIPPED", tmp_path / "none")
+    assert main(["pick", "--macs", "1G", "--no-measure", "--json", "--results", str(tmp_path / "r.csv")]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["budget"] == {"macs_g": 1.0} and answer["pretrain"] == "in1k" and answer["models_considered"] == 155
+    assert answer["picks"] and all(p["latency_ms"] is None and p["pretrain"] == "in1k" for p in answer["picks"])
+    assert answer["paper_model"]["base"] == "tf_efficientnet_b2" and answer["paper_model"]["latency_ms"] is None
+
+
+def test_progress_is_a_line_every_ten_models_or_thirty_seconds_when_not_on_a_terminal(capsys) -> None:
+    from bench.run import LineProgress
+
+    clock = [0.0]
+    progress = LineProgress(25, "measuring", clock=lambda: clock[0])
+    for i in range(25):
+        clock[0] += 2.0 if i < 20 else 40.0  # a fast stretch, then models slower than 30 s each
+        progress.set_postfix_str(f"m{i}")
+        progress.update()
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == "measuring: 10/25 models, 0m20s (last: m9)" and lines[1].startswith("measuring: 20/25")
+    assert len(lines) == 7 and lines[-1] == "measuring: 25/25 models, 4m00s (last: m24)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -39,6 +40,7 @@ def register(commands) -> None:
         help="weights trained on ImageNet-1k only, as the paper's (default), or also with extra data (in22k, "
         "in12k, jft, ig, laion, ...; each labelled)",
     )
+    pick.add_argument("--json", action="store_true", help="print the answer as one JSON object")
     pick.add_argument("--top", type=int, default=10, help="show at most this many (default 10)")
     pick.set_defaults(handler=_pick)
     pick._negative_number_matcher = NEGATIVE_VALUE  # '-5ms' reaches our check (one line), not argparse's usage
@@ -132,8 +134,52 @@ def _pick(args: argparse.Namespace) -> int:
         note += f"; latency shown for the {n_timed} timed on this machine, {where_timed(conditions)})"
         if missing:
             note += f"; {len(missing)} entries not counted yet (run without --no-measure to count them)"
-    _print_answer(budget, points, note, args.top)
+    if args.json:
+        print(json.dumps(answer_json(budget, points, note, args.top, args.pretrain), default=_plain, allow_nan=False))
+    else:
+        _print_answer(budget, points, note, args.top)
     return 0
+
+
+def answer_json(budget, points, note: str, top: int, pretrain: str) -> dict:
+    """The answer as data: the budget, what it rests on, the picks (NaN as null) and the paper's model."""
+    from bench.reference import TIMM_RESULTS_ORIGIN
+    from bench.zoo import paper_model_within, pick
+
+    chosen = pick(points, budget)
+    fields = ["entry", "base", "tag", "pretrain", "input_size", "top1", "latency_ms", "throughput_ips"]
+    picks = chosen.head(top)[[*fields, "macs_g", "params_m"]].astype(object)
+    paper = paper_model_within(points, budget)
+    in1k = pick(points[points["pretrain"] == "in1k"], budget)
+    return {
+        "budget": {k: v for k, v in vars(budget).items() if v is not None},
+        "metric": budget.metric,
+        "basis": note,
+        "pretrain": pretrain,
+        "models_considered": len(points),
+        "picks": picks.where(picks.notna(), None).to_dict("records"),
+        "paper_model": None
+        if paper is None
+        else {
+            "base": paper["base"],
+            "tag": "in1k",
+            "top1": paper["top1"],
+            "latency_ms": _finite(paper["latency_ms"]),
+            "macs_g": paper["macs_g"],
+            "comparison": compare_with_paper(chosen, in1k, paper) if not chosen.empty else None,
+        },
+        "top1_source": f"reported-timm ({TIMM_RESULTS_ORIGIN})",
+    }
+
+
+def _plain(value: object) -> object:
+    """numpy scalars as Python numbers (JSON has no numpy)."""
+    return value.item() if hasattr(value, "item") else str(value)
+
+
+def _finite(value: float) -> float | None:
+    """None for a missing number (a model not timed here): JSON has no NaN."""
+    return None if value != value else float(value)
 
 
 def _print_answer(budget, points, note: str, top: int) -> None:
