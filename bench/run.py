@@ -143,6 +143,7 @@ def latency_columns(result: LatencyResult) -> dict:
         "throughput_ips": result.throughput,
         "peak_memory_mb": result.peak_memory_mb,
         "cpu_core": result.core,
+        "cpu_wall_ratio": result.cpu_wall_ratio,
     }
 
 
