@@ -132,6 +132,8 @@ POINT_COLUMNS = (
     "activations_m",
     "latency_ms",
     "throughput_ips",
+    "latency_cv",
+    "cpu_wall_ratio",
     "top1",
     "tag",
     "pretrain",
@@ -163,7 +165,12 @@ def zoo_points(
     rows = []
     for r in timed.drop_duplicates("entry", keep="last").to_dict("records"):
         count = counted.loc[r["entry"]] if r["entry"] in counted.index else r
-        timing = {"latency_ms": r["latency_ms_p50"], "throughput_ips": r["throughput_ips"]}
+        timing = {
+            "latency_ms": r["latency_ms_p50"],
+            "throughput_ips": r["throughput_ips"],
+            "latency_cv": r.get("latency_cv", math.nan),
+            "cpu_wall_ratio": r.get("cpu_wall_ratio", math.nan),
+        }
         rows.append(_point(r["entry"], _arch(r), int(r["input_size"]), count, timing, pretrain))
     return pd.DataFrame(rows, columns=columns)
 
@@ -194,7 +201,8 @@ def counted_points(counts: pd.DataFrame, timed: pd.DataFrame | None = None, pret
     rows = []
     for c in counts.to_dict("records"):
         t = by_entry.get(c["entry"], {})
-        timing = {"latency_ms": t.get("latency_ms", math.nan), "throughput_ips": t.get("throughput_ips", math.nan)}
+        names = ("latency_ms", "throughput_ips", "latency_cv", "cpu_wall_ratio")
+        timing = {name: t.get(name, math.nan) for name in names}
         rows.append(_point(c["entry"], c["base"], int(c["input_size"]), c, timing, pretrain))
     return pd.DataFrame(rows, columns=list(POINT_COLUMNS))
 
@@ -247,6 +255,16 @@ class Budget:
     def describe(self) -> str:
         units = {"latency_ms": " ms", "macs_g": " G MACs", "params_m": "M params"}
         return ", ".join(f"<= {getattr(self, n):g}{unit}" for n, unit in units.items() if getattr(self, n) is not None)
+
+
+def shaky(points: pd.DataFrame) -> pd.Series:
+    """Rows whose timing is not to be trusted as it stands: CV above the target, or taken while the process
+    waited for a core (bench.latency)."""
+    from bench.latency import is_contended, is_noisy
+
+    noisy = points["latency_cv"].map(lambda v: is_noisy(float(v)))
+    contended = points["cpu_wall_ratio"].map(lambda v: is_contended(float(v)))
+    return (noisy | contended).astype(bool)
 
 
 def pick(points: pd.DataFrame, budget: Budget) -> pd.DataFrame:

@@ -319,3 +319,71 @@ def test_progress_is_a_line_every_ten_models_or_thirty_seconds_when_not_on_a_ter
     lines = capsys.readouterr().err.splitlines()
     assert lines[0] == "measuring: 10/25 models, 0m20s (last: m9)" and lines[1].startswith("measuring: 20/25")
     assert len(lines) == 7 and lines[-1] == "measuring: 25/25 models, 4m00s (last: m24)"
+
+
+def _timed_store(tmp_path: Path, cvs: dict[str, tuple[float, float]]) -> tuple[Path, Path]:
+    """A suite and a store of this machine's latency rows with the given (CV, CPU/wall ratio) per model."""
+    from bench.environment import environment, machine_fingerprint
+    from bench.results import append_rows
+
+    suite = tmp_path / "mini.yaml"
+    models = ", ".join(f"{{model: {m}}}" for m in cvs)
+    suite.write_text(f"name: mini\nmetrics: [complexity, latency]\nlatency: {{threads: 1}}\nmodels: [{models}]\n")
+    machine = machine_fingerprint(environment())
+    rows = [
+        {
+            "suite": "mini",
+            "entry": m,
+            "model": m,
+            "base": m,
+            "measurement": "latency",
+            "workload_key": f"k{i}",
+            "machine": machine,
+            "device": "cpu",
+            "threads": 1,
+            "batch_size": 1,
+            "input_size": 224,
+            "latency_ms_p50": 10.0 + i,
+            "throughput_ips": 100.0,
+            "latency_cv": cv,
+            "cpu_wall_ratio": ratio,
+            "params": 2e6,
+            "macs": 1e8,
+            "activations": 1e6,
+            "timestamp": "2026-12-06T00:00:00",
+        }
+        for i, (m, (cv, ratio)) in enumerate(cvs.items())
+    ]
+    results = tmp_path / "results.csv"
+    append_rows(results, rows)
+    return suite, results
+
+
+def test_pick_marks_noisy_and_contended_rows_and_can_refuse_with_exit_3(tmp_path: Path, capsys, monkeypatch) -> None:
+    import bench.commands.pick as pick_command
+
+    monkeypatch.setattr(pick_command, "SHIPPED", tmp_path / "none")
+    suite, results = _timed_store(tmp_path, {"lcnet_050": (0.02, 0.99), "mobilenetv2_050": (0.02, 0.45)})
+    args = ["pick", "--latency-ms", "1000", "--no-measure", "--suite", str(suite), "--results", str(results)]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "rests on 1 noisy or contended rows (mobilenetv2_050)" in out and "2.0%" in out
+    assert main([*args, "--refuse-noisy"]) == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "noisy or contended rows (mobilenetv2_050)" in err
+
+
+def test_pick_retimes_only_the_shaky_rows_a_few_times(tmp_path: Path, capsys, monkeypatch) -> None:
+    import bench.commands.pick as pick_command
+    import bench.run
+    from bench.suites import load_suite
+
+    monkeypatch.setattr(pick_command, "SHIPPED", tmp_path / "none")
+    suite, results = _timed_store(tmp_path, {"lcnet_050": (0.30, 0.99), "mobilenetv2_050": (0.01, 0.99)})
+    calls = []
+    monkeypatch.setattr(bench.run, "run_suite", lambda s, *a, **k: calls.append(([e.name for e in s.entries], k)))
+    args = pick_command.argparse.Namespace(results=results, retimes=2)
+    spec = load_suite(suite)
+    pick_command._retime_shaky(spec, args, None, spec.latency)
+    assert calls == [(["lcnet_050"], {"force": True})] * 2  # still noisy after both: left, and marked
+    assert "re-timing 1 noisy or contended rows (try 2 of 2)" in capsys.readouterr().err

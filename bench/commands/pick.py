@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -40,6 +41,18 @@ def register(commands) -> None:
         help="weights trained on ImageNet-1k only, as the paper's (default), or also with extra data (in22k, "
         "in12k, jft, ig, laion, ...; each labelled)",
     )
+    pick.add_argument("--remeasure", action="store_true", help="time every model again, even those stored")
+    pick.add_argument(
+        "--retimes",
+        type=int,
+        default=2,
+        help="re-time rows above the 5%% CV target or taken while preempted up to this many times (default 2)",
+    )
+    pick.add_argument(
+        "--refuse-noisy",
+        action="store_true",
+        help="exit 3 (one line) instead of answering when a pick rests on a noisy or contended row",
+    )
     pick.add_argument("--json", action="store_true", help="print the answer as one JSON object")
     pick.add_argument("--top", type=int, default=10, help="show at most this many (default 10)")
     pick.set_defaults(handler=_pick)
@@ -59,6 +72,8 @@ def budget_from_args(args: argparse.Namespace):
     check_count("--threads", args.threads)
     check_count("--batch", args.batch)
     check_count("--top", args.top)
+    if args.retimes < 0:
+        raise ValueError(f"--retimes {args.retimes}: must be at least 0")
     return budget
 
 
@@ -98,7 +113,7 @@ def _pick(args: argparse.Namespace) -> int:
     from bench.results import check_writable, read_results
     from bench.run import check_devices, run_suite
     from bench.suites import load_suite
-    from bench.zoo import counted_points, zoo_points
+    from bench.zoo import counted_points, pick, shaky, zoo_points
     from bench.zoo_counts import suite_counts
 
     budget = budget_from_args(args)
@@ -111,7 +126,8 @@ def _pick(args: argparse.Namespace) -> int:
         check_devices(suite)
         read_results(args.results)
         check_writable(args.results)
-        run_suite(suite, args.results, cache)
+        run_suite(suite, args.results, cache, force=args.remeasure)
+        _retime_shaky(suite, args, cache, conditions)
     rows, stores = _stored_rows(args.results)
     machine = machine_fingerprint(environment())
     same = {"device": conditions.device, "threads": conditions.threads, "batch_size": conditions.batch_size}
@@ -134,6 +150,17 @@ def _pick(args: argparse.Namespace) -> int:
         note += f"; latency shown for the {n_timed} timed on this machine, {where_timed(conditions)})"
         if missing:
             note += f"; {len(missing)} entries not counted yet (run without --no-measure to count them)"
+    if timing and args.refuse_noisy:
+        resting = pick(points, budget)
+        resting = resting[shaky(resting)]
+        if not resting.empty:
+            names = ", ".join(resting["entry"])
+            print(
+                f"error: the answer would rest on {len(resting)} noisy or contended rows ({names}); "
+                "time them on a quiet machine (--remeasure) or answer without --refuse-noisy",
+                file=sys.stderr,
+            )
+            return EXIT_CANNOT_JUDGE
     if args.json:
         print(json.dumps(answer_json(budget, points, note, args.top, args.pretrain), default=_plain, allow_nan=False))
     else:
@@ -141,14 +168,38 @@ def _pick(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Exit status when the rows cannot support an answer (noisy or contended timings and --refuse-noisy).
+EXIT_CANNOT_JUDGE = 3
+
+
+def _retime_shaky(suite, args: argparse.Namespace, cache, conditions) -> None:
+    """Re-time this machine's rows of ``suite`` that are noisy or contended, up to ``args.retimes`` times; rows
+    still shaky after that stay, and are marked in the answer."""
+    from bench.environment import environment, machine_fingerprint
+    from bench.run import run_suite
+    from bench.zoo import shaky, zoo_points
+
+    machine = machine_fingerprint(environment())
+    same = {"device": conditions.device, "threads": conditions.threads, "batch_size": conditions.batch_size}
+    for attempt in range(1, args.retimes + 1):
+        timed = zoo_points(_stored_rows(args.results)[0], suite.name, machine=machine, **same)
+        names = set(timed.loc[shaky(timed), "entry"]) if not timed.empty else set()
+        if not names:
+            return
+        print(f"re-timing {len(names)} noisy or contended rows (try {attempt} of {args.retimes})", file=sys.stderr)
+        entries = tuple(e for e in suite.entries if e.name in names)
+        run_suite(replace(suite, entries=entries), args.results, cache, force=True)
+
+
 def answer_json(budget, points, note: str, top: int, pretrain: str) -> dict:
     """The answer as data: the budget, what it rests on, the picks (NaN as null) and the paper's model."""
     from bench.reference import TIMM_RESULTS_ORIGIN
-    from bench.zoo import paper_model_within, pick
+    from bench.zoo import paper_model_within, pick, shaky
 
     chosen = pick(points, budget)
-    fields = ["entry", "base", "tag", "pretrain", "input_size", "top1", "latency_ms", "throughput_ips"]
-    picks = chosen.head(top)[[*fields, "macs_g", "params_m"]].astype(object)
+    fields = ["entry", "base", "tag", "pretrain", "input_size", "top1", "latency_ms", "latency_cv", "cpu_wall_ratio"]
+    picks = chosen.head(top)[[*fields, "macs_g", "params_m"]].assign(noisy_or_contended=shaky(chosen.head(top)))
+    picks = picks.astype(object)
     paper = paper_model_within(points, budget)
     in1k = pick(points[points["pretrain"] == "in1k"], budget)
     return {
@@ -184,19 +235,28 @@ def _finite(value: float) -> float | None:
 
 def _print_answer(budget, points, note: str, top: int) -> None:
     from bench.reference import TIMM_RESULTS_ORIGIN
-    from bench.zoo import pick
+    from bench.zoo import pick, shaky
 
     chosen = pick(points, budget)
     print(f"within {budget.describe()} {note}:")
     if chosen.empty:
         print("  none: no model fits; loosen the budget")
         return
-    header = f"  {'model':<46}{'pretrain':>11}{'px':>5}{'top-1':>8}{'ms':>10}{'img/s':>9}{'GMACs':>8}{'M params':>10}"
+    header = f"  {'model':<46}{'pretrain':>11}{'px':>5}{'top-1':>8}{'ms':>10}{'CV':>7}{'GMACs':>8}{'M params':>10}"
     print(header)
-    for r in chosen.head(top).to_dict("records"):
+    marks = shaky(chosen)
+    for r, mark in zip(chosen.head(top).to_dict("records"), marks.head(top)):
+        cv = "-" if r["latency_cv"] != r["latency_cv"] else f"{r['latency_cv']:.1%}"
         print(
             f"  {r['base'] + '.' + r['tag']:<46}{r['pretrain']:>11}{r['input_size']:>5}{r['top1']:>8.2f}"
-            f"{_num(r['latency_ms'], 2):>10}{_num(r['throughput_ips'], 1):>9}{r['macs_g']:>8.2f}{r['params_m']:>10.2f}"
+            f"{_num(r['latency_ms'], 2):>10}{cv:>7}{r['macs_g']:>8.2f}{r['params_m']:>10.2f}"
+            + ("  noisy/contended" if mark else "")
+        )
+    if budget.metric == "latency_ms" and marks.any():
+        names = ", ".join(chosen.loc[marks, "entry"])
+        print(
+            f"  this answer rests on {int(marks.sum())} noisy or contended rows ({names}): CV above 5% or timed "
+            "while the process waited for a core; time them on a quiet machine (--remeasure)"
         )
     _print_paper(points, chosen, budget)
     print(f"top-1: reported-timm ({TIMM_RESULTS_ORIGIN}); latency measured here; counts exact")
