@@ -102,6 +102,17 @@ class LatencyResult:
     threads: int  # intra-op threads in effect (conditions.threads, or torch's default when that is None)
     peak_memory_mb: float | None = None
     core: int | None = None  # the CPU core the measurement was pinned to, if it was
+    #: The timed process's CPU time over wall time x threads while timing (CPU only): near 1 when the forwards ran
+    #: undisturbed, lower when the process waited for a core (a busy machine), as pyperf checks. None on CUDA.
+    cpu_wall_ratio: float | None = None
+
+    @property
+    def noisy(self) -> bool:
+        return is_noisy(self.stats.cv)
+
+    @property
+    def contended(self) -> bool:
+        return is_contended(self.cpu_wall_ratio)
 
     @property
     def throughput(self) -> float:
@@ -207,6 +218,43 @@ class Runner:
         return [start.elapsed_time(end) for start, end in events]
 
 
+#: A latency row whose CV (std / mean of its forwards) is above this is noisy.
+CV_TARGET = 0.05
+#: Below this CPU-time / wall-time ratio the process waited for a core while timing: the row is contended.
+CONTENTION_RATIO = 0.9
+#: What usually makes a row noisy or contended, for messages.
+NOISE_CAUSES = "usually a busy machine (other processes on these cores) or timing that is not pinned to one core"
+
+
+def is_noisy(cv: float | None) -> bool:
+    return cv is not None and cv == cv and cv > CV_TARGET
+
+
+def is_contended(ratio: float | None) -> bool:
+    return ratio is not None and ratio == ratio and ratio < CONTENTION_RATIO
+
+
+def cpu_wall_ratio(cpu_s: float, wall_s: float, threads: int) -> float | None:
+    """CPU time of the process over the wall time its ``threads`` could have used; None for no wall time."""
+    return cpu_s / (wall_s * max(threads, 1)) if wall_s > 0 else None
+
+
+def noise_warnings(result: LatencyResult) -> list[str]:
+    """One line per reason not to trust ``result`` as a quiet-machine figure (empty when there is none)."""
+    lines = []
+    if result.noisy:
+        lines.append(
+            f"CV {result.stats.cv:.1%} is above the {CV_TARGET:.0%} target (p50 {result.stats.p50:.3f} ms, "
+            f"p99 {result.stats.p99:.3f} ms): {NOISE_CAUSES}"
+        )
+    if result.contended and result.cpu_wall_ratio is not None:
+        lines.append(
+            f"contended: the process ran {result.cpu_wall_ratio:.0%} of the time it was timed (CPU/wall "
+            f"{result.cpu_wall_ratio:.2f} < {CONTENTION_RATIO}); another process shared its core(s)"
+        )
+    return lines
+
+
 #: CUDA forwards queued between two synchronizes (each still timed on its own by a pair of events).
 CUDA_CHUNK = 10
 
@@ -236,7 +284,9 @@ def measure_latency(
                     torch.cuda.empty_cache()
                     torch.cuda.reset_peak_memory_stats()
                 runner = Runner(model, input_shape, conditions, batch_size=batch)
+                cpu, wall = time.process_time(), time.perf_counter()
                 samples = _time_until_enough(runner, conditions)
+                cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
                 break
             except torch.cuda.OutOfMemoryError:
                 runner = None
@@ -245,9 +295,9 @@ def measure_latency(
                 batch //= 2
         peak = torch.cuda.max_memory_allocated() / 2**20 if conditions.device == "cuda" else None
         threads = torch.get_num_threads()
-    return LatencyResult(
-        conditions, input_shape[-1], conditions.batch_size, batch, TimingStats(tuple(samples)), threads, peak, core
-    )
+    ratio = cpu_wall_ratio(cpu, wall, threads) if conditions.device == "cpu" else None
+    stats = TimingStats(tuple(samples))
+    return LatencyResult(conditions, input_shape[-1], conditions.batch_size, batch, stats, threads, peak, core, ratio)
 
 
 def measure_throughput(

@@ -61,6 +61,7 @@ LATENCY_COLUMNS = (
     "throughput_ips",
     "peak_memory_mb",
     "cpu_core",
+    "cpu_wall_ratio",
 )
 ACCURACY_COLUMNS = (
     "accuracy_source",

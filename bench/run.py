@@ -8,6 +8,8 @@ an input problem leaves the results untouched.
 from __future__ import annotations
 
 import json
+import sys
+import time
 import zlib
 from collections.abc import Callable, Generator, Iterator
 from contextlib import closing
@@ -51,13 +53,48 @@ class RunSummary:
     reused: int = 0
 
 
-def _bar(total: int, desc: str, progress: bool) -> tqdm:
-    """A progress bar on stderr, shown only on a terminal (no monitor thread: workers are forked)."""
+def _bar(total: int, desc: str, progress: bool) -> tqdm | LineProgress:
+    """A progress bar on stderr on a terminal (no monitor thread: workers are forked); elsewhere (a log, a
+    pipe, CI) plain progress lines (``LineProgress``), so a long run is never silent."""
+    if progress and not sys.stderr.isatty():
+        return LineProgress(total, desc)
     tqdm.monitor_interval = 0
     return tqdm(total=total, desc=desc, unit="model", leave=False, disable=None if progress else True)
 
 
-def _tick(bar: tqdm, label: str) -> None:
+class LineProgress:
+    """Progress as lines on stderr, for output that is not a terminal: one line every ``every`` models or
+    whenever ``seconds`` have passed since the last line (checked as each model finishes)."""
+
+    def __init__(self, total: int, desc: str, every: int = 10, seconds: float = 30.0, clock=time.monotonic) -> None:
+        self.total, self.desc, self.every, self.seconds, self.clock = total, desc, every, seconds, clock
+        self.done, self.label = 0, ""
+        self.started = self.last = clock()
+
+    def __enter__(self) -> LineProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def set_postfix_str(self, label: str, refresh: bool = False) -> None:
+        self.label = label
+
+    def update(self, n: int = 1) -> None:
+        self.done += n
+        now = self.clock()
+        if self.done % self.every == 0 or now - self.last >= self.seconds:
+            self.last = now
+            elapsed = int(now - self.started)
+            print(
+                f"{self.desc}: {self.done}/{self.total} models, {elapsed // 60}m{elapsed % 60:02d}s"
+                + (f" (last: {self.label})" if self.label else ""),
+                file=sys.stderr,
+                flush=True,
+            )
+
+
+def _tick(bar: tqdm | LineProgress, label: str) -> None:
     bar.set_postfix_str(label, refresh=False)
     bar.update()
 
@@ -107,6 +144,7 @@ def latency_columns(result: LatencyResult) -> dict:
         "throughput_ips": result.throughput,
         "peak_memory_mb": result.peak_memory_mb,
         "cpu_core": result.core,
+        "cpu_wall_ratio": result.cpu_wall_ratio,
     }
 
 

@@ -8,6 +8,7 @@ mixed with the paper's ``reported`` numbers or our ``measured`` ones.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -33,9 +34,67 @@ def reported_timm() -> pd.DataFrame:
         frame[column] = pd.to_numeric(frame[column])
     frame["params_m"] = pd.to_numeric(frame["param_count"].str.replace(",", ""), errors="coerce")
     frame["accuracy_source"] = SOURCE
+    frame["pretrain"] = frame["tag"].map(pretraining)
     return frame[
-        ["arch", "tag", "img_size", "top1", "top5", "params_m", "crop_pct", "interpolation", "accuracy_source"]
+        [
+            "arch",
+            "tag",
+            "img_size",
+            "top1",
+            "top5",
+            "params_m",
+            "crop_pct",
+            "interpolation",
+            "accuracy_source",
+            "pretrain",
+        ]
     ]
+
+
+#: Words of a timm tag that name data the weights saw beyond ImageNet-1k, and the label each gets. Every
+#: result is an ImageNet-1k top-1 (fine-tuned there last); a tag naming none of these is ImageNet-1k only.
+EXTRA_DATA = {
+    "in22k": "in22k",
+    "in21k": "in22k",
+    "in12k": "in12k",
+    "jft": "jft",
+    "ns": "jft",  # Noisy Student: JFT-300M pseudo-labels
+    "ig1b": "ig",
+    "swsl": "ig",
+    "wsl": "ig",
+    "swag": "ig",
+    "seer": "ig",
+    "ssl": "yfcc100m",
+    "yfcc100m": "yfcc100m",
+    "laion2b": "laion",
+    "laiona": "laion",
+    "openai": "openai-wit",
+    "clip": "clip",
+    "m38m": "merged-38m",
+    "m30m": "merged-30m",
+    "webli": "webli",
+    "ssld": "ssld-in22k",  # PaddleClas SSLD distils on unlabeled ImageNet-22k images
+}
+IN1K = "in1k"
+
+
+def pretraining(tag: str) -> str:
+    """The pretraining data of a timm tag: 'in1k', or the extra data it names ('jft', 'in22k+laion', ...)."""
+    found = sorted({EXTRA_DATA[word] for word in str(tag).split("_") if word in EXTRA_DATA})
+    if "clip" in found and len(found) > 1:  # 'clip' says only how: the data is named beside it
+        found.remove("clip")
+    return "+".join(found) or IN1K
+
+
+def reported_for(arch: str, size: int, pretrain: str = IN1K) -> dict | None:
+    """timm's result for ``arch`` at eval ``size`` with ImageNet-1k-only weights (``pretrain`` 'in1k') or any
+    weights ('any'): timm's default tag where it qualifies, else the most accurate tag that does."""
+    default = default_reported(arch, size)
+    if default is not None and (pretrain == "any" or default["pretrain"] == IN1K):
+        return default
+    rows = [r for (a, _, s), r in _by_key().items() if a == arch and s == size]
+    rows = [r for r in rows if pretrain == "any" or r["pretrain"] == IN1K]
+    return max(rows, key=lambda r: r["top1"]) if rows else None
 
 
 #: The tag of the paper's own weights among timm's ports of B0-B7 (their default tag is Noisy Student's).
@@ -64,24 +123,36 @@ def _by_key() -> dict[tuple[str, str, int], dict]:
     return index
 
 
+POINT_COLUMNS = (
+    "entry",
+    "base",
+    "input_size",
+    "params_m",
+    "macs_g",
+    "activations_m",
+    "latency_ms",
+    "throughput_ips",
+    "latency_cv",
+    "cpu_wall_ratio",
+    "top1",
+    "tag",
+    "pretrain",
+    "paper_top1",
+)
+
+
 def zoo_points(
-    results: pd.DataFrame, suite: str = ZOO_SUITE, *, machine: str | None = None, **conditions
+    results: pd.DataFrame,
+    suite: str = ZOO_SUITE,
+    *,
+    machine: str | None = None,
+    pretrain: str = IN1K,
+    **conditions,
 ) -> pd.DataFrame:
     """One row per timed entry of ``suite`` (on ``machine`` and under ``conditions`` such as threads=1,
-    where given): counts, median latency, throughput, and timm's reported top-1 for the model's default tag."""
-    columns = [
-        "entry",
-        "base",
-        "input_size",
-        "params_m",
-        "macs_g",
-        "activations_m",
-        "latency_ms",
-        "throughput_ips",
-        "top1",
-        "tag",
-        "paper_top1",
-    ]
+    where given): counts, median latency, throughput, and timm's reported top-1 (``reported_for``: ImageNet-1k
+    weights unless ``pretrain`` is 'any'), with the tag and its pretraining data."""
+    columns = list(POINT_COLUMNS)
     if results.empty:
         return pd.DataFrame(columns=columns)
     timed = results[(results["suite"] == suite) & (results["measurement"] == "latency")]
@@ -93,25 +164,47 @@ def zoo_points(
     counted = counted.drop_duplicates("entry", keep="last").set_index("entry")
     rows = []
     for r in timed.drop_duplicates("entry", keep="last").to_dict("records"):
-        r["base"] = _arch(r)
-        reported = default_reported(r["base"], int(r["input_size"]))
-        count = counted.loc[r["entry"]] if r["entry"] in counted.index else None
-        rows.append(
-            {
-                "entry": r["entry"],
-                "base": r["base"],
-                "input_size": int(r["input_size"]),
-                "params_m": (count["params"] if count is not None else r["params"]) / 1e6,
-                "macs_g": (count["macs"] if count is not None else r["macs"]) / 1e9,
-                "activations_m": (count["activations"] if count is not None else r["activations"]) / 1e6,
-                "latency_ms": r["latency_ms_p50"],
-                "throughput_ips": r["throughput_ips"],
-                "top1": None if reported is None else reported["top1"],
-                "tag": None if reported is None else reported["tag"],
-                "paper_top1": _paper_top1(r["base"], int(r["input_size"])),
-            }
-        )
+        count = counted.loc[r["entry"]] if r["entry"] in counted.index else r
+        timing = {
+            "latency_ms": r["latency_ms_p50"],
+            "throughput_ips": r["throughput_ips"],
+            "latency_cv": r.get("latency_cv", math.nan),
+            "cpu_wall_ratio": r.get("cpu_wall_ratio", math.nan),
+        }
+        rows.append(_point(r["entry"], _arch(r), int(r["input_size"]), count, timing, pretrain))
     return pd.DataFrame(rows, columns=columns)
+
+
+def _point(entry: str, base: str, size: int, count, timing: dict, pretrain: str) -> dict:
+    """One model's point: counts (a row with params, macs, activations), timing, timm's reported top-1."""
+    reported = reported_for(base, size, pretrain)
+    return {
+        "entry": entry,
+        "base": base,
+        "input_size": size,
+        "params_m": count["params"] / 1e6,
+        "macs_g": count["macs"] / 1e9,
+        "activations_m": count["activations"] / 1e6,
+        **timing,
+        "top1": None if reported is None else reported["top1"],
+        "tag": None if reported is None else reported["tag"],
+        "pretrain": None if reported is None else reported["pretrain"],
+        "paper_top1": _paper_top1(base, size),
+    }
+
+
+def counted_points(counts: pd.DataFrame, timed: pd.DataFrame | None = None, pretrain: str = IN1K) -> pd.DataFrame:
+    """One point per counted entry (``counts``: entry, base, input_size, params, macs, activations), for a
+    MACs or params budget, which needs no timing: latency is filled in from ``timed`` (``zoo_points`` of this
+    machine) where an entry has been timed, else left empty."""
+    by_entry = {} if timed is None or timed.empty else timed.set_index("entry").to_dict("index")
+    rows = []
+    for c in counts.to_dict("records"):
+        t = by_entry.get(c["entry"], {})
+        names = ("latency_ms", "throughput_ips", "latency_cv", "cpu_wall_ratio")
+        timing = {name: t.get(name, math.nan) for name in names}
+        rows.append(_point(c["entry"], c["base"], int(c["input_size"]), c, timing, pretrain))
+    return pd.DataFrame(rows, columns=list(POINT_COLUMNS))
 
 
 def _arch(row: dict) -> str:
@@ -138,6 +231,12 @@ class Budget:
     macs_g: float | None = None
     params_m: float | None = None
 
+    def __post_init__(self) -> None:
+        for name in ("latency_ms", "macs_g", "params_m"):
+            value = getattr(self, name)
+            if value is not None and not (math.isfinite(value) and value > 0):
+                raise ValueError(f"a budget must be a positive, finite number; {name} is {value!r}")
+
     @property
     def metric(self) -> str:
         for name in ("latency_ms", "macs_g", "params_m"):
@@ -154,10 +253,18 @@ class Budget:
         return keep
 
     def describe(self) -> str:
-        units = {"latency_ms": ("", " ms"), "macs_g": ("", " G MACs"), "params_m": ("", "M params")}
-        return ", ".join(
-            f"<= {getattr(self, n):g}{units[n][1]}" for n in ("latency_ms", "macs_g", "params_m") if getattr(self, n)
-        )
+        units = {"latency_ms": " ms", "macs_g": " G MACs", "params_m": "M params"}
+        return ", ".join(f"<= {getattr(self, n):g}{unit}" for n, unit in units.items() if getattr(self, n) is not None)
+
+
+def shaky(points: pd.DataFrame) -> pd.Series:
+    """Rows whose timing is not to be trusted as it stands: CV above the target, or taken while the process
+    waited for a core (bench.latency)."""
+    from bench.latency import is_contended, is_noisy
+
+    noisy = points["latency_cv"].map(lambda v: is_noisy(float(v)))
+    contended = points["cpu_wall_ratio"].map(lambda v: is_contended(float(v)))
+    return (noisy | contended).astype(bool)
 
 
 def pick(points: pd.DataFrame, budget: Budget) -> pd.DataFrame:

@@ -132,3 +132,37 @@ def test_a_negative_time_budget_is_refused(capsys) -> None:
         LatencyConditions(min_time_s=-1)
     assert main(["latency", "mobilenetv2_050", "--min-time", "-1", "--input-size", "32"]) == 2
     assert "min_time_s must be >= 0" in capsys.readouterr().err
+
+
+def _result(cv_samples: tuple[float, ...], ratio: float | None):
+    from bench.latency import LatencyResult, TimingStats
+    from bench.specs import LatencyConditions
+
+    return LatencyResult(LatencyConditions(), 224, 1, 1, TimingStats(cv_samples), 1, None, 1, ratio)
+
+
+def test_a_noisy_or_contended_reading_is_named_with_its_cv_and_the_usual_causes() -> None:
+    from bench.latency import noise_warnings
+
+    quiet = _result((10.0, 10.1, 9.9, 10.0), 0.99)
+    assert not quiet.noisy and not quiet.contended and noise_warnings(quiet) == []
+    noisy = _result((0.13, 0.13, 0.14, 28.0), 0.98)  # a CV of hundreds of percent, as the issue saw
+    (line,) = noise_warnings(noisy)
+    assert "above the 5% target" in line and "busy machine" in line and "not pinned" in line
+    steady_but_shared = _result((20.0, 20.2, 19.8, 20.0), 0.5)  # low CV, but the core was shared half the time
+    (line,) = noise_warnings(steady_but_shared)
+    assert "contended" in line and "CPU/wall 0.50" in line
+
+
+def test_until_stable_repeats_while_noisy_and_keeps_the_first_quiet_round(monkeypatch) -> None:
+    import bench.latency
+    from bench.commands.one_model import _measure_until_stable
+    from bench.models import make_spec
+
+    rounds = iter([_result((1.0, 3.0, 1.0), 0.99), _result((2.0, 2.0, 2.0), 0.4), _result((2.0, 2.01, 2.0), 0.97)])
+    monkeypatch.setattr(bench.latency, "measure_latency", lambda *a: next(rounds))
+    result, n = _measure_until_stable(None, make_spec("lcnet_050"), None, 60.0)
+    assert n == 3 and not result.noisy and not result.contended
+    always = iter([_result((1.0, 3.0, 1.0), 0.99)] * 3)
+    monkeypatch.setattr(bench.latency, "measure_latency", lambda *a: next(always))
+    assert _measure_until_stable(None, make_spec("lcnet_050"), None, None)[1] == 1  # no limit: one round

@@ -142,7 +142,7 @@ def user_call(spec) -> str:
 def _latency(args: argparse.Namespace) -> int:
     from bench.complexity import count_complexity
     from bench.environment import environment
-    from bench.latency import measure_latency
+    from bench.latency import noise_warnings
     from bench.models import build_model
     from bench.results import append_rows, check_writable, read_results
     from bench.run import single_latency_row
@@ -173,12 +173,14 @@ def _latency(args: argparse.Namespace) -> int:
             "cores, so this times oversubscription",
             file=sys.stderr,
         )
+    if args.until_stable is not None and not (args.until_stable > 0 and args.until_stable < float("inf")):
+        raise ValueError(f"--until-stable {args.until_stable}: must be a positive number of seconds")
     if args.results is not None:
         read_results(args.results)  # a bad results path fails before the measurement
         check_writable(args.results)
     spec = spec_from_args(args)
     count_complexity(spec)  # a model that cannot take this input fails here in one line, on the meta device
-    result = measure_latency(build_model(spec), spec.input_shape, conditions)
+    result, rounds = _measure_until_stable(build_model(spec), spec, conditions, args.until_stable)
     row = single_latency_row(spec, result, environment())
     if args.results is not None:
         append_rows(args.results, [row])
@@ -194,6 +196,8 @@ def _latency(args: argparse.Namespace) -> int:
     print(
         f"  p50 {stats.p50:.3f} ms  p90 {stats.p90:.3f} ms  p99 {stats.p99:.3f} ms  mean {stats.mean:.3f} ms  "
         f"CV {stats.cv:.1%}  ({stats.iterations} forwards)"
+        + ("" if result.cpu_wall_ratio is None else f"  CPU/wall {result.cpu_wall_ratio:.2f}")
+        + ("" if rounds == 1 else f"  (best of {rounds} rounds)")
     )
     print(
         f"  {result.throughput:.1f} images/s"
@@ -201,7 +205,25 @@ def _latency(args: argparse.Namespace) -> int:
     )
     if args.results is not None:
         print(f"stored a latency row in {args.results}")
+    for line in noise_warnings(result):
+        hint = "" if args.until_stable else "; --until-stable 60 repeats until it is met"
+        print(f"warning: {line}{hint}", file=sys.stderr)
     return 0
+
+
+def _measure_until_stable(model, spec, conditions, limit_s: float | None):
+    """One measurement; with ``limit_s``, repeated while it is noisy or contended and time is left. Returns the
+    first quiet round, else the round with the lowest CV, and how many rounds ran."""
+    import time
+
+    from bench.latency import measure_latency
+
+    started = time.monotonic()
+    results = [measure_latency(model, spec.input_shape, conditions)]
+    while limit_s and (results[-1].noisy or results[-1].contended) and time.monotonic() - started < limit_s:
+        results.append(measure_latency(model, spec.input_shape, conditions))
+    quiet = [r for r in results if not (r.noisy or r.contended)]
+    return (quiet[0] if quiet else min(results, key=lambda r: r.stats.cv)), len(results)
 
 
 def _solve(args: argparse.Namespace) -> int:
@@ -281,6 +303,12 @@ def add_latency(commands) -> None:
     latency.add_argument("--iterations", type=at_least_one, default=20, help="at least this many forwards (default 20)")
     latency.add_argument("--min-time", type=float, default=1.0, help="and at least this many seconds (default 1)")
     latency.add_argument("--no-pin", action="store_true", help="do not pin a one-thread CPU measurement to one core")
+    latency.add_argument(
+        "--until-stable",
+        type=float,
+        metavar="SECONDS",
+        help="repeat the measurement while its CV is above 5%% or the process was preempted, up to this many seconds",
+    )
     latency.add_argument("--results", type=Path, help="also store the row in this results file")
     latency.add_argument("--json", action="store_true", help="print the row as JSON instead of text")
     latency.set_defaults(handler=_latency)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 from dataclasses import replace
 from pathlib import Path
 
+from bench.budgets import NEGATIVE_VALUE, check_count, parse_latency_ms, parse_macs_g, parse_params_m
 from bench.results import DEFAULT_RESULTS
 from bench.shipped import MEASURED, SUITES
 
@@ -19,24 +22,64 @@ def register(commands) -> None:
         "measured here and timm's published ImageNet top-1 (source reported-timm), and how the paper's "
         "EfficientNet at that budget compares.",
     )
-    pick.add_argument("--latency-ms", type=float, help="at most this median latency (ms) here")
-    pick.add_argument("--macs", help="at most this many MACs, e.g. 1.5G")
-    pick.add_argument("--params", type=float, help="at most this many parameters (millions)")
+    pick.add_argument("--latency-ms", metavar="MS", help="at most this median latency here: 30, 30ms or 0.03s")
+    pick.add_argument("--macs", help="at most this many MACs: 1G, 500M or 1.5e9")
+    pick.add_argument("--params", help="at most this many parameters: 10 (millions) or 25M")
     pick.add_argument("--device", choices=("cpu", "cuda"), help="time on this device (default: the suite's, cpu)")
-    pick.add_argument("--threads", type=int, help="CPU threads to time with (default: the suite's, 1)")
-    pick.add_argument("--batch", type=int, help="batch size to time with (default: the suite's, 1)")
+    pick.add_argument("--threads", type=int, help="CPU threads to time with, at least 1 (default: the suite's, 1)")
+    pick.add_argument("--batch", type=int, help="batch size to time with, at least 1 (default: the suite's, 1)")
     pick.add_argument("--suite", type=Path, default=SUITES / "zoo_frontier.yaml", help="models to choose from")
     pick.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help=f"results file (default {DEFAULT_RESULTS})")
     pick.add_argument("--no-measure", action="store_true", help="choose among the rows already stored")
+    pick.add_argument(
+        "--pretrain",
+        choices=("in1k", "any"),
+        default="in1k",
+        help="weights trained on ImageNet-1k only, as the paper's (default), or also with extra data (in22k, "
+        "in12k, jft, ig, laion, ...; each labelled)",
+    )
+    pick.add_argument("--remeasure", action="store_true", help="time every model again, even those stored")
+    pick.add_argument(
+        "--retimes",
+        type=int,
+        default=2,
+        help="re-time rows above the 5%% CV target or taken while preempted up to this many times (default 2)",
+    )
+    pick.add_argument(
+        "--refuse-noisy",
+        action="store_true",
+        help="exit 3 (one line) instead of answering when a pick rests on a noisy or contended row",
+    )
+    pick.add_argument("--json", action="store_true", help="print the answer as one JSON object")
     pick.add_argument("--top", type=int, default=10, help="show at most this many (default 10)")
     pick.set_defaults(handler=_pick)
+    pick._negative_number_matcher = NEGATIVE_VALUE  # '-5ms' reaches our check (one line), not argparse's usage
+
+
+def budget_from_args(args: argparse.Namespace):
+    """The budget, every value checked (positive, finite, units parsed) before anything is measured."""
+    from bench.zoo import Budget
+
+    budget = Budget(
+        None if args.latency_ms is None else parse_latency_ms(args.latency_ms),
+        None if args.macs is None else parse_macs_g(args.macs),
+        None if args.params is None else parse_params_m(args.params),
+    )
+    budget.metric  # noqa: B018  (no budget at all: one line now, before any work)
+    check_count("--threads", args.threads)
+    check_count("--batch", args.batch)
+    check_count("--top", args.top)
+    if args.retimes < 0:
+        raise ValueError(f"--retimes {args.retimes}: must be at least 0")
+    return budget
 
 
 def _conditions(suite, args: argparse.Namespace):
     from bench.specs import LatencyConditions
 
     base = suite.latency or LatencyConditions()
-    changes = {k: v for k, v in (("device", args.device), ("threads", args.threads), ("batch_size", args.batch)) if v}
+    chosen = (("device", args.device), ("threads", args.threads), ("batch_size", args.batch))
+    changes = {k: v for k, v in chosen if v is not None}
     return replace(base, **changes)
 
 
@@ -64,60 +107,184 @@ def where_timed(conditions) -> str:
 def _pick(args: argparse.Namespace) -> int:
     from bench.cache import ComplexityCache
     from bench.environment import environment, machine_fingerprint
-    from bench.reference import TIMM_RESULTS_ORIGIN
     from bench.results import check_writable, read_results
     from bench.run import check_devices, run_suite
-    from bench.suites import load_suite, parse_number
-    from bench.zoo import Budget, paper_model_within, pick, zoo_points
+    from bench.suites import load_suite
+    from bench.zoo import counted_points, pick, shaky, zoo_points
+    from bench.zoo_counts import suite_counts
 
-    macs = parse_number(args.macs) if args.macs else None
-    if args.macs and macs is None:
-        raise ValueError(f"--macs {args.macs!r}: expected a number such as 1.5G or 1.5e9")
-    budget = Budget(args.latency_ms, None if macs is None else macs / 1e9, args.params)
-    budget.metric  # noqa: B018  (no budget at all: one line now, before any work)
+    budget = budget_from_args(args)
     suite = load_suite(args.suite)
     conditions = _conditions(suite, args)
     suite = replace(suite, latency=conditions)
-    if not args.no_measure:
+    timing = budget.latency_ms is not None  # MACs and params budgets are answered from counts alone
+    cache = ComplexityCache(args.results.parent / "complexity-cache.json")
+    if timing and not args.no_measure:
         check_devices(suite)
         read_results(args.results)
         check_writable(args.results)
-        run_suite(suite, args.results, ComplexityCache(args.results.parent / "complexity-cache.json"))
+        run_suite(suite, args.results, cache, force=args.remeasure)
+        _retime_shaky(suite, args, cache, conditions)
     rows, stores = _stored_rows(args.results)
     machine = machine_fingerprint(environment())
-    points = zoo_points(
-        rows,
-        suite.name,
-        machine=machine,
-        device=conditions.device,
-        threads=conditions.threads,
-        batch_size=conditions.batch_size,
-    )
-    if points.empty:
-        raise ValueError(
-            f"no timed rows of {suite.name} for this machine ({where_timed(conditions)}) in {', '.join(stores)}; "
-            "run without --no-measure to time them here"
-        )
+    same = {"device": conditions.device, "threads": conditions.threads, "batch_size": conditions.batch_size}
+    timed = zoo_points(rows, suite.name, machine=machine, pretrain=args.pretrain, **same)
+    if timing:
+        points = timed
+        if points.empty:
+            raise ValueError(
+                f"no timed rows of {suite.name} for this machine ({where_timed(conditions)}) in {', '.join(stores)}; "
+                "run without --no-measure to time them here"
+            )
+        note = f"on this machine ({where_timed(conditions)}; {len(points)} models timed)"
+    else:
+        counts, missing = suite_counts(suite, rows, None if args.no_measure else cache.count)
+        if not args.no_measure:
+            cache.save()
+        points = counted_points(counts, timed, args.pretrain)
+        n_timed = int(points["latency_ms"].notna().sum())
+        note = f"by exact counts, the same on every machine ({len(points)} models counted, nothing timed"
+        note += f"; latency shown for the {n_timed} timed on this machine, {where_timed(conditions)})"
+        if missing:
+            note += f"; {len(missing)} entries not counted yet (run without --no-measure to count them)"
+    if timing and args.refuse_noisy:
+        resting = pick(points, budget)
+        resting = resting[shaky(resting)]
+        if not resting.empty:
+            names = ", ".join(resting["entry"])
+            print(
+                f"error: the answer would rest on {len(resting)} noisy or contended rows ({names}); "
+                "time them on a quiet machine (--remeasure) or answer without --refuse-noisy",
+                file=sys.stderr,
+            )
+            return EXIT_CANNOT_JUDGE
+    if args.json:
+        print(json.dumps(answer_json(budget, points, note, args.top, args.pretrain), default=_plain, allow_nan=False))
+    else:
+        _print_answer(budget, points, note, args.top)
+    return 0
+
+
+#: Exit status when the rows cannot support an answer (noisy or contended timings and --refuse-noisy).
+EXIT_CANNOT_JUDGE = 3
+
+
+def _retime_shaky(suite, args: argparse.Namespace, cache, conditions) -> None:
+    """Re-time this machine's rows of ``suite`` that are noisy or contended, up to ``args.retimes`` times; rows
+    still shaky after that stay, and are marked in the answer."""
+    from bench.environment import environment, machine_fingerprint
+    from bench.run import run_suite
+    from bench.zoo import shaky, zoo_points
+
+    machine = machine_fingerprint(environment())
+    same = {"device": conditions.device, "threads": conditions.threads, "batch_size": conditions.batch_size}
+    for attempt in range(1, args.retimes + 1):
+        timed = zoo_points(_stored_rows(args.results)[0], suite.name, machine=machine, **same)
+        names = set(timed.loc[shaky(timed), "entry"]) if not timed.empty else set()
+        if not names:
+            return
+        print(f"re-timing {len(names)} noisy or contended rows (try {attempt} of {args.retimes})", file=sys.stderr)
+        entries = tuple(e for e in suite.entries if e.name in names)
+        run_suite(replace(suite, entries=entries), args.results, cache, force=True)
+
+
+def answer_json(budget, points, note: str, top: int, pretrain: str) -> dict:
+    """The answer as data: the budget, what it rests on, the picks (NaN as null) and the paper's model."""
+    from bench.reference import TIMM_RESULTS_ORIGIN
+    from bench.zoo import paper_model_within, pick, shaky
+
     chosen = pick(points, budget)
-    where = where_timed(conditions)
-    print(f"within {budget.describe()} on this machine ({where}; {len(points)} models timed):")
+    fields = ["entry", "base", "tag", "pretrain", "input_size", "top1", "latency_ms", "latency_cv", "cpu_wall_ratio"]
+    picks = chosen.head(top)[[*fields, "macs_g", "params_m"]].assign(noisy_or_contended=shaky(chosen.head(top)))
+    picks = picks.astype(object)
+    paper = paper_model_within(points, budget)
+    in1k = pick(points[points["pretrain"] == "in1k"], budget)
+    return {
+        "budget": {k: v for k, v in vars(budget).items() if v is not None},
+        "metric": budget.metric,
+        "basis": note,
+        "pretrain": pretrain,
+        "models_considered": len(points),
+        "picks": picks.where(picks.notna(), None).to_dict("records"),
+        "paper_model": None
+        if paper is None
+        else {
+            "base": paper["base"],
+            "tag": "in1k",
+            "top1": paper["top1"],
+            "latency_ms": _finite(paper["latency_ms"]),
+            "macs_g": paper["macs_g"],
+            "comparison": compare_with_paper(chosen, in1k, paper) if not chosen.empty else None,
+        },
+        "top1_source": f"reported-timm ({TIMM_RESULTS_ORIGIN})",
+    }
+
+
+def _plain(value: object) -> object:
+    """numpy scalars as Python numbers (JSON has no numpy)."""
+    return value.item() if hasattr(value, "item") else str(value)
+
+
+def _finite(value: float) -> float | None:
+    """None for a missing number (a model not timed here): JSON has no NaN."""
+    return None if value != value else float(value)
+
+
+def _print_answer(budget, points, note: str, top: int) -> None:
+    from bench.reference import TIMM_RESULTS_ORIGIN
+    from bench.zoo import pick, shaky
+
+    chosen = pick(points, budget)
+    print(f"within {budget.describe()} {note}:")
     if chosen.empty:
-        print("  none: no timed model fits; loosen the budget")
-        return 0
-    print(f"  {'model':<46}{'px':>5}{'top-1':>8}{'ms':>10}{'img/s':>9}{'GMACs':>8}{'M params':>10}")
-    for r in chosen.head(args.top).to_dict("records"):
+        print("  none: no model fits; loosen the budget")
+        return
+    header = f"  {'model':<46}{'pretrain':>11}{'px':>5}{'top-1':>8}{'ms':>10}{'CV':>7}{'GMACs':>8}{'M params':>10}"
+    print(header)
+    marks = shaky(chosen)
+    for r, mark in zip(chosen.head(top).to_dict("records"), marks.head(top)):
+        cv = "-" if r["latency_cv"] != r["latency_cv"] else f"{r['latency_cv']:.1%}"
         print(
-            f"  {r['base'] + '.' + r['tag']:<46}{r['input_size']:>5}{r['top1']:>8.2f}{r['latency_ms']:>10.2f}"
-            f"{r['throughput_ips']:>9.1f}{r['macs_g']:>8.2f}{r['params_m']:>10.2f}"
+            f"  {r['base'] + '.' + r['tag']:<46}{r['pretrain']:>11}{r['input_size']:>5}{r['top1']:>8.2f}"
+            f"{_num(r['latency_ms'], 2):>10}{cv:>7}{r['macs_g']:>8.2f}{r['params_m']:>10.2f}"
+            + ("  noisy/contended" if mark else "")
         )
-    best, paper = chosen.iloc[0].to_dict(), paper_model_within(points, budget)
+    if budget.metric == "latency_ms" and marks.any():
+        names = ", ".join(chosen.loc[marks, "entry"])
+        print(
+            f"  this answer rests on {int(marks.sum())} noisy or contended rows ({names}): CV above 5% or timed "
+            "while the process waited for a core; time them on a quiet machine (--remeasure)"
+        )
+    _print_paper(points, chosen, budget)
+    print(f"top-1: reported-timm ({TIMM_RESULTS_ORIGIN}); latency measured here; counts exact")
+
+
+def _print_paper(points, chosen, budget) -> None:
+    from bench.zoo import paper_model_within, pick
+
+    paper = paper_model_within(points, budget)
     if paper is None:
         print("  the paper's EfficientNets: none of B0-B7 fits this budget")
-    else:
-        gap = best["top1"] - paper["top1"]
-        print(
-            f"  the paper's model at this budget: {paper['base']} (its own weights, in1k) {paper['top1']:.2f}% in "
-            f"{paper['latency_ms']:.1f} ms; the best pick is {gap:+.2f} pt"
-        )
-    print(f"top-1: reported-timm ({TIMM_RESULTS_ORIGIN}); latency and counts measured here")
-    return 0
+        return
+    cost = f"{paper['latency_ms']:.1f} ms" if budget.metric == "latency_ms" else f"{paper['macs_g']:.2f} G MACs"
+    print(f"  the paper's model at this budget: {paper['base']} (its own weights, in1k) {paper['top1']:.2f}% in {cost}")
+    in1k = pick(points[points["pretrain"] == "in1k"], budget)
+    print(f"    {compare_with_paper(chosen, in1k, paper)}")
+
+
+def compare_with_paper(chosen, in1k, paper: dict) -> str:
+    """The best pick against the paper's model, like with like: only ImageNet-1k weights (``in1k``: the picks
+    among those alone) are compared, and a pick trained with extra data is named, with no difference in points."""
+    text = "no pick has ImageNet-1k-only weights to compare"
+    if not in1k.empty:
+        best = in1k.iloc[0]
+        text = f"the best ImageNet-1k pick, {best['base']}.{best['tag']}, is {best['top1'] - paper['top1']:+.2f} pt"
+    top = chosen.iloc[0]
+    if top["pretrain"] != "in1k":
+        text += f"; {top['base']}.{top['tag']} used extra data ({top['pretrain']}): not compared"
+    return text
+
+
+def _num(value: float, digits: int) -> str:
+    """A number, or '-' where there is none (a model not timed on this machine)."""
+    return "-" if value != value else f"{value:.{digits}f}"

@@ -32,7 +32,8 @@ def zoo_section(results: pd.DataFrame, current: str | None = None) -> tuple[list
         "zoo_accuracy_vs_latency",
         f"New: the timm zoo's accuracy-latency frontier, {chosen.label} ({len(points)} models)",
         f"x: median latency ({where}); y: timm's published ImageNet top-1 for the model's "
-        f"default tag (source reported-timm: {TIMM_RESULTS_ORIGIN}); the line joins the models no other is both "
+        "ImageNet-1k-only weights (timm's default tag where it is ImageNet-1k only, else its best such tag; "
+        f"source reported-timm: {TIMM_RESULTS_ORIGIN}); the line joins the models no other is both "
         "faster and more accurate than; only they and the paper's B0-B6 (timm's tf_efficientnet_b*, black; "
         "their default tag is Noisy Student's) are named.",
         scatter_figure(
