@@ -1,8 +1,8 @@
 """Which cost metric predicts runtime? Params, MACs and activations against measured latency.
 
 Pure functions over points with ``base``, ``params_m``, ``macs_g``, ``activations_m`` and ``latency_ms``
-columns (``bench.zoo.zoo_points``). Rank agreement is Spearman's rho (Pearson's r of the ranks,
-average ranks for ties); the fit is a least-squares line of log latency on log cost, reported as R².
+columns (``bench.zoo.zoo_points``). Rank agreement is Spearman's rho (scipy's ``spearmanr``, average ranks
+for ties); the fit is a least-squares line of log latency on log cost (scipy's ``linregress``), reported as R².
 Dollár et al. (2021, "Fast and Accurate Model Scaling") found activations a better predictor of GPU
 runtime than FLOPs; ``rank_table`` lets that claim be checked on any machine's rows.
 """
@@ -25,18 +25,22 @@ def family(base: str) -> str:
 
 
 def spearman(x: pd.Series, y: pd.Series) -> float:
-    return float(np.corrcoef(x.rank(), y.rank())[0, 1]) if len(x) > 2 else float("nan")
+    """Spearman's rho (average ranks for ties); NaN below three points."""
+    from scipy.stats import spearmanr
+
+    return float(spearmanr(x, y).statistic) if len(x) > 2 else float("nan")
 
 
 def loglog_r2(x: pd.Series, y: pd.Series) -> float:
-    """R² of the least-squares line log y = a + b log x."""
+    """R² of the least-squares line log y = a + b log x (NaN below three points or when log y is constant)."""
+    from scipy.stats import linregress
+
     if len(x) < 3:
         return float("nan")
     lx, ly = np.log(x.to_numpy(float)), np.log(y.to_numpy(float))
-    slope, intercept = np.polyfit(lx, ly, 1)
-    residual = ly - (intercept + slope * lx)
-    total = ((ly - ly.mean()) ** 2).sum()
-    return float(1 - (residual**2).sum() / total) if total > 0 else float("nan")
+    if np.ptp(ly) == 0 or np.ptp(lx) == 0:
+        return float("nan")
+    return float(linregress(lx, ly).rvalue ** 2)
 
 
 def rank_table(points: pd.DataFrame, latency: str = "latency_ms", min_family: int = 3) -> pd.DataFrame:

