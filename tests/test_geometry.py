@@ -164,9 +164,9 @@ def test_by_seed_orders_training_runs_seed_first(tmp_path: Path, monkeypatch: py
     tasks = [t for t in run_module.suite_tasks(suite, plan_suite(suite, cache, 1)) if t.budget is not None]
     seen: list[tuple[int, int]] = []
 
-    def record(runs, *args, **kwargs):
+    def record(runs, *args, **kwargs):  # a generator, as train_runs is (the driver closes it on Ctrl-C)
         seen.extend((run.seed, run.spec.input_size) for run in runs)
-        return iter(())
+        yield from ()
 
     monkeypatch.setattr(run_module, "train_runs", record)
 
