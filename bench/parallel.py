@@ -49,16 +49,27 @@ def die_with_parent(parent: int | None = None) -> None:
         os._exit(1)
 
 
-def imap_unordered(fn: Callable[[T], R], items: Iterable[T], jobs: int) -> Iterator[tuple[int, R]]:
-    """(index, fn(item)) for each item, in completion order; in-process when ``jobs`` <= 1."""
+def imap_unordered(
+    fn: Callable[[T], R],
+    items: Iterable[T],
+    jobs: int,
+    start_method: str | None = None,
+    initializer: Callable[[int], None] = die_with_parent,
+) -> Iterator[tuple[int, R]]:
+    """(index, fn(item)) for each item, in completion order; in-process when ``jobs`` <= 1.
+
+    ``start_method`` is ``fork`` on Linux by default (see above); training passes ``spawn``, since its workers
+    run real tensor math with thread pools of their own. ``initializer`` gets the starter's pid
+    (``die_with_parent`` or a wrapper of it).
+    """
     items = list(items)
     if jobs <= 1 or len(items) <= 1:
         yield from ((i, fn(item)) for i, item in enumerate(items))
         return
-    method = "fork" if sys.platform.startswith("linux") else "spawn"
+    method = start_method or ("fork" if sys.platform.startswith("linux") else "spawn")
     context = multiprocessing.get_context(method)
     workers = min(jobs, len(items))
-    pool = ProcessPoolExecutor(workers, context, initializer=die_with_parent, initargs=(os.getpid(),))
+    pool = ProcessPoolExecutor(workers, context, initializer=initializer, initargs=(os.getpid(),))
     try:
         futures = {pool.submit(fn, item): i for i, item in enumerate(items)}
         for future in as_completed(futures):

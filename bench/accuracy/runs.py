@@ -17,11 +17,9 @@ stays, so a rerun resumes).
 
 from __future__ import annotations
 
-import multiprocessing
-import os
+import functools
 import threading
 from collections.abc import Generator
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +29,7 @@ from bench.accuracy.data import load_dataset
 from bench.accuracy.distributed import DistContext
 from bench.accuracy.run_state import BrokenRunError, TrainResult, check_run, finished_result, move_aside
 from bench.accuracy.train import train_model
-from bench.parallel import die_with_parent, stop_pool
+from bench.parallel import die_with_parent, imap_unordered
 from bench.specs import ModelSpec, TrainBudget
 
 
@@ -164,24 +162,9 @@ def train_runs(
     _fetch_downloads({runs[i].budget for i in todo if runs[i].budget.download})
     workers = min(jobs, len(todo))
     threads = threads or max(1, torch.get_num_threads() // jobs)
-    pool = ProcessPoolExecutor(
-        workers, multiprocessing.get_context("spawn"), initializer=_start_worker, initargs=(os.getpid(),)
+    work = functools.partial(
+        _train, threads=threads, concurrent=workers, log_epochs=log_epochs, restart_broken=restart_broken
     )
-    try:
-        futures = {
-            pool.submit(
-                _train,
-                runs[i],
-                threads=threads,
-                concurrent=workers,
-                log_epochs=log_epochs,
-                restart_broken=restart_broken,
-            ): i
-            for i in todo
-        }
-        for future in as_completed(futures):
-            yield futures[future], future.result()
-    except BaseException:  # a failed run, Ctrl-C, or the caller closing this generator early
-        stop_pool(pool)
-        raise
-    pool.shutdown()
+    pending = [runs[i] for i in todo]
+    for j, result in imap_unordered(work, pending, workers, start_method="spawn", initializer=_start_worker):
+        yield todo[j], result
