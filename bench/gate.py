@@ -7,10 +7,12 @@ than dense convolutions). What stays put is the ratio of *the same model* to its
 gate extracts the baseline revision's ``bench`` package (``git archive``), starts two
 worker processes, one importing the baseline code and one the candidate's, pins both to
 the same core, and alternates single forwards between them (A B B A ...). Each pair of
-neighbouring forwards sees the same machine state; the median of candidate/baseline over
-all pairs is the model's slowdown. Both workers rebuild the model every round, so no
-single instance's memory placement decides the result. A model fails when its median
-ratio exceeds ``1 + threshold``.
+neighbouring forwards sees the same machine state; candidate/baseline of the pairs is the
+model's slowdown. Both workers rebuild the model every round, so no single instance's memory
+placement decides the result. Whether a model passed, regressed or cannot be judged (too noisy)
+is bench.gate_decision's, from the rounds' paired readings: a regression only when the ratio's
+whole interval lies above ``1 + threshold``; undecided models get extra rounds; pairs timed while
+another process shared the core are re-taken.
 
 A suite's entries may be scaled, user models (``package.module:function``) or at any input size;
 its ``latency:`` block sets threads, batch, precision, memory format and device for both sides.
@@ -20,18 +22,29 @@ Where each side's code comes from (the project's git checkout) is bench.gate_sou
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 
-import numpy as np
-
+from bench.gate_decision import (
+    EXIT_CODES,
+    PASSED,
+    ModelVerdict,
+    PairReading,
+    format_report,
+    overall,
+    settle,
+    take_until_clean,
+)
 from bench.gate_sources import (
     baseline_revision,
     extract,
@@ -43,11 +56,12 @@ from bench.gate_sources import (
     user_packages,
 )
 from bench.gate_worker import CONDITION_FIELDS
+from bench.latency import cpu_wall_ratio
 from bench.models import make_spec
 from bench.parallel import die_with_parent
 from bench.specs import LatencyConditions, ModelSpec
 
-__all__ = ["baseline_revision", "extract_package", "resolve_revision"]
+__all__ = ["ModelVerdict", "baseline_revision", "extract_package", "format_report", "resolve_revision"]
 
 DEFAULT_BASELINE = Path("suites") / "ci_latency.baseline.json"
 DEFAULT_THRESHOLD = 0.08
@@ -55,30 +69,18 @@ DEFAULT_THRESHOLD = 0.08
 
 @dataclass(frozen=True)
 class GateSettings:
-    """How much to measure: ``rounds`` fresh instances per side, ``pairs`` forward pairs each."""
+    """How much to measure: ``rounds`` fresh instances per side, ``pairs`` uncontended forward pairs each;
+    a model still undecided gets up to ``extra_rounds`` more, ``rounds`` at a time."""
 
     rounds: int = 4
     pairs: int = 10
     threshold: float = DEFAULT_THRESHOLD
     core: int | None = None  # default: the last core this process may use
+    extra_rounds: int = 12
 
     def __post_init__(self) -> None:
-        if self.rounds < 1 or self.pairs < 1 or not 0 < self.threshold < 1:
-            raise ValueError("need rounds >= 1, pairs >= 1 and 0 < threshold < 1")
-
-
-@dataclass(frozen=True)
-class ModelVerdict:
-    """One model's paired comparison."""
-
-    model: str
-    baseline_ms: float
-    candidate_ms: float
-    ratio: float  # median over pairs of candidate / baseline
-    ratio_p10: float
-    ratio_p90: float
-    pairs: int
-    regressed: bool
+        if self.rounds < 1 or self.pairs < 1 or self.extra_rounds < 0 or not 0 < self.threshold < 1:
+            raise ValueError("need rounds >= 1, pairs >= 1, extra rounds >= 0 and 0 < threshold < 1")
 
 
 @dataclass(frozen=True)
@@ -92,11 +94,31 @@ class GateReport:
     interleaved: bool = True  # False: timed alone against stored medians (bench gate --timings)
 
     @property
+    def outcome(self) -> str:
+        """The worst model's outcome (bench.gate_decision.PRECEDENCE: regressed, too noisy, passed)."""
+        return overall([v.outcome for v in self.verdicts])
+
+    @property
     def passed(self) -> bool:
-        return not any(v.regressed for v in self.verdicts)
+        return self.outcome == PASSED
+
+    @property
+    def exit_code(self) -> int:
+        """0 passed, 1 regressed, 3 too noisy to judge."""
+        return EXIT_CODES[self.outcome]
 
     def to_json(self) -> str:
-        return json.dumps({**asdict(self), "passed": self.passed}, indent=2)
+        data = {**asdict(self), "outcome": self.outcome, "exit_code": self.exit_code, "passed": self.passed}
+        return json.dumps(_no_nan(data), indent=2, allow_nan=False)
+
+
+def _no_nan(value):
+    """``value`` with NaN (an interval that could not be formed) as None, so the JSON is strict."""
+    if isinstance(value, dict):
+        return {k: _no_nan(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_no_nan(v) for v in value]
+    return None if isinstance(value, float) and math.isnan(value) else value
 
 
 def repo_root() -> Path:
@@ -208,6 +230,18 @@ class _WorkerProcess:
         if "error" in reply:
             raise ValueError(f"{model.name}: the {label} cannot build it ({reply['error']})")
 
+    def time_one(self, threads: int) -> tuple[float, float | None]:
+        """One forward's time (ms) and the worker's CPU time / wall time over it (None where unknown). A
+        worker before protocol 3 reports no CPU time: then it is read from /proc around the call (Linux)."""
+        before, wall = (None if self.protocol >= 3 else _cpu_seconds(self.proc.pid)), time.perf_counter()
+        reply = self.call(op="time", count=1)
+        wall = time.perf_counter() - wall
+        ms = reply["ms"][0]
+        if "cpu_ms" in reply:
+            return ms, cpu_wall_ratio(reply["cpu_ms"][0] / 1e3, ms / 1e3, threads)
+        after = _cpu_seconds(self.proc.pid)
+        return ms, None if before is None or after is None else cpu_wall_ratio(after - before, wall, threads)
+
     def call(self, **request) -> dict:
         assert self.proc.stdin is not None and self.proc.stdout is not None  # opened as pipes above
         try:
@@ -242,6 +276,15 @@ class _WorkerProcess:
                 stream.close()
 
 
+def _cpu_seconds(pid: int) -> float | None:
+    """CPU time of all threads of process ``pid`` so far (Linux /proc schedstat, in ns), None elsewhere."""
+    try:
+        tasks = Path(f"/proc/{pid}/task")
+        return sum(int((task / "schedstat").read_text().split()[0]) for task in tasks.iterdir()) / 1e9
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def timing_cores(threads: int, core: int | None = None) -> list[int]:
     """The cores both workers are pinned to: ``core`` (one thread), else the last ``threads`` this process
     may use (the first core of a machine takes most interrupts)."""
@@ -253,20 +296,20 @@ def timing_cores(threads: int, core: int | None = None) -> list[int]:
     return cores[-threads:]
 
 
-def _paired_ratios(baseline: _WorkerProcess, candidate: _WorkerProcess, model: GateModel, settings: GateSettings):
-    base_ms, cand_ms, ratios = [], [], []
-    for _ in range(settings.rounds):
-        baseline.build(model, "baseline")
-        candidate.build(model, "candidate")
-        for i in range(settings.pairs):
-            first, second = (baseline, candidate) if i % 2 == 0 else (candidate, baseline)
-            t_first = first.call(op="time", count=1)["ms"][0]
-            t_second = second.call(op="time", count=1)["ms"][0]
-            b, c = (t_first, t_second) if first is baseline else (t_second, t_first)
-            base_ms.append(b)
-            cand_ms.append(c)
-            ratios.append(c / b)
-    return base_ms, cand_ms, ratios
+def _take_round(baseline: _WorkerProcess, candidate: _WorkerProcess, model: GateModel, pairs: int) -> list[PairReading]:
+    """One round: a fresh instance on each side, then ``pairs`` uncontended pairs (A B, B A, ...), contended
+    ones re-taken (bench.gate_decision.take_until_clean)."""
+    baseline.build(model, "baseline")
+    candidate.build(model, "candidate")
+    threads = model.conditions.threads or 1
+
+    def pair(attempt: int) -> PairReading:
+        first, second = (baseline, candidate) if attempt % 2 == 0 else (candidate, baseline)
+        one, two = first.time_one(threads), second.time_one(threads)
+        (b, b_cpu_wall), (c, c_cpu_wall) = (one, two) if first is baseline else (two, one)
+        return PairReading(b, c, b_cpu_wall, c_cpu_wall)
+
+    return take_until_clean(pair, pairs)
 
 
 def compare(
@@ -276,8 +319,8 @@ def compare(
     settings: GateSettings,
     slowdowns: dict[str, float] | None = None,
 ) -> list[ModelVerdict]:
-    """Paired timings of each model, baseline side vs candidate side (slowdowns apply to the candidate).
-    A side is a code directory (a revision of the project) and a Python environment (torch, timm)."""
+    """Each model's verdict from paired timings, baseline side vs candidate side (slowdowns apply to the
+    candidate). A side is a code directory (a revision of the project) and a Python environment (torch, timm)."""
     chosen = [gate_model(m) for m in models]
     threads = {m.conditions.threads or 1 for m in chosen}
     if len(threads) > 1:
@@ -290,23 +333,16 @@ def compare(
         stack.callback(base_worker.close)
         cand_worker = _WorkerProcess(cand_side, cores, slowdowns or {})
         stack.callback(cand_worker.close)
-        verdicts = []
-        for model in chosen:
-            base_ms, cand_ms, ratios = _paired_ratios(base_worker, cand_worker, model, settings)
-            ratio = float(np.median(ratios))
-            verdicts.append(
-                ModelVerdict(
-                    model=model.name,
-                    baseline_ms=float(np.median(base_ms)),
-                    candidate_ms=float(np.median(cand_ms)),
-                    ratio=ratio,
-                    ratio_p10=float(np.percentile(ratios, 10)),
-                    ratio_p90=float(np.percentile(ratios, 90)),
-                    pairs=len(ratios),
-                    regressed=ratio > 1.0 + settings.threshold,
-                )
+        return [
+            settle(
+                model.name,
+                partial(_take_round, base_worker, cand_worker, model, settings.pairs),
+                settings.threshold,
+                settings.rounds,
+                settings.extra_rounds,
             )
-    return verdicts
+            for model in chosen
+        ]
 
 
 @contextmanager
@@ -368,23 +404,3 @@ def run_environment_gate(
     verdicts = compare(models, Side(root, baseline_python, cwd), Side(root, candidate_python, cwd), settings, slowdowns)
     label = f"python {baseline_python}" + (f" vs {candidate_python}" if candidate_python else "")
     return GateReport(label, settings.threshold, settings, verdicts, dict(slowdowns or {}))
-
-
-def format_report(report: GateReport) -> str:
-    revision = report.baseline_revision
-    baseline = revision[:12] if len(revision) == 40 and all(c in "0123456789abcdef" for c in revision) else revision
-    count = report.verdicts[0].pairs if report.verdicts else 0
-    how = (
-        f"median of {count} interleaved pairs, {report.conditions or '1 thread'}, same cores"
-        if report.interleaved
-        else f"median of {count} forwards timed now against the stored median, {report.conditions or '1 thread'}"
-    )
-    lines = [f"latency gate: candidate vs baseline {baseline} (fail above +{report.threshold:.0%}; {how})"]
-    for v in report.verdicts:
-        lines.append(
-            f"  {v.model:<22} baseline {v.baseline_ms:8.2f} ms  candidate {v.candidate_ms:8.2f} ms  "
-            f"ratio {v.ratio:.3f} [p10 {v.ratio_p10:.3f}, p90 {v.ratio_p90:.3f}]  "
-            f"{'REGRESSED' if v.regressed else 'ok'}"
-        )
-    lines.append("latency gate: " + ("passed" if report.passed else "FAILED"))
-    return "\n".join(lines)

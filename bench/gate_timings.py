@@ -3,7 +3,8 @@
 Interleaving the baseline's code with the candidate's needs both revisions; outside a git checkout
 there is only the candidate. ``record`` times it (the gate's rounds of fresh instances, pinned) and
 writes each model's median to a JSON file with the machine's fingerprint; ``compare_stored`` times
-the models again and fails where one is slower than stored by more than the threshold. Runs minutes
+the models again and judges each forward against the stored median as the interleaved gate judges a
+pair (bench.gate_decision: passed, regressed or too noisy, contended forwards re-taken). Runs minutes
 or days apart see the machine in different states (20-30 % drift between runs here), so this is a
 coarse check, refused across machines; a git baseline is the real gate.
 """
@@ -12,12 +13,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 from bench.environment import environment, machine_fingerprint, now
-from bench.gate import GateModel, GateReport, GateSettings, ModelVerdict, Side, _WorkerProcess, gate_model, timing_cores
+from bench.gate import GateModel, GateReport, GateSettings, Side, _WorkerProcess, gate_model, timing_cores
+from bench.gate_decision import PairReading, settle, take_until_clean
 from bench.models import workload_key
 
 #: Default threshold against stored medians. Runs here drift 20-30 % apart without any change (the
@@ -25,11 +28,15 @@ from bench.models import workload_key
 STORED_THRESHOLD = 0.30
 
 
-def _time_alone(models: list[GateModel], settings: GateSettings, cwd: Path) -> dict[str, list[float]]:
+def _worker(models: list[GateModel], settings: GateSettings, cwd: Path) -> _WorkerProcess:
     threads = {m.conditions.threads or 1 for m in models}
     if len(threads) > 1:
         raise ValueError(f"the gate's models must share one thread count, got {sorted(threads)}")
-    worker = _WorkerProcess(Side(cwd, cwd=cwd), timing_cores(threads.pop(), settings.core), {})
+    return _WorkerProcess(Side(cwd, cwd=cwd), timing_cores(threads.pop(), settings.core), {})
+
+
+def _time_alone(models: list[GateModel], settings: GateSettings, cwd: Path) -> dict[str, list[float]]:
+    worker = _worker(models, settings, cwd)
     try:
         samples: dict[str, list[float]] = {}
         for model in models:
@@ -84,23 +91,31 @@ def compare_stored(models: Sequence[GateModel | str], settings: GateSettings, pa
     missing = [m.name for m in chosen if m.name not in stored["models"]]
     if missing:
         raise ValueError(f"{path}: no stored timing for {', '.join(missing)}; record again with --save-timings")
-    samples = _time_alone(chosen, settings, cwd)
-    verdicts = []
-    for model in chosen:
-        before = float(stored["models"][model.name]["ms"])
-        ratios = np.array(samples[model.name]) / before
-        ratio = float(np.median(samples[model.name])) / before
-        verdicts.append(
-            ModelVerdict(
-                model=model.name,
-                baseline_ms=before,
-                candidate_ms=float(np.median(samples[model.name])),
-                ratio=ratio,
-                ratio_p10=float(np.percentile(ratios, 10)),
-                ratio_p90=float(np.percentile(ratios, 90)),
-                pairs=len(ratios),
-                regressed=ratio > 1.0 + settings.threshold,
+    worker = _worker(chosen, settings, cwd)
+    try:
+        verdicts = [
+            settle(
+                model.name,
+                partial(_stored_round, worker, model, float(stored["models"][model.name]["ms"]), settings.pairs),
+                settings.threshold,
+                settings.rounds,
+                settings.extra_rounds,
             )
-        )
+            for model in chosen
+        ]
+    finally:
+        worker.close()
     label = f"stored timings {path} ({stored.get('recorded', '?')}; not interleaved)"
     return GateReport(label, settings.threshold, settings, verdicts, interleaved=False)
+
+
+def _stored_round(worker: _WorkerProcess, model: GateModel, stored_ms: float, pairs: int) -> list[PairReading]:
+    """A fresh instance, then ``pairs`` uncontended forwards, each read against the stored median."""
+    worker.build(model, "working tree")
+    threads = model.conditions.threads or 1
+
+    def reading(attempt: int) -> PairReading:
+        ms, cpu_wall = worker.time_one(threads)
+        return PairReading(stored_ms, ms, None, cpu_wall)
+
+    return take_until_clean(reading, pairs)

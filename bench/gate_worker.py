@@ -3,11 +3,13 @@
 ``python -m bench.gate_worker [--core N] [--slowdown MODEL=FRACTION ...]`` reads JSON lines on
 stdin and answers each with one JSON line on stdout:
 
-* ``{"op": "hello"}`` -> ``{"bench": <path of the bench package in use>, "protocol": 2}``
+* ``{"op": "hello"}`` -> ``{"bench": <path of the bench package in use>, "protocol": 3}``
 * ``{"op": "build", "model": NAME}`` -> ``{"ok": true}`` (a fresh instance, warmed up); protocol 2
   also takes ``"spec"`` (the ModelSpec's fields: scaled entries, user models, any input size) and
   ``"conditions"`` (threads, batch_size, precision, channels_last, device of a suite's latency block)
-* ``{"op": "time", "count": K}`` -> ``{"ms": [K forward times]}``
+* ``{"op": "time", "count": K}`` -> ``{"ms": [K forward times], "cpu_ms": [the process's CPU time
+  during each]}`` (protocol 3; ``cpu_ms`` / ``ms`` per thread below 0.9 means the forward waited for
+  its core, and bench.gate_decision treats its pair as contended)
 
 The gate runs two of these, one importing the baseline revision's ``bench`` and one the
 candidate's, so both sides use their own revision's builders and timing code. The
@@ -32,7 +34,7 @@ from bench.models import build_model, make_spec
 from bench.specs import LatencyConditions, ModelSpec
 
 WARMUP = 3
-PROTOCOL = 2
+PROTOCOL = 3
 #: The fields of a suite's latency block a gate comparison honours (the rest are about how long to time).
 CONDITION_FIELDS = ("device", "threads", "batch_size", "precision", "channels_last")
 
@@ -72,14 +74,15 @@ class _Worker:
     def time(self, count: int) -> dict:
         if self.runner is None:
             raise RuntimeError("time before build")
-        times = []
+        times, cpu_times = [], []
         for _ in range(count):
-            start = time.perf_counter_ns()
+            cpu, start = time.process_time_ns(), time.perf_counter_ns()
             self.runner.step()
             if self.extra:
                 _spin((time.perf_counter_ns() - start) / 1e9 * self.extra)
             times.append((time.perf_counter_ns() - start) / 1e6)
-        return {"ms": times}
+            cpu_times.append((time.process_time_ns() - cpu) / 1e6)
+        return {"ms": times, "cpu_ms": cpu_times}
 
 
 def main(argv: list[str] | None = None) -> int:

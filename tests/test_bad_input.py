@@ -208,6 +208,7 @@ ARGUMENTS = {
     "negative_macs": (["solve", "resnet50", "--method", "width", "--macs", "-5"], "--macs must be a positive number"),
     "slowdown_unknown_model": (["gate", "--inject-slowdown", "nosuchmodel=0.1"], "'nosuchmodel' is not a model of"),
     "slowdown_not_a_number": (["gate", "--inject-slowdown", "resnet18=fast"], "expected MODEL=FRACTION"),
+    "extra_rounds_negative": (["gate", "--extra-rounds", "-1"], "extra rounds >= 0"),
     "eval_unknown_model": (["eval", "nosuchnet", ".", "--checkpoint", "lite0"], "unknown model 'nosuchnet'"),
     "eval_no_folder": (
         ["eval", "efficientnet_lite0", "/no/such/folder", "--checkpoint", "lite0"],

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bench import gate
+from bench.gate_decision import REGRESSED
 from tests.conftest import ROOT
 
 
@@ -48,23 +49,60 @@ def test_workers_import_their_own_code_and_injection_slows_the_candidate(tmp_pat
     (verdict,) = verdicts
     # The injection is large (+200%, an expected ratio of 3) so that a busy machine, which can slow
     # either side by tens of percent (a CI run saw pair ratios from 0.88 to 1.53 at +50%), cannot hide
-    # it; only "clearly slower" is asserted, never a speed.
-    assert verdict.pairs == 6 and verdict.regressed
+    # it; only "clearly slower" is asserted, never a speed. A machine so busy that every round waited
+    # for its core is the one case the gate may not judge, and then it must say so.
     assert verdict.ratio > 1.5
+    assert verdict.regressed or "shared the core" in verdict.reason, verdict
+    assert verdict.rounds >= 2  # one round has no spread to form an interval from: the gate took another
+
+
+@pytest.mark.integration  # starts a gate worker of the shipped (old) baseline revision
+def test_a_worker_without_cpu_times_is_read_from_proc(tmp_path: Path) -> None:
+    """The shipped baseline's worker predates protocol 3 and reports no CPU time: the gate reads the
+    worker's CPU time from /proc around the call instead, so the baseline side is checked too."""
+    revision = gate.read_baseline(ROOT / gate.DEFAULT_BASELINE)["revision"]
+    with gate.baseline_code(revision, ROOT) as old:
+        worker = gate._WorkerProcess(gate.Side(old), gate.timing_cores(1), {})
+        try:
+            assert worker.protocol < 3
+            worker.build(gate.gate_model("mobilenetv1_100"), "baseline")
+            ms, cpu_wall = worker.time_one(1)
+        finally:
+            worker.close()
+    assert ms > 0 and cpu_wall is not None and 0 < cpu_wall < 2
 
 
 def test_report_formatting_and_json() -> None:
-    verdict = gate.ModelVerdict("m", 10.0, 12.0, 1.2, 1.1, 1.3, 40, True)
+    verdict = gate.ModelVerdict("m", 10.0, 12.0, 1.2, 1.1, 1.3, 40, REGRESSED, rounds=4)
     report = gate.GateReport("0123456789abcdef", 0.08, gate.GateSettings(), [verdict])
-    assert not report.passed
+    assert not report.passed and report.exit_code == 1
     text = gate.format_report(report)
     assert "REGRESSED" in text and "FAILED" in text and "0123456789ab" in text
-    assert json.loads(report.to_json())["passed"] is False
+    assert "ratio 1.200 [1.100, 1.300]  40 pairs, 4 rounds" in text
+    data = json.loads(report.to_json())
+    assert data["passed"] is False and data["outcome"] == REGRESSED and data["verdicts"][0]["outcome"] == REGRESSED
 
 
 def test_settings_are_validated() -> None:
     with pytest.raises(ValueError):
         gate.GateSettings(threshold=0)
+    with pytest.raises(ValueError):
+        gate.GateSettings(extra_rounds=-1)
+
+
+def test_cpu_time_of_a_process_is_read_from_proc() -> None:
+    """The fallback for workers that report no CPU time: this process's CPU time grows as it spins."""
+    import os
+    import time
+
+    before = gate._cpu_seconds(os.getpid())
+    if before is None:
+        pytest.skip("no /proc schedstat here")
+    end = time.process_time() + 0.05
+    while time.process_time() < end:
+        pass
+    after = gate._cpu_seconds(os.getpid())
+    assert after is not None and after - before >= 0.04
 
 
 @pytest.mark.integration  # times models in two gate worker processes
@@ -79,7 +117,8 @@ def test_the_environment_gate_catches_a_slow_environment(tmp_path: Path) -> None
     settings = gate.GateSettings(rounds=1, pairs=6, threshold=0.08)
     report = gate.run_environment_gate(["mobilenetv1_100"], sys.executable, settings, candidate_python=str(slow))
     (verdict,) = report.verdicts
-    assert verdict.regressed and verdict.ratio > 1.5 and not report.passed
+    assert verdict.ratio > 1.5 and not report.passed
+    assert verdict.regressed or "shared the core" in verdict.reason, verdict  # see the test above
     assert report.baseline_revision.startswith("python ") and "candidate vs baseline python" in gate.format_report(
         report
     )

@@ -69,7 +69,9 @@ def test_the_gate_compares_a_users_model_at_the_baseline_revision_with_the_worki
     _slow_down(repo)
     code = main(["gate", "--suite", "mine.yaml", "--rounds", "1", "--pairs", "6"])
     out = capsys.readouterr().out
-    assert code == 1 and "REGRESSED" in out and "small-width16@64" in out
+    # a machine so busy that every round waited for its core may leave it unjudged, and then says so
+    assert (code == 1 and "REGRESSED" in out) or (code == 3 and "shared the core" in out), out
+    assert "small-width16@64" in out
     assert "1 thread(s), batch 2, fp32, channels_last, cpu" in out  # the suite's latency block, both sides
 
 
@@ -83,9 +85,10 @@ def test_outside_git_the_gate_says_what_to_do_and_stored_timings_catch_a_slower_
     assert main(["gate", "--suite", "mine.yaml", "--save-timings", str(stored), "--rounds", "1"]) == 0
     assert "gate timings:" in capsys.readouterr().out
     _slow_down(repo)
-    assert main(["gate", "--suite", "mine.yaml", "--timings", str(stored), "--rounds", "1", "--pairs", "6"]) == 1
+    code = main(["gate", "--suite", "mine.yaml", "--timings", str(stored), "--rounds", "1", "--pairs", "6"])
     out = capsys.readouterr().out
-    assert "REGRESSED" in out and "not interleaved" in out and "interleaved pairs" not in out
+    assert (code == 1 and "REGRESSED" in out) or (code == 3 and "shared the core" in out), out
+    assert "not interleaved" in out and "interleaved pairs" not in out
     assert "fail above +30%" in out  # stored medians drift 20-30 % without a change: a coarser default
     data = gate_timings.read_timings(stored)
     data["machine"] = "elsewhere"
@@ -141,5 +144,40 @@ def test_the_baseline_side_gets_the_helper_modules_the_model_imports(repo: Path)
         source.replace("from torch import nn\n", f"from torch import nn\n\nimport extra_{name}  # noqa\n")
     )
     model = gate.GateModel(f"mynet_{name}:net", make_spec(f"mynet_{name}:net", input_size=16))
-    report = gate.run_gate([model], "HEAD", gate.GateSettings(rounds=1, pairs=2), cwd=repo)
-    assert [v.model for v in report.verdicts] == [model.name] and report.verdicts[0].pairs == 2
+    report = gate.run_gate([model], "HEAD", gate.GateSettings(rounds=1, pairs=2, extra_rounds=0), cwd=repo)
+    assert [v.model for v in report.verdicts] == [model.name] and report.verdicts[0].rounds == 1
+
+
+NOISY_SUITE = """\
+name: noisy
+metrics: [complexity, latency]
+latency: {threads: 1, batch_size: 1}
+models:
+  - {model: lab_%s.nets:small, model_args: {width: 64}, input_size: 128}
+"""
+
+
+def test_a_noisy_neighbour_on_the_gates_core_makes_it_too_noisy_to_judge_not_regressed(repo: Path, capsys) -> None:
+    """A process spinning on the core the workers are pinned to (a noisy neighbour) while unchanged code is
+    compared: every forward waits for the core (CPU/wall near 0.5), so the gate re-takes, then says it cannot
+    judge (exit 3, one line why) instead of failing. Forwards of tens of ms, so the neighbour preempts each."""
+    import json
+    import os
+    import sys
+
+    (repo / "noisy.yaml").write_text(NOISY_SUITE % repo.name)
+    assert main(["gate", "--suite", "noisy.yaml", "--set-baseline", "HEAD"]) == 0
+    core = max(os.sched_getaffinity(0))  # the gate's core for one thread (bench.gate.timing_cores)
+    spin = f"import os\nos.sched_setaffinity(0, {{{core}}})\nwhile True:\n    pass\n"
+    neighbour = subprocess.Popen([sys.executable, "-c", spin])
+    try:
+        args = ["--rounds", "2", "--pairs", "3", "--extra-rounds", "2", "--json", "gate.json"]
+        code = main(["gate", "--suite", "noisy.yaml", *args])
+    finally:
+        neighbour.kill()
+        neighbour.wait()
+    out = capsys.readouterr().out
+    last = out.strip().splitlines()[-1]
+    assert code == 3 and last.startswith("latency gate: TOO NOISY TO JUDGE") and "shared the core" in last, out
+    (verdict,) = json.loads((repo / "gate.json").read_text())["verdicts"]
+    assert verdict["outcome"] == "too noisy" and verdict["rounds"] == 4 and verdict["contended_rounds"] >= 1

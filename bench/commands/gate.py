@@ -15,9 +15,10 @@ def register(commands) -> None:
         "gate",
         help="fail when the code makes a model slower than at the baseline revision",
         description="Time each model of a suite with the baseline revision's code and the working tree's, "
-        "interleaved pair by pair on the same cores; exit 1 when a model's median slowdown exceeds the "
-        "threshold. Entries may be scaled or your own models; the suite's latency: block sets threads, batch, "
-        "precision and memory format. Outside git: --save-timings once, then --timings.",
+        "interleaved pair by pair on the same cores. Exit 0 when every model's slowdown interval lies at or below "
+        "the threshold, 1 when one lies wholly above it (a regression), 3 when a model stays too noisy to judge "
+        "after extra rounds and none regressed. Entries may be scaled or your own models; the suite's latency: "
+        "block sets threads, batch, precision and memory format. Outside git: --save-timings once, then --timings.",
     )
     gate.add_argument(
         "--suite", type=Path, default=Path("suites") / "ci_latency.yaml", help="models to check (and their conditions)"
@@ -31,11 +32,22 @@ def register(commands) -> None:
     )
     gate.add_argument("--against", metavar="REV", help="compare with this git revision instead of the baseline file's")
     gate.add_argument("--rounds", type=int, default=4, help="fresh model instances per side (default 4)")
-    gate.add_argument("--pairs", type=int, default=10, help="interleaved forward pairs per round (default 10)")
+    gate.add_argument(
+        "--pairs", type=int, default=10, help="uncontended interleaved forward pairs per round (default 10)"
+    )
+    gate.add_argument(
+        "--extra-rounds",
+        type=int,
+        default=12,
+        metavar="N",
+        help="rounds a model may get beyond --rounds (--rounds at a time) while its interval straddles the "
+        "threshold, before it is too noisy to judge (exit 3; default 12)",
+    )
     gate.add_argument(
         "--threshold",
         type=float,
-        help="largest allowed median slowdown (default: the baseline file's, else 0.08; 0.30 with --timings)",
+        help="largest allowed slowdown: a regression when the ratio's whole 90%% interval lies above 1 + this "
+        "(default: the baseline file's, else 0.08; 0.30 with --timings)",
     )
     gate.add_argument(
         "--inject-slowdown",
@@ -140,6 +152,7 @@ def _gate(args: argparse.Namespace) -> int:
     settings = gate.GateSettings(
         rounds=args.rounds,
         pairs=args.pairs,
+        extra_rounds=args.extra_rounds,
         threshold=args.threshold
         or (gate_timings.STORED_THRESHOLD if args.timings else baseline.get("threshold", gate.DEFAULT_THRESHOLD)),
     )
@@ -164,4 +177,4 @@ def _gate(args: argparse.Namespace) -> int:
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(report.to_json())
-    return 0 if report.passed else 1
+    return report.exit_code
