@@ -248,3 +248,11 @@ def test_without_counted_rows_the_page_says_in_one_line_why_figures_1_and_5_are_
     line = next(li for li in re.findall(r"<li>(.*?)</li>", paper) if "Figures 1 and 5" in li)
     assert "paper_table2" in line and "python -m bench run suites/paper_table2.yaml" in line
     assert "fig1_accuracy_vs_params" not in page
+
+
+def test_the_report_docs_describe_the_first_screen_and_its_budgets() -> None:
+    text = re.sub(r"\s+", " ", (ROOT / "docs" / "report.md").read_text())
+    assert "## The first screen" in text and glance.TIME_THE_ZOO in text
+    macs = ", ".join(f"{g:g}" for g in glance.MACS_BUDGETS_G[:-1]) + f" and {glance.MACS_BUDGETS_G[-1]:g} G"
+    ms = ", ".join(f"{m:g}" for m in glance.LATENCY_BUDGETS_MS[:-1]) + f" and {glance.LATENCY_BUDGETS_MS[-1]:g} ms"
+    assert f"MACs budgets ({macs})" in text and f"latency budgets ({ms})" in text
