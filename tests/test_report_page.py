@@ -156,16 +156,18 @@ def _chromium() -> str | None:
 _MEASURE = """<script>window.addEventListener('load', () => {
   const e = document.documentElement, at = id => document.getElementById(id).getBoundingClientRect();
   const out = document.createElement('pre');
+  const titles = [...document.querySelectorAll('svg.figure g > title')].filter(t => t instanceof SVGTitleElement);
   out.textContent = `measured ${e.scrollWidth} ${e.clientWidth} ${e.scrollHeight} ${at('verdict-table').bottom} `
-    + `${at('pick-table').top}`;
+    + `${at('pick-table').top} ${titles.length}`;
   document.body.appendChild(out);
 });</script>"""
 
 
-def test_no_sideways_scroll_at_1280_px_in_headless_chromium(fresh_clone: Path, tmp_path: Path) -> None:
+def test_no_sideways_scroll_at_1280_px_in_headless_chromium(request: pytest.FixtureRequest, tmp_path: Path) -> None:
     browser = _chromium()
     if browser is None:
         pytest.skip("no Chromium on PATH (apt-get install chromium): the CSS-level test above still runs")
+    fresh_clone: Path = request.getfixturevalue("fresh_clone")  # built only where a browser will read it
     checked = fresh_clone / "index-measured.html"
     checked.write_text((fresh_clone / "index.html").read_text().replace("</body>", _MEASURE + "</body>"))
     flags = ["--headless", "--no-sandbox", "--disable-gpu", "--window-size=1280,900", "--virtual-time-budget=10000"]
@@ -175,11 +177,13 @@ def test_no_sideways_scroll_at_1280_px_in_headless_chromium(fresh_clone: Path, t
         text=True,
         timeout=180,
     )
-    match = re.search(r"measured (\d+) (\d+) (\d+) ([\d.]+) ([\d.]+)", done.stdout)
+    match = re.search(r"measured (\d+) (\d+) (\d+) ([\d.]+) ([\d.]+) (\d+)", done.stdout)
     assert match, done.stderr[-2000:]
-    scroll_width, client_width, _, verdicts_end, picks_start = (float(v) for v in match.groups())
+    scroll_width, client_width, _, verdicts_end, picks_start, titles = (float(v) for v in match.groups())
     assert scroll_width <= client_width <= 1280
     assert verdicts_end <= 900 and picks_start < 900  # both answers on the first screen
+    # the inlined zoo figure's point names are SVG titles the browser shows on hover
+    assert titles == (fresh_clone / "zoo_accuracy_vs_latency.svg").read_text().count("<title>") > 100
 
 
 def test_the_zoo_figure_names_its_frontier_and_every_point_on_hover(tmp_path: Path) -> None:
