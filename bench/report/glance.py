@@ -127,7 +127,7 @@ def budget_picks(results: pd.DataFrame, current: str | None, counts: pd.DataFram
     else:
         basis = "timed here"
         rows += [_row(zoo.Budget(latency_ms=ms), basis, here.points) for ms in LATENCY_BUDGETS_MS]
-    timed = f"{here.machine} ({here.conditions})" if here.machine else "this machine"
+    timed = f"{here.machine}, {here.conditions}" if here.machine else "this machine"
     summary = (
         f"bench pick's answer among the {len(counted)} zoo models: the most accurate within the budget, "
         "ImageNet-1k-only weights, top-1 as timm publishes it (reported-timm). MACs budgets: exact counts, the same "
