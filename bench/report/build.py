@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from matplotlib.figure import Figure
 
 from bench.environment import machine_fingerprint
-from bench.report import claims, figures, frames, proxy_v2, tables
-from bench.report.html import FigureEntry, page
-from bench.report.regime_section import regime_table
+from bench.report import claims, figures, frames, glance, proxy_v2, tables
+from bench.report.hover import inline_svg, svg_with_titles
+from bench.report.html import FigureEntry, FirstScreen, Section, page
+from bench.report.proxy_section import PROXY_FIGURES, proxy_figures, proxy_tables
 from bench.report.scaling_cost_section import hw_scaling_section, scaled_cost_section
-from bench.report.suite_section import SectionFigure, suite_section
+from bench.report.suite_section import Parts, SectionFigure, suite_section
 from bench.report.zoo_section import zoo_section
 
 TITLE = "effbench: EfficientNet (Tan & Le, 2019) comparisons, measured here"
@@ -36,72 +36,6 @@ class Report:
     figures: list[FigureEntry]
     tables: list[tables.Table]
     missing: list[str]
-
-
-@dataclass(frozen=True)
-class ProxyFigure:
-    """A figure over one proxy suite's measured accuracy rows."""
-
-    suite: str
-    stem: str
-    title: str
-    caption: str
-    draw: Callable[[pd.DataFrame, str], Figure]
-
-
-V1 = "proxy v1, the 1x1-map regime: 14 px base, total stride 32"
-PROXY_FIGURES = (
-    ProxyFigure(
-        proxy_v2.PROBE,
-        "proxy_v2_probe",
-        "Proxy v2 probe: B0's validation top-1 against its input size, at total stride 8 and 32",
-        "against the input size: B0 at total stride 8 (its stages 5 and 7 at stride 1) from 12 to 28 px, and at "
-        "stride 32 (v1's geometry) at 14 px; each point's MACs named. Validation split (10,000 training images "
-        "held out); the protocol's headroom check reads 28 px against 14 px.",
-        lambda rows, budget: figures.probe(rows),
-    ),
-    ProxyFigure(
-        proxy_v2.FIG8,
-        "fig8_proxy_v2_compound_vs_single",
-        "Figure 8 analogue, proxy v2 (total stride 8): compound vs single-dimension scaling of B0 at 2x its MACs",
-        "against MACs: B0, its compound model (the paper's alpha, beta, gamma) and its width-, depth- and "
-        "resolution-only models at 2x B0's MACs (resolution 2.18x: no input size costs 2x at stride 8), "
-        "test split.",
-        lambda rows, budget: figures.compound_vs_single(rows),
-    ),
-    ProxyFigure(
-        "proxy_fig3_single_dim",
-        "fig3_proxy_single_dimension",
-        f"Figure 3 analogue: single-dimension scaling of B0 ({V1})",
-        "against MACs at the proxy resolution: B0 scaled by width, depth and resolution alone.",
-        figures.single_dimension_panels,
-    ),
-    ProxyFigure(
-        "proxy_fig8_table7",
-        "fig8_proxy_compound_vs_single",
-        f"Figure 8 analogue: compound vs single-dimension scaling of B0 ({V1})",
-        "against MACs at the proxy resolution: the Table 7 models, and width-, depth- and resolution-only "
-        "variants solved to the compound model's MACs.",
-        lambda rows, budget: figures.compound_vs_single(rows),
-    ),
-    ProxyFigure(
-        "proxy_table3",
-        "table3_proxy_networks",
-        f"Table 3 analogue: MobileNetV1/V2 and ResNet-18, compound vs single-dimension scaling ({V1})",
-        "against MACs at the proxy resolution: each network, its compound model, and the single-dimension "
-        "variants solved to the compound model's MACs (each panel names those it has).",
-        lambda rows, budget: figures.networks_compound_vs_single(rows),
-    ),
-    ProxyFigure(
-        "proxy_grid_search",
-        "grid_search_proxy",
-        f"Grid search at phi = 1 ({V1})",
-        "against the input size: B0 scaled to about twice its MACs, split between resolution (x axis), depth "
-        "(a line per alpha) and width (solved to the target, labelled), and the paper's alpha=1.2, beta=1.1, "
-        "gamma=1.15 (star; its MACs in the legend).",
-        lambda rows, budget: figures.grid_search(rows, frames.GRID_PAPER_ENTRY),
-    ),
-)
 
 
 #: Cheap suites ``python -m bench.report`` measures by default: counts for all paper suites, CPU latency
@@ -157,18 +91,15 @@ def _latency_points(
     return points, f"CPU batch {int(r['batch_size'])}, {int(r['threads'])} thread(s)", where
 
 
-@dataclass
-class Parts:
-    """What one part of the report adds: figures, tables, and lines saying what is missing and how to make it."""
-
-    figures: list[SectionFigure] = field(default_factory=list)
-    tables: list[tables.Table] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)
-
-    def add(self, other: Parts) -> None:
-        self.figures += other.figures
-        self.tables += other.tables
-        self.missing += other.missing
+#: The page's sections below the first screen, in order: id, title, and a short name for the first screen.
+SECTIONS = {
+    "evidence": ("Claims: the evidence and tests behind each verdict", "Claims"),
+    "paper": ("The paper's figures and tables, counted and timed here", "The paper's figures and tables"),
+    "proxy": ("Scaling trained here: the proxy experiments (Fashion-MNIST)", "Proxy experiments"),
+    "suites": ("Your suites", "Your suites"),
+    "beyond": ("Beyond the paper: the timm zoo, what predicts runtime, hardware-aware scaling", "Beyond the paper"),
+    "environment": ("Conditions: machine, versions, threads, date, commit", "Conditions"),
+}
 
 
 def build_report(results: pd.DataFrame, out: Path, environment: dict, suites: Sequence[str] = ()) -> Report:
@@ -177,22 +108,48 @@ def build_report(results: pd.DataFrame, out: Path, environment: dict, suites: Se
     out.mkdir(parents=True, exist_ok=True)
     results, left_out = frames.usable_rows(frames.latest(results))
     current = machine_fingerprint(environment) if environment.get("cpu") else None
-    parts = Parts(missing=list(left_out))
-    parts.add(_paper_figures(results, current))
-    parts.add(_proxy_figures(results))
-    parts.add(_paper_tables(results, current))
-    parts.add(_own_suites(results, suites, current))
-    parts.add(_beyond_the_paper(results, current))
-    parts.missing += [f"{t.title}: {t.caption}" for t in parts.tables if t.frame.empty]
-    figure_entries = []
+    claims_table = _claims_table(results, current)
+    paper, proxy = _paper_figures(results, current), proxy_figures(results)
+    paper.add(_paper_tables(results, current))
+    proxy.add(proxy_tables(results))
+    parts = {
+        "evidence": Parts(tables=[claims_table]),
+        "paper": paper,
+        "proxy": proxy,
+        "suites": _own_suites(results, suites, current),
+        "beyond": _beyond_the_paper(results, current),
+        "environment": Parts(tables=[tables.conditions_table(results, environment)]),
+    }
+    sections = [_write_section(key, *SECTIONS[key], part, out) for key, part in parts.items()]
+    picks = glance.budget_picks(results, current)
+    _write_table(picks.table, out)
+    tally = glance.verdict_counts(claims_table.frame)
+    first = FirstScreen(claims_table.frame, tally, picks.table, picks.summary, picks.latency_note)
+    (out / "index.html").write_text(page(TITLE, first, INTRO, left_out, sections))
+    return Report(
+        out,
+        [f for s in sections for f in s.figures],
+        [t for s in sections if s.id != "environment" for t in s.tables] + [picks.table],
+        left_out + [m for s in sections for m in s.missing],
+    )
+
+
+def _write_section(key: str, title: str, short: str, parts: Parts, out: Path) -> Section:
+    """Write a section's figures (PNG + SVG; a figure with hover text gets its SVG titled and inlined) and
+    tables (CSV + MD); an empty table joins what the section lacks."""
+    entries = []
     for drawn in parts.figures:
         figures.save(drawn.figure, out / drawn.stem)
-        figure_entries.append(FigureEntry(drawn.stem, drawn.title, drawn.caption))
-    conditions_table = tables.conditions_table(results, environment)
-    for table in parts.tables + [conditions_table]:
+        svg = ""
+        if drawn.hover:
+            path = (out / drawn.stem).with_suffix(".svg")
+            path.write_text(svg_with_titles(path.read_text(), dict(drawn.hover)))
+            svg = inline_svg(path.read_text(), drawn.stem)
+        entries.append(FigureEntry(drawn.stem, drawn.title, drawn.caption, svg))
+    for table in parts.tables:
         _write_table(table, out)
-    (out / "index.html").write_text(page(TITLE, INTRO, parts.missing, figure_entries, parts.tables, conditions_table))
-    return Report(out, figure_entries, parts.tables, parts.missing)
+    missing = parts.missing + [f"{t.title}: {t.caption}" for t in parts.tables if t.frame.empty]
+    return Section(key, title, short, entries, parts.tables, missing)
 
 
 def _paper_figures(results: pd.DataFrame, current: str | None) -> Parts:
@@ -222,7 +179,11 @@ def _paper_figures(results: pd.DataFrame, current: str | None) -> Parts:
             ),
         ]
     else:
-        parts.missing.append("Table 2 counts (Figures 1 and 5): python -m bench run suites/paper_table2.yaml")
+        parts.missing.append(
+            "Table 2 counts (Figures 1 and 5): the rows given have no exact counts of suite paper_table2 (a clone "
+            "ships them in reports/measured/paper_counts.csv); python -m bench run suites/paper_table2.yaml "
+            "counts them"
+        )
     latency_points, conditions, where = _latency_points(results, points, current)
     if not latency_points.empty:
         parts.figures.append(
@@ -264,81 +225,31 @@ def _paper_figures(results: pd.DataFrame, current: str | None) -> Parts:
     return parts
 
 
-def _proxy_figures(results: pd.DataFrame) -> Parts:
-    """The proxy suites' figures (measured top-1 against MACs) and the learning curve."""
-    parts = Parts()
-    for figure in PROXY_FIGURES:
-        rows = frames.measured_accuracy(results, figure.suite)
-        if rows.empty:
-            parts.missing.append(f"{figure.title}: python -m bench run suites/{figure.suite}.yaml")
-            continue
-        budget = frames.budget_summary(rows["budget"].iloc[0])
-        parts.figures.append(
-            SectionFigure(
-                figure.stem,
-                figure.title,
-                f"Top-1 trained from scratch here (source: measured; {figures.ERROR_BARS}; a ring marks an "
-                f"upsampled input) {figure.caption} Budget: {budget}.",
-                figure.draw(rows, budget),
-            )
-        )
-    curve = frames.learning_curve(results)
-    if not curve.empty:
-        parts.figures.append(
-            SectionFigure(
-                "proxy_learning_curve",
-                "Proxy budget: the learning curve",
-                "Top-1 trained from scratch here (source: measured, one seed per point) against the epochs of "
-                "the run; the proxy suites train for the smallest E at which 2E gains at most "
-                f"{frames.CONVERGED_GAIN:g} points. Budget: {frames.curve_budget(curve)}.",
-                figures.learning_curve(curve),
-            )
-        )
-    return parts
+def _claims_table(results: pd.DataFrame, current: str | None) -> tables.Table:
+    """Every testable claim with its scope, evidence and verdict."""
+    return tables.Table(
+        "claims",
+        "Claims of the paper: verdicts",
+        "Each testable claim, the scope its verdict speaks for, the evidence from our rows, and a verdict: "
+        "reproduced, not reproduced or inconclusive. Count ratios reproduce within 15%. Proxy v2 verdicts "
+        f"follow the protocol fixed before their runs ({proxy_v2.PROTOCOL}: pooled-variance t-tests, Holm); "
+        "v1 proxy verdicts (the 1x1-map regime) count differences only where Welch's t-test over seeds, "
+        "Holm-corrected across the claim's alternatives, finds them at the 5% level. Every interval is at "
+        "the level Holm judged its comparison by, so it excludes 0 exactly when Holm rejects.",
+        claims.claims_table(results, current),
+    )
 
 
 def _paper_tables(results: pd.DataFrame, current: str | None) -> Parts:
-    """The claims table, the paper's tables beside ours, and the proxy and pretrained tables."""
+    """The paper's tables beside ours (counts, latency ratios) and the pretrained evaluations."""
     return Parts(
         tables=[
-            tables.Table(
-                "claims",
-                "Claims of the paper: verdicts",
-                "Each testable claim, the scope its verdict speaks for, the evidence from our rows, and a verdict: "
-                "reproduced, not reproduced or inconclusive. Count ratios reproduce within 15%. Proxy v2 verdicts "
-                f"follow the protocol fixed before their runs ({proxy_v2.PROTOCOL}: pooled-variance t-tests, Holm); "
-                "v1 proxy verdicts (the 1x1-map regime) count differences only where Welch's t-test over seeds, "
-                "Holm-corrected across the claim's alternatives, finds them at the 5% level. Every interval is at "
-                "the level Holm judged its comparison by, so it excludes 0 exactly when Holm rejects.",
-                claims.claims_table(results, current),
-            ),
             tables.comparison_table(results, "table2", "paper_table2", "Table 2: params and MACs, paper vs ours"),
             tables.comparison_table(
                 results, "table3", "paper_table3", "Table 3: scaling MobileNets and ResNet-50, paper vs ours"
             ),
             tables.comparison_table(results, "table7", "paper_table7", "Table 7: scaling B0 four ways, paper vs ours"),
             tables.latency_ratio_table(results, current=current),
-            tables.v2_decisions_table(results),
-            tables.deviations_table(),
-            tables.proxy_table(results, proxy_v2.FIG8, "Proxy v2: B0 compound vs single dimension at 2x MACs"),
-            tables.proxy_table(results, proxy_v2.GRID, "Proxy v2: grid search at phi = 1 (screen and finals)"),
-            tables.proxy_table(results, proxy_v2.PROBE, "Proxy v2: probe (B0 at its input sizes and strides)"),
-            tables.proxy_table(results, proxy_v2.AUGMENT, "Proxy v2: B0 with crop + flip augmentation"),
-            tables.proxy_table(results, proxy_v2.CURVE, "Proxy v2: learning curve", curve=True),
-            regime_table(results),
-            tables.proxy_table(
-                results, "proxy_fig8_table7", f"Proxy: B0 compound vs single dimension (Fig. 8 / Table 7; {V1})"
-            ),
-            tables.proxy_table(
-                results, "proxy_table3", f"Proxy: MobileNetV1/V2, ResNet-18 compound vs single (Table 3; {V1})"
-            ),
-            tables.proxy_table(results, "proxy_fig3_single_dim", f"Proxy: B0 single-dimension scaling (Fig. 3; {V1})"),
-            tables.proxy_table(
-                results,
-                "proxy_grid_search",
-                f"Proxy: grid search at phi = 1, 2x B0's MACs split between depth, width and resolution ({V1})",
-            ),
-            tables.learning_curve_table(results),
             tables.pretrained_table(results),
         ]
     )

@@ -112,8 +112,10 @@ def accuracy_vs_latency(points: pd.DataFrame, conditions: str) -> Figure:
     return fig
 
 
-#: How every measured proxy point's error bar reads.
-ERROR_BARS = "mean and 95% CI over seeds (t)"
+#: How every measured proxy point and its error bar read: said once in the legend's title or the caption,
+#: never in an axis label (a label reads as the quantity on the axis).
+ERROR_BARS = "points: mean over seeds; bars: its 95% CI (Student's t)"
+Y_MEASURED = "proxy top-1 (%), measured"
 
 
 def ci95(rows: pd.DataFrame) -> pd.Series:
@@ -213,8 +215,8 @@ def single_dimension_panels(rows: pd.DataFrame, budget: str) -> Figure:
         ax.set_title(f"B0 scaled by {method}")
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=7, loc="lower right")
-    axes[0].set_ylabel("proxy top-1 (%), measured")
-    fig.suptitle(f"Single-dimension scaling on the proxy task, {ERROR_BARS}. {budget}", fontsize=8)
+    axes[0].set_ylabel(Y_MEASURED)
+    fig.suptitle(f"Single-dimension scaling on the proxy task ({ERROR_BARS}). {budget}", fontsize=8)
     return fig
 
 
@@ -244,14 +246,14 @@ def _methods(ax, rows: pd.DataFrame, short: tuple[str, str] = ("efficientnet_b0"
     _log_millions(ax)
     ax.set_xlabel("MACs (millions) at the proxy resolution")
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=7, loc="best")
+    ax.legend(fontsize=7, loc="best", title=ERROR_BARS, title_fontsize=7)
 
 
 def compound_vs_single(rows: pd.DataFrame) -> Figure:
     """Fig. 8 analogue: proxy top-1 vs MACs for each scaling method of B0."""
     fig, ax = plt.subplots(figsize=(8, 5.5), layout="constrained")
     _methods(ax, rows)
-    ax.set_ylabel(f"proxy top-1 (%), measured, {ERROR_BARS}")
+    ax.set_ylabel(Y_MEASURED)
     ax.set_title("Scaling B0 four ways on the proxy task")
     return fig
 
@@ -264,7 +266,7 @@ def networks_compound_vs_single(rows: pd.DataFrame) -> Figure:
         _methods(ax, rows[rows["base"] == base], short=(f"{base}-", ""))
         methods = [m for m in ("width", "depth", "resolution") if (rows[rows["base"] == base]["method"] == m).any()]
         ax.set_title(f"{base}: compound vs {', '.join(methods) or 'no single dimension'}", fontsize=9)
-    axes[0][0].set_ylabel(f"proxy top-1 (%), measured, {ERROR_BARS}")
+    axes[0][0].set_ylabel(Y_MEASURED)
     return fig
 
 
@@ -316,11 +318,11 @@ def grid_search(rows: pd.DataFrame, paper_entry: str) -> Figure:
             f"{row.macs / 1e6:.1f}M MACs (measured)",
         )
     ax.set_xlabel("input size (px): gamma x the base size (width beta chosen so that MACs = 2x B0)")
-    ax.set_ylabel(f"proxy top-1 (%), {ERROR_BARS}")
+    ax.set_ylabel(Y_MEASURED)
     ax.set_title("Splitting 2x B0's MACs between depth, width and resolution (phi = 1)")
     ax.margins(x=0.08)  # room for the last point's label
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="best")
+    ax.legend(fontsize=7, loc="best", title=ERROR_BARS, title_fontsize=7)
     return fig
 
 

@@ -7,7 +7,7 @@ frontier drawn, when the rows have accuracy from any source; latency against MAC
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import matplotlib
 
@@ -24,10 +24,27 @@ from bench.report.tables import Table
 
 @dataclass(frozen=True)
 class SectionFigure:
+    """A drawn figure, and where it has one the hover text of its points by gid (bench.report.hover)."""
+
     stem: str
     title: str
     caption: str
     figure: Figure
+    hover: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass
+class Parts:
+    """What one part of the report adds: figures, tables, and lines saying what is missing and how to make it."""
+
+    figures: list[SectionFigure] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+    def add(self, other: Parts) -> None:
+        self.figures += other.figures
+        self.tables += other.tables
+        self.missing += other.missing
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ from bench import predictors, zoo
 from bench.pareto import pareto_mask
 from bench.reference import TIMM_RESULTS_ORIGIN
 from bench.report import frames
-from bench.report.suite_section import SectionFigure, scatter_figure
+from bench.report.hover import frontier_scatter
+from bench.report.suite_section import SectionFigure
 from bench.report.tables import Table
 
 
@@ -28,22 +29,25 @@ def zoo_section(results: pd.DataFrame, current: str | None = None) -> tuple[list
     where = f"{r['device']}, batch {int(r['batch_size'])}, {int(r['threads'])} thread(s), {chosen.label}"
     mask = pareto_mask(points["latency_ms"].tolist(), points["top1"].tolist())
     frontier = points[mask].sort_values("latency_ms")
+    drawn = frontier_scatter(
+        points.assign(name=points["base"], hover=_hover(points), highlight=points["base"].isin(zoo.PAPER_MODELS)),
+        ("latency_ms", "median latency (ms), log scale"),
+        ("top1", "ImageNet top-1 (%), reported-timm"),
+        f"timm zoo, {chosen.label}",
+        mask,
+        highlight_label="the paper's B0-B6 (tf_efficientnet_b*)",
+    )
     figure = SectionFigure(
         "zoo_accuracy_vs_latency",
         f"New: the timm zoo's accuracy-latency frontier, {chosen.label} ({len(points)} models)",
         f"x: median latency ({where}); y: timm's published ImageNet top-1 for the model's "
         "ImageNet-1k-only weights (timm's default tag where it is ImageNet-1k only, else its best such tag; "
         f"source reported-timm: {TIMM_RESULTS_ORIGIN}); the line joins the models no other is both "
-        "faster and more accurate than; only they and the paper's B0-B6 (timm's tf_efficientnet_b*, black; "
-        "their default tag is Noisy Student's) are named.",
-        scatter_figure(
-            points.assign(entry=points["base"], top1_std=float("nan"), highlight=points["base"].isin(zoo.PAPER_MODELS)),
-            ("latency_ms", "median latency (ms), log scale"),
-            ("top1", "ImageNet top-1 (%), reported-timm"),
-            f"timm zoo, {chosen.label}",
-            mask,
-            highlight_label="the paper's B0-B6 (tf_efficientnet_b*)",
-        ),
+        "faster and more accurate than, and only they are named; hover any point for its name, tag, top-1, "
+        "latency and counts. Black: the paper's B0-B6 (timm's tf_efficientnet_b*; their default tag is Noisy "
+        "Student's).",
+        drawn.figure,
+        hover=tuple(drawn.titles.items()),
     )
     ranks = predictors.rank_table(points)
     worst = pd.DataFrame({"MACs mis-rank runtime": predictors.misrankings(points, "macs_g")})
@@ -65,3 +69,16 @@ def zoo_section(results: pd.DataFrame, current: str | None = None) -> tuple[list
         ),
         Table("cost_misrankings", "Where MACs mis-rank runtime most", "Pairs ordered by cost ratio x slowdown.", worst),
     ], [figure]
+
+
+def _hover(points: pd.DataFrame) -> pd.Series:
+    """Each zoo point's hover text: its tag and size, top-1, latency and counts."""
+    return pd.Series(
+        [
+            f"{r['tag']} at {int(r['input_size'])} px, top-1 {r['top1']:.2f}% (reported-timm), "
+            f"{r['latency_ms']:.1f} ms, {r['macs_g']:.2f} G MACs, {r['params_m']:.1f} M params"
+            for r in points.to_dict("records")
+        ],
+        index=points.index,
+        dtype=object,
+    )
