@@ -8,6 +8,7 @@ an input problem leaves the results untouched.
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 import zlib
@@ -261,10 +262,10 @@ class Shard:
 
     @classmethod
     def parse(cls, text: str) -> Shard:
-        index, sep, count = text.partition("/")
-        if not sep or not index.isdigit() or not count.isdigit():
+        match = re.fullmatch(r"\s*([-+]?\d+)\s*/\s*([-+]?\d+)\s*", text)
+        if match is None:
             raise ValueError(f"--shard {text!r}: expected I/N, e.g. 2/8")
-        return cls(int(index), int(count))
+        return cls(int(match.group(1)), int(match.group(2)))  # -1/2 or 3/2: "need 1 <= I <= N"
 
     def holds(self, entry: str) -> bool:
         return zlib.crc32(entry.encode()) % self.count == self.index - 1
@@ -510,20 +511,34 @@ def _reuse_trainings(
     return measure, copies
 
 
-def check_devices(suite: SuiteSpec) -> None:
-    """Refuse, before anything runs, a suite that needs a CUDA GPU on a machine without one."""
+def check_machine(suite: SuiteSpec) -> None:
+    """Refuse, before anything runs, a suite this machine cannot run as written: a block that needs a CUDA GPU
+    on a machine without one, or that asks for more threads than the machine's logical CPUs."""
     import torch
+
+    from bench.budgets import logical_cpus
+    from bench.suites import SuiteError
 
     cuda = [name for name, device in suite.devices.items() if device == "cuda"]
     if cuda and not torch.cuda.is_available():
-        from bench.suites import SuiteError
-
         raise SuiteError(
             suite.path,
             f"{cuda[0]}.device",
             "needs a CUDA GPU, and this machine has none "
             "(torch.cuda.is_available() is False); run it on a GPU machine or set device: cpu",
         )
+    blocks = {
+        "latency": suite.latency,
+        "throughput": suite.throughput.conditions if suite.throughput else None,
+        "train": suite.train,
+    }
+    cpus = logical_cpus()
+    for name, block in blocks.items():
+        threads = getattr(block, "threads", None)
+        if threads is not None and threads > cpus:
+            raise SuiteError(
+                suite.path, f"{name}.threads", f"{threads} is more than the {cpus} logical CPUs of this machine"
+            )
 
 
 def run_suite(

@@ -94,14 +94,14 @@ def register(commands) -> None:
 def _run(args: argparse.Namespace) -> int:
     from bench.cache import ComplexityCache
     from bench.results import check_writable, read_results
-    from bench.run import Shard, check_devices, run_suite
+    from bench.run import Shard, check_machine, run_suite
     from bench.suites import load_suite
     from bench.summary import accuracy_table, complexity_table, latency_table
 
     shard = Shard.parse(args.shard) if args.shard is not None else None  # "" is a bad shard, not none
     suites = [load_suite(path) for path in args.suites]  # validate every file before running any
     for suite in suites:
-        check_devices(suite)
+        check_machine(suite)
     read_results(args.results)  # a bad results path fails here, before any work
     check_writable(args.results)
     cache_path = None if args.no_cache else (args.cache or args.results.parent / "complexity-cache.json")
