@@ -239,9 +239,16 @@ def identities(frame: pd.DataFrame) -> set[tuple]:
     return {tuple(map(_key_part, values)) for values in frame[list(IDENTITY_COLUMNS)].itertuples(index=False)}
 
 
-def append_rows(path: Path, rows: Iterable[dict], *, replaces: Callable[[dict], bool] | None = None) -> int:
+def append_rows(
+    path: Path,
+    rows: Iterable[dict],
+    *,
+    replaces: Callable[[dict], bool] | None = None,
+    skip_stored: bool = False,
+) -> int:
     """Merge ``rows`` into the store atomically; a row replaces any old row of the same identity, and
-    any old row for which ``replaces`` is true.
+    any old row for which ``replaces`` is true. With ``skip_stored``, a row whose identity the store
+    holds by the time the lock is taken (another process wrote it meanwhile) is left out instead.
 
     Returns the number of rows written.
     """
@@ -253,6 +260,11 @@ def append_rows(path: Path, rows: Iterable[dict], *, replaces: Callable[[dict], 
         raise ValueError(f"rows lack identity columns {missing}")
     with locked(path):
         old = read_results(path)
+        if skip_stored and not old.empty:
+            stored = identities(old)
+            new = new[[identity(r) not in stored for r in new.to_dict("records")]]
+            if new.empty:
+                return 0
         if not old.empty:
             new_ids = {identity(r) for r in new.to_dict("records")}
             dropped = replaces or (lambda _: False)

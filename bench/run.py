@@ -45,13 +45,33 @@ PARALLEL_THRESHOLD = 8
 
 @dataclass(frozen=True)
 class RunSummary:
-    """What a run planned, how many rows it wrote, and how many it skipped as already done."""
+    """What a run planned, how many rows this process wrote, and how many it skipped as already done: stored
+    before it started, or meanwhile by another run of the same suite (``stored_meanwhile`` of them), which
+    it then leaves as they are. Runs sharing a store thus add up to the rows the store gained."""
 
     suite: SuiteSpec
     planned: list[PlannedModel]
     written: int
     skipped: int
     reused: int = 0
+    stored_meanwhile: int = 0
+
+
+@dataclass
+class _Writer:
+    """The run's writes to its store, counted: rows written, and rows found stored by another process by the
+    time they were to be written (with ``skip_stored``; a forced run replaces rows instead)."""
+
+    path: Path
+    skip_stored: bool
+    written: int = 0
+    stored_meanwhile: int = 0
+
+    def write(self, rows: list[dict], replaces: Callable[[dict], bool] | None = None) -> int:
+        count = append_rows(self.path, rows, replaces=replaces, skip_stored=self.skip_stored)
+        self.written += count
+        self.stored_meanwhile += len(rows) - count
+        return count
 
 
 def _bar(total: int, desc: str, progress: bool) -> tqdm | LineProgress:
@@ -593,6 +613,7 @@ def run_suite(
         if seed_archive is not None:
             restore_seeds([run.checkpoint_dir for run in folders], seed_archive)
         check_runs(folders, restart_broken)
+    writer, reused = _Writer(results, skip_stored=not force), 0
     counts_by_key: dict[str, list[Task]] = {}
     for task in todo:
         if not task.timed:
@@ -602,7 +623,7 @@ def run_suite(
         """The count rows of every entry of this network, as soon as it is counted (a kill keeps them)."""
         tasks = counts_by_key.pop(workload_key(spec), [])
         if dist.is_main and tasks:
-            append_rows(results, [_row(suite, t, cache.count(t.planned.spec), env) for t in tasks])
+            writer.write([_row(suite, t, cache.count(t.planned.spec), env) for t in tasks])
 
     for key in [k for k, tasks in counts_by_key.items() if cache.get(tasks[0].planned.spec) is not None]:
         store_counts(counts_by_key[key][0].planned.spec)  # counted before: stored now, in one write
@@ -610,7 +631,7 @@ def run_suite(
     if dist.is_main:
         cache.save()
         written = [{**_row(suite, t, cache.count(t.planned.spec), env), **columns} for t, columns in copies]
-        append_rows(results, written, replaces=superseded_copies(written))
+        reused = writer.write(written, replaces=superseded_copies(written))
     timed = [t for t in to_measure if t.timed and (dist.is_main or t.budget is not None)]
     trained = [t for t in timed if t.budget is not None]
     measured = ((t, _measure_latency(t)) for t in timed if t.budget is None)  # first: nothing else running
@@ -635,7 +656,14 @@ def run_suite(
             for task, columns in chain(measured, trainings):
                 if dist.is_main:
                     row = {**_row(suite, task, cache.count(task.planned.spec), env), **columns}
-                    append_rows(results, [row], replaces=superseded_copies([row]))
+                    writer.write([row], replaces=superseded_copies([row]))
                 label = task.planned.entry.name + (f" bs{task.conditions.batch_size}" if task.conditions else "")
                 _tick(bar, label)
-    return RunSummary(suite, planned, written=len(todo), skipped=len(tasks) - len(todo), reused=len(copies))
+    return RunSummary(
+        suite,
+        planned,
+        written=writer.written,
+        skipped=len(tasks) - len(todo) + writer.stored_meanwhile,
+        reused=reused,
+        stored_meanwhile=writer.stored_meanwhile,
+    )

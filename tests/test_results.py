@@ -136,6 +136,16 @@ def test_stores_from_two_machines_merge_without_loss(tmp_path: Path) -> None:
     assert len(read_results(out)) == 3
 
 
+def test_append_rows_can_leave_rows_stored_meanwhile_as_they_are(tmp_path: Path) -> None:
+    """``skip_stored``: a row whose identity the store holds by the time of the write is not written again."""
+    path = tmp_path / "results.csv"
+    assert append_rows(path, [_latency_row(10.0)]) == 1
+    assert append_rows(path, [_latency_row(20.0), {**_latency_row(30.0), "entry": "b1"}], skip_stored=True) == 1
+    assert read_results(path)["latency_ms_p50"].tolist() == [10.0, 30.0]
+    assert append_rows(path, [_latency_row(20.0)]) == 1  # without it (a forced run), the row is replaced
+    assert sorted(read_results(path)["latency_ms_p50"]) == [20.0, 30.0]
+
+
 def _latency_row(p50: float, timestamp: str = "2026-01-01T00:00:00") -> dict:
     return {
         "suite": "s",

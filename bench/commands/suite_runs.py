@@ -129,7 +129,9 @@ def _run(args: argparse.Namespace) -> int:
             print(
                 f"\n== {suite.name}: {summary.written} rows written"
                 + (f" ({summary.reused} copied from rows of the same training: reused_from)" if summary.reused else "")
-                + f", {summary.skipped} already done ({elapsed:.1f} s) -> {args.results}"
+                + f", {summary.skipped} already done"
+                + (f", {summary.stored_meanwhile} of them by another run meanwhile" if summary.stored_meanwhile else "")
+                + f" ({elapsed:.1f} s) -> {args.results}"
             )
             stored, names = read_results(args.results), [p.entry.name for p in summary.planned]
             print(complexity_table(stored, suite.name, names))
@@ -154,6 +156,7 @@ def _summary_json(suite: str, summary, seconds: float, results: Path) -> dict:
         "written": summary.written,
         "reused": summary.reused,
         "skipped": summary.skipped,
+        "stored_meanwhile": summary.stored_meanwhile,
         "seconds": round(seconds, 3),
         "rows": [{k: v for k, v in record.items() if v is not None} for record in records],
     }
