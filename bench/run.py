@@ -74,10 +74,12 @@ class _Writer:
         return count
 
 
-def _bar(total: int, desc: str, progress: bool) -> tqdm | LineProgress:
+def _bar(total: int, desc: str, progress: bool, plain: bool = False) -> tqdm | LineProgress:
     """A progress bar on stderr on a terminal (no monitor thread: workers are forked); elsewhere (a log, a
-    pipe, CI) plain progress lines (``LineProgress``), so a long run is never silent."""
-    if progress and not sys.stderr.isatty():
+    pipe, CI) plain progress lines (``LineProgress``), so a long run is never silent. ``plain``: lines on a
+    terminal too, for when other processes (training workers) print to it, whose lines a bar cannot clear
+    around and would garble."""
+    if progress and (plain or not sys.stderr.isatty()):
         return LineProgress(total, desc)
     tqdm.monitor_interval = 0
     return tqdm(total=total, desc=desc, unit="model", leave=False, disable=None if progress else True)
@@ -635,7 +637,8 @@ def run_suite(
     timed = [t for t in to_measure if t.timed and (dist.is_main or t.budget is not None)]
     trained = [t for t in timed if t.budget is not None]
     measured = ((t, _measure_latency(t)) for t in timed if t.budget is None)  # first: nothing else running
-    with _bar(len(timed), "measuring", progress and dist.is_main) as bar:
+    workers_print = bool(trained) and train_jobs > 1  # their epoch lines share the terminal with our progress
+    with _bar(len(timed), "measuring", progress and dist.is_main, plain=workers_print) as bar:
 
         def run_cost(run: SeedRun) -> float:
             return cache.count(run.spec).macs * run.budget.epochs
