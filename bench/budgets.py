@@ -8,6 +8,7 @@ positive, finite number, so ``-5``, ``0``, ``nan`` and ``inf`` are refused befor
 from __future__ import annotations
 
 import math
+import os
 import re
 
 _NUMBER = r"([-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?|[-+]?inf(?:inity)?|nan)"
@@ -44,6 +45,22 @@ def check_count(option: str, value: int | None) -> None:
     """A thread count or batch size must be at least 1 (0 is not 'the default')."""
     if value is not None and value < 1:
         raise ValueError(f"{option} {value}: must be at least 1")
+
+
+def logical_cpus() -> int:
+    """The machine's logical CPUs (``os.cpu_count()``): the most threads a timing or a training may ask for."""
+    return os.cpu_count() or 1
+
+
+def check_threads(option: str, value: int | None) -> None:
+    """A thread count is at least 1 and at most the machine's logical CPUs. More threads than CPUs only wait
+    for each other (``--threads 9999`` was still running at 60 s), so a row of them would time the waiting,
+    not the model. Between the cores this process may use and the machine's CPUs it is allowed: that is
+    oversubscription on purpose, and ``bench latency`` says so."""
+    check_count(option, value)
+    cpus = logical_cpus()
+    if value is not None and value > cpus:
+        raise ValueError(f"{option} {value}: more than the {cpus} logical CPUs of this machine; give at most {cpus}")
 
 
 #: Lets argparse hand ``-5``, ``-5ms``, ``-inf`` to the option as its value (so the refusal is ours, one line),

@@ -11,17 +11,37 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
+
+from bench.budgets import NEGATIVE_VALUE
 
 EXIT_FAILURE = 1
 EXIT_INPUT_ERROR = 2
 EXIT_INTERRUPTED = 130
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse with the CLI's manners, for every command (subparsers are made of the same class).
+
+    A usage error is one line, ``error: ...`` and exit 2, as every other input error is (argparse prints its
+    usage block first). An option's value may start with '-' where it reads as a number, budget or shard
+    (``--shard -1/2``, ``--macs -1G``, ``--threads -1``): argparse takes only plain negative numbers as values
+    and answers the rest with a misleading 'expected one argument'; this way the command's own check answers.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = NEGATIVE_VALUE
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_INPUT_ERROR, f"error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser; each subcommand's arguments live with its code (bench.commands)."""
     from bench.commands import MODULES
 
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--debug", action="store_true", help="show Python tracebacks instead of one-line errors")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in MODULES:

@@ -25,6 +25,7 @@ import json
 import math
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -174,7 +175,39 @@ class Side:
 
 
 class GateWorkerError(RuntimeError):
-    """A gate worker process that stopped; the message is one line (its last stderr line)."""
+    """A gate worker process that stopped or answered something else than a JSON line; the message is one line
+    (its last stderr line, or what it printed). ``reason`` is the message without the worker's name."""
+
+    def __init__(self, python: str, reason: str) -> None:
+        super().__init__(f"the gate worker ({python}) {reason}")
+        self.reason = reason
+
+
+class UnusablePythonError(ValueError):
+    """An interpreter given for a side (``--baseline-python``) that cannot run the gate worker: an input error."""
+
+
+PYTHON_EXAMPLE = "e.g. /path/to/old/venv/bin/python"
+
+
+def check_python(python: str, option: str = "--baseline-python") -> None:
+    """Refuse, before anything is timed, an interpreter path that cannot be started: none there, a folder, or
+    not executable. A bare command name (``python3``) is looked up on PATH, as starting it would."""
+    if shutil.which(python) is not None:
+        return
+    path = Path(python)
+    if path.is_dir():
+        raise UnusablePythonError(f"{option} {python}: is a directory; give its Python interpreter, {PYTHON_EXAMPLE}")
+    if path.exists():
+        raise UnusablePythonError(f"{option} {python}: not executable; give a Python interpreter, {PYTHON_EXAMPLE}")
+    where = "" if os.sep in python else " (nor a command on PATH)"
+    raise UnusablePythonError(f"{option} {python}: no such file{where}; give a Python interpreter, {PYTHON_EXAMPLE}")
+
+
+def _printed(line: str) -> str:
+    """What a process printed, quoted for a one-line message (at most 80 characters)."""
+    text = line.strip()
+    return repr(text[:80] + ("..." if len(text) > 80 else "")) if text else "an empty line"
 
 
 class _WorkerProcess:
@@ -205,9 +238,16 @@ class _WorkerProcess:
         )
         try:
             hello = self.call(op="hello")
-        except GateWorkerError:
+            if not isinstance(hello, dict) or "bench" not in hello:
+                raise GateWorkerError(self.python, f"printed {_printed(json.dumps(hello))}, not the worker's hello")
+        except GateWorkerError as error:
             self.close()
-            raise
+            if side.python is None:
+                raise
+            raise UnusablePythonError(
+                f"{self.python}: not a Python interpreter the gate can use: asked to run the gate worker "
+                f"(-m bench.gate_worker), it {error.reason}; give one with torch, timm and bench, {PYTHON_EXAMPLE}"
+            ) from None
         self.protocol = int(hello.get("protocol", 1))
         used = Path(hello["bench"]).resolve()
         own = (side.code_dir / "bench").resolve()
@@ -244,18 +284,19 @@ class _WorkerProcess:
 
     def call(self, **request) -> dict:
         assert self.proc.stdin is not None and self.proc.stdout is not None  # opened as pipes above
-        try:
+        with suppress(BrokenPipeError):  # it stopped already: what it printed before is still to be read
             self.proc.stdin.write(json.dumps(request) + "\n")
             self.proc.stdin.flush()
-            line = self.proc.stdout.readline()
-        except BrokenPipeError:
-            line = ""
+        line = self.proc.stdout.readline()
         if not line:
-            raise GateWorkerError(self._death())
-        return json.loads(line)
+            raise GateWorkerError(self.python, self._death())
+        try:
+            return json.loads(line)
+        except ValueError:  # not the gate worker answering (an executable that is not Python, a stray print)
+            raise GateWorkerError(self.python, f"printed {_printed(line)}, not a JSON line") from None
 
     def _death(self) -> str:
-        """One line on why the worker stopped: the last line it wrote to stderr, and its interpreter."""
+        """One line on why the worker stopped: its exit status and the last error line it wrote to stderr."""
         try:
             status = self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -263,14 +304,19 @@ class _WorkerProcess:
         self.stderr.seek(0)
         lines = [line.strip() for line in self.stderr.read().splitlines() if line.strip()]
         errors = [line for line in lines if re.match(r"^[\w.]+(Error|Exception|Interrupt|Exit)\b", line)]
-        reason = errors[-1] if errors else "no error message"
-        return f"the gate worker ({self.python}) stopped (exit status {status}): {reason}"
+        # a Python traceback's error line (warnings may follow it); else what another program said first
+        reason = errors[-1] if errors else lines[0][:160] if lines else "no error message"
+        return f"stopped (exit status {status}): {reason}"
 
     def close(self) -> None:
         if self.proc.poll() is None and self.proc.stdin is not None:
             with suppress(BrokenPipeError):
                 self.proc.stdin.close()
-            self.proc.wait(timeout=60)
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:  # not a gate worker, or one that hangs: it does not outlive the gate
+                self.proc.kill()
+                self.proc.wait()
         for stream in (self.proc.stdout, self.stderr):
             if stream is not None:
                 stream.close()
@@ -397,9 +443,9 @@ def run_environment_gate(
     """Compare ``models`` between two Python environments running the same ``bench`` code: a torch or timm
     upgrade that slows a model fails the gate as a code change would."""
     root = root or repo_root()
-    for python in (baseline_python, candidate_python):
-        if python is not None and not (Path(python).is_file() and os.access(python, os.X_OK)):
-            raise ValueError(f"{python}: not an executable Python (give e.g. /path/to/old/venv/bin/python)")
+    check_python(baseline_python, "--baseline-python")
+    if candidate_python is not None:
+        check_python(candidate_python, "--candidate-python")
     cwd = Path.cwd()
     verdicts = compare(models, Side(root, baseline_python, cwd), Side(root, candidate_python, cwd), settings, slowdowns)
     label = f"python {baseline_python}" + (f" vs {candidate_python}" if candidate_python else "")

@@ -15,6 +15,7 @@ import io
 import json
 import os
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -238,9 +239,16 @@ def identities(frame: pd.DataFrame) -> set[tuple]:
     return {tuple(map(_key_part, values)) for values in frame[list(IDENTITY_COLUMNS)].itertuples(index=False)}
 
 
-def append_rows(path: Path, rows: Iterable[dict], *, replaces: Callable[[dict], bool] | None = None) -> int:
+def append_rows(
+    path: Path,
+    rows: Iterable[dict],
+    *,
+    replaces: Callable[[dict], bool] | None = None,
+    skip_stored: bool = False,
+) -> int:
     """Merge ``rows`` into the store atomically; a row replaces any old row of the same identity, and
-    any old row for which ``replaces`` is true.
+    any old row for which ``replaces`` is true. With ``skip_stored``, a row whose identity the store
+    holds by the time the lock is taken (another process wrote it meanwhile) is left out instead.
 
     Returns the number of rows written.
     """
@@ -252,6 +260,11 @@ def append_rows(path: Path, rows: Iterable[dict], *, replaces: Callable[[dict], 
         raise ValueError(f"rows lack identity columns {missing}")
     with locked(path):
         old = read_results(path)
+        if skip_stored and not old.empty:
+            stored = identities(old)
+            new = new[[identity(r) not in stored for r in new.to_dict("records")]]
+            if new.empty:
+                return 0
         if not old.empty:
             new_ids = {identity(r) for r in new.to_dict("records")}
             dropped = replaces or (lambda _: False)
@@ -319,18 +332,52 @@ def _source(spec) -> str | None:
     return spec.source + (f"({args})" if args else "")
 
 
-def merge_stores(sources: Iterable[Path], target: Path) -> tuple[int, int]:
+@dataclass(frozen=True)
+class MergeOutcome:
+    """What ``merge_stores`` did: rows read (every store, the target's own rows included), rows in the merged
+    store, and for each store that won a tie (two rows of one identity and one timestamp, their values
+    different) how many rows it won."""
+
+    read: int
+    written: int
+    ties: dict[str, int]
+
+
+def merge_stores(sources: Iterable[Path], target: Path) -> MergeOutcome:
     """Merge results stores into ``target`` (created, or merged into if it exists): every row of every
-    store, one per identity (the most recent by timestamp where two stores hold the same one). Rows of
-    different machines have different identities, so none is lost. Returns (rows read, rows written)."""
-    frames = [read_results(path) for path in sources]
+    store, one per identity. Rows of different machines have different identities, so none is lost.
+
+    Where stores hold the same identity, the row with the newest timestamp wins; on a tie (the same
+    timestamp, or none, as exact counts have) the store named later wins, ``target``'s own rows counting as
+    named first. Tied rows that are equal in every column are one row; tied rows that differ are counted
+    per winning store in the outcome, so that the caller can say so."""
+    stores = [target, *sources]
     with locked(target):
-        frames.append(read_results(target))
+        frames = [read_results(path).assign(_store=i) for i, path in enumerate(stores)]
         merged = concat_tables(frames)
         read = len(merged)
-        merged["_identity"] = [identity(r) for r in merged.to_dict("records")]
-        merged = merged.sort_values("timestamp", kind="stable").drop_duplicates("_identity", keep="last")
-        merged = merged.drop(columns="_identity")
+        merged["_identity"] = ["\x1f".join(identity(r)) for r in merged.to_dict("records")]
+        # stable: within one timestamp, rows keep the stores' order; rows without one sort before any that has
+        merged = merged.sort_values("timestamp", kind="stable", na_position="first").reset_index(drop=True)
+        kept = merged.drop_duplicates("_identity", keep="last")
+        ties = _tie_winners(merged, kept)
+        merged = kept.drop(columns=["_identity", "_store"])
         extra = [c for c in merged.columns if c not in COLUMNS]
         _write(merged.reindex(columns=list(COLUMNS) + extra), target)
-    return read, len(merged)
+    return MergeOutcome(read, len(merged), {str(stores[i]): n for i, n in sorted(ties.items())})
+
+
+def _tie_winners(ordered: pd.DataFrame, kept: pd.DataFrame) -> dict[int, int]:
+    """For each store (by index), how many rows it won against a row of the same identity and timestamp whose
+    values differ (``ordered``: every row, sorted; ``kept``: the winners)."""
+    stamp = ordered["timestamp"].fillna("").astype(str)
+    winning_stamp = ordered["_identity"].map(dict(zip(kept["_identity"], stamp[kept.index], strict=True)))
+    tied = ordered[(stamp == winning_stamp) & ordered["_identity"].duplicated(keep=False)]
+    wins: dict[int, int] = {}
+    values = [c for c in ordered.columns if c != "_store"]
+    for _, group in tied.groupby("_identity", sort=False):
+        winner = group.iloc[-1]
+        differ = sum(not row[values].equals(winner[values]) for _, row in group.iloc[:-1].iterrows())
+        if differ:
+            wins[int(winner["_store"])] = wins.get(int(winner["_store"]), 0) + differ
+    return wins

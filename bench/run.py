@@ -8,6 +8,7 @@ an input problem leaves the results untouched.
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 import zlib
@@ -44,19 +45,41 @@ PARALLEL_THRESHOLD = 8
 
 @dataclass(frozen=True)
 class RunSummary:
-    """What a run planned, how many rows it wrote, and how many it skipped as already done."""
+    """What a run planned, how many rows this process wrote, and how many it skipped as already done: stored
+    before it started, or meanwhile by another run of the same suite (``stored_meanwhile`` of them), which
+    it then leaves as they are. Runs sharing a store thus add up to the rows the store gained."""
 
     suite: SuiteSpec
     planned: list[PlannedModel]
     written: int
     skipped: int
     reused: int = 0
+    stored_meanwhile: int = 0
 
 
-def _bar(total: int, desc: str, progress: bool) -> tqdm | LineProgress:
+@dataclass
+class _Writer:
+    """The run's writes to its store, counted: rows written, and rows found stored by another process by the
+    time they were to be written (with ``skip_stored``; a forced run replaces rows instead)."""
+
+    path: Path
+    skip_stored: bool
+    written: int = 0
+    stored_meanwhile: int = 0
+
+    def write(self, rows: list[dict], replaces: Callable[[dict], bool] | None = None) -> int:
+        count = append_rows(self.path, rows, replaces=replaces, skip_stored=self.skip_stored)
+        self.written += count
+        self.stored_meanwhile += len(rows) - count
+        return count
+
+
+def _bar(total: int, desc: str, progress: bool, plain: bool = False) -> tqdm | LineProgress:
     """A progress bar on stderr on a terminal (no monitor thread: workers are forked); elsewhere (a log, a
-    pipe, CI) plain progress lines (``LineProgress``), so a long run is never silent."""
-    if progress and not sys.stderr.isatty():
+    pipe, CI) plain progress lines (``LineProgress``), so a long run is never silent. ``plain``: lines on a
+    terminal too, for when other processes (training workers) print to it, whose lines a bar cannot clear
+    around and would garble."""
+    if progress and (plain or not sys.stderr.isatty()):
         return LineProgress(total, desc)
     tqdm.monitor_interval = 0
     return tqdm(total=total, desc=desc, unit="model", leave=False, disable=None if progress else True)
@@ -261,10 +284,10 @@ class Shard:
 
     @classmethod
     def parse(cls, text: str) -> Shard:
-        index, sep, count = text.partition("/")
-        if not sep or not index.isdigit() or not count.isdigit():
+        match = re.fullmatch(r"\s*([-+]?\d+)\s*/\s*([-+]?\d+)\s*", text)
+        if match is None:
             raise ValueError(f"--shard {text!r}: expected I/N, e.g. 2/8")
-        return cls(int(index), int(count))
+        return cls(int(match.group(1)), int(match.group(2)))  # -1/2 or 3/2: "need 1 <= I <= N"
 
     def holds(self, entry: str) -> bool:
         return zlib.crc32(entry.encode()) % self.count == self.index - 1
@@ -510,20 +533,34 @@ def _reuse_trainings(
     return measure, copies
 
 
-def check_devices(suite: SuiteSpec) -> None:
-    """Refuse, before anything runs, a suite that needs a CUDA GPU on a machine without one."""
+def check_machine(suite: SuiteSpec) -> None:
+    """Refuse, before anything runs, a suite this machine cannot run as written: a block that needs a CUDA GPU
+    on a machine without one, or that asks for more threads than the machine's logical CPUs."""
     import torch
+
+    from bench.budgets import logical_cpus
+    from bench.suites import SuiteError
 
     cuda = [name for name, device in suite.devices.items() if device == "cuda"]
     if cuda and not torch.cuda.is_available():
-        from bench.suites import SuiteError
-
         raise SuiteError(
             suite.path,
             f"{cuda[0]}.device",
             "needs a CUDA GPU, and this machine has none "
             "(torch.cuda.is_available() is False); run it on a GPU machine or set device: cpu",
         )
+    blocks = {
+        "latency": suite.latency,
+        "throughput": suite.throughput.conditions if suite.throughput else None,
+        "train": suite.train,
+    }
+    cpus = logical_cpus()
+    for name, block in blocks.items():
+        threads = getattr(block, "threads", None)
+        if threads is not None and threads > cpus:
+            raise SuiteError(
+                suite.path, f"{name}.threads", f"{threads} is more than the {cpus} logical CPUs of this machine"
+            )
 
 
 def run_suite(
@@ -578,6 +615,7 @@ def run_suite(
         if seed_archive is not None:
             restore_seeds([run.checkpoint_dir for run in folders], seed_archive)
         check_runs(folders, restart_broken)
+    writer, reused = _Writer(results, skip_stored=not force), 0
     counts_by_key: dict[str, list[Task]] = {}
     for task in todo:
         if not task.timed:
@@ -587,7 +625,7 @@ def run_suite(
         """The count rows of every entry of this network, as soon as it is counted (a kill keeps them)."""
         tasks = counts_by_key.pop(workload_key(spec), [])
         if dist.is_main and tasks:
-            append_rows(results, [_row(suite, t, cache.count(t.planned.spec), env) for t in tasks])
+            writer.write([_row(suite, t, cache.count(t.planned.spec), env) for t in tasks])
 
     for key in [k for k, tasks in counts_by_key.items() if cache.get(tasks[0].planned.spec) is not None]:
         store_counts(counts_by_key[key][0].planned.spec)  # counted before: stored now, in one write
@@ -595,11 +633,12 @@ def run_suite(
     if dist.is_main:
         cache.save()
         written = [{**_row(suite, t, cache.count(t.planned.spec), env), **columns} for t, columns in copies]
-        append_rows(results, written, replaces=superseded_copies(written))
+        reused = writer.write(written, replaces=superseded_copies(written))
     timed = [t for t in to_measure if t.timed and (dist.is_main or t.budget is not None)]
     trained = [t for t in timed if t.budget is not None]
     measured = ((t, _measure_latency(t)) for t in timed if t.budget is None)  # first: nothing else running
-    with _bar(len(timed), "measuring", progress and dist.is_main) as bar:
+    workers_print = bool(trained) and train_jobs > 1  # their epoch lines share the terminal with our progress
+    with _bar(len(timed), "measuring", progress and dist.is_main, plain=workers_print) as bar:
 
         def run_cost(run: SeedRun) -> float:
             return cache.count(run.spec).macs * run.budget.epochs
@@ -620,7 +659,14 @@ def run_suite(
             for task, columns in chain(measured, trainings):
                 if dist.is_main:
                     row = {**_row(suite, task, cache.count(task.planned.spec), env), **columns}
-                    append_rows(results, [row], replaces=superseded_copies([row]))
+                    writer.write([row], replaces=superseded_copies([row]))
                 label = task.planned.entry.name + (f" bs{task.conditions.batch_size}" if task.conditions else "")
                 _tick(bar, label)
-    return RunSummary(suite, planned, written=len(todo), skipped=len(tasks) - len(todo), reused=len(copies))
+    return RunSummary(
+        suite,
+        planned,
+        written=writer.written,
+        skipped=len(tasks) - len(todo) + writer.stored_meanwhile,
+        reused=reused,
+        stored_meanwhile=writer.stored_meanwhile,
+    )

@@ -6,6 +6,7 @@ case runs ``python -m bench`` in-process; stderr must be exactly one line, with 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ import pytest
 from bench.cli import main
 from bench.report.__main__ import main as report_main
 from tests.conftest import ROOT
+
+CPUS = os.cpu_count() or 1
 
 SUITES: dict[str, tuple[str, str]] = {
     # name: (suite file text, what the one line must say)
@@ -225,6 +228,31 @@ ARGUMENTS = {
     ),
     "user_model_not_importable": (["count", "nowhere_pkg.nets:tiny"], "cannot import 'nowhere_pkg.nets'"),
     "user_model_arg_without_value": (["count", "resnet18", "--model-arg", "width"], "expected KEY=VALUE"),
+    # a value starting with '-' reaches the command's own check (argparse said "expected one argument")
+    "shard_negative": (["run", str(ROOT / "suites" / "smoke.yaml"), "--shard", "-1/2"], "--shard -1/2: need 1 <= I"),
+    "pick_macs_negative": (["pick", "--macs", "-1G"], "--macs '-1G': a budget must be a positive, finite number"),
+    "solve_macs_negative_with_unit": (
+        ["solve", "resnet50", "--method", "width", "--macs", "-1G"],
+        "--macs must be a positive number like 1.8G, got '-1G'",
+    ),
+    "latency_threads_negative": (["latency", "resnet18", "--threads", "-1"], "--threads -1: must be at least 1"),
+    "latency_threads_zero": (["latency", "resnet18", "--threads", "0"], "--threads 0: must be at least 1"),
+    # issue 28, case 13: 9999 threads were accepted with a note and still running at 60 s
+    "latency_threads_past_the_cpus": (
+        ["latency", "resnet18", "--threads", "9999"],
+        f"error: --threads 9999: more than the {CPUS} logical CPUs of this machine; give at most {CPUS}",
+    ),
+    "pick_threads_past_the_cpus": (
+        ["pick", "--macs", "1G", "--threads", str(CPUS + 1)],
+        f"--threads {CPUS + 1}: more than the {CPUS} logical CPUs of this machine",
+    ),
+    "scale_threads_past_the_cpus": (
+        ["scale", "resnet18", "--latency-ratio", "2", "--threads", "9999"],
+        f"--threads 9999: more than the {CPUS} logical CPUs of this machine",
+    ),
+    # any usage error is one line too (argparse printed its usage block first)
+    "unknown_option": (["count", "resnet18", "--widht", "2"], "error: unrecognized arguments: --widht 2"),
+    "not_a_number": (["latency", "resnet18", "--threads", "x"], "argument --threads: invalid int value: 'x'"),
 }
 
 
@@ -235,7 +263,11 @@ def test_a_bad_argument_is_one_line(capsys, case: str) -> None:
     argv, expected = ARGUMENTS[case]
     if case == "latency_cuda" and torch.cuda.is_available():
         pytest.skip("a CUDA machine accepts --device cuda")
-    _one_line(capsys, 2, expected, main(argv))
+    try:
+        code = main(argv)
+    except SystemExit as stop:  # argparse's own refusals end this way
+        code = int(stop.code or 0)
+    _one_line(capsys, 2, expected, code)
 
 
 def test_report_out_pointing_at_a_file_is_one_line(tmp_path: Path, capsys) -> None:
@@ -246,10 +278,24 @@ def test_report_out_pointing_at_a_file_is_one_line(tmp_path: Path, capsys) -> No
     assert err == f"error: --out {target}: is a file; give a folder for the report"
 
 
-def test_an_argparse_error_is_exit_2(capsys) -> None:
+def test_an_argparse_error_is_exit_2_in_one_line(capsys) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["eval", "efficientnet_lite0", ".", "--checkpoint", "lite0", "--limit", "0"])
-    assert exit_info.value.code == 2 and "must be at least 1" in capsys.readouterr().err
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err == (
+        "error: argument --limit: must be at least 1, got 0 (see python -m bench eval --help)\n"
+    )
+
+
+def test_a_suite_asking_for_more_threads_than_the_cpus_is_refused_by_run(tmp_path: Path, capsys) -> None:
+    """Issue 28, case 13, in a suite file: run refuses it before anything is stored. validate, which checks the
+    file and not this machine, accepts it (the file may be meant for a larger machine)."""
+    path, results = tmp_path / "many_threads.yaml", tmp_path / "results.csv"
+    path.write_text(f"metrics: [latency]\nlatency: {{threads: {CPUS + 1}}}\nmodels: [{{model: resnet18}}]\n")
+    expected = f"error: {path}: latency.threads: {CPUS + 1} is more than the {CPUS} logical CPUs of this machine"
+    _one_line(capsys, 2, expected, main(["run", str(path), "--results", str(results)]))
+    assert not results.exists()
+    assert main(["validate", str(path), "--no-solve"]) == 0
 
 
 def test_a_read_only_store_and_a_garbage_safetensors_file_are_one_line(tmp_path: Path, capsys) -> None:

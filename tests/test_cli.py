@@ -118,6 +118,39 @@ def test_latency_command_prints_percentiles_and_stores_a_row(tmp_path: Path, cap
     assert data["batch_size"] == 2 and data["memory_format"] == "channels_last" and data["input_size"] == 64
 
 
+def test_rows_another_run_stored_meanwhile_are_not_counted_as_written(
+    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three runs of one suite at once each said "23 rows written", though together they wrote 23. The count is
+    the rows this process wrote; rows another run stored between this run's planning and its writes are
+    already done, and left as that run wrote them. Simulated: right after this run reads the store to plan,
+    another run stores 3 of the suite's 5 rows."""
+    from bench import run as run_module
+    from bench.results import append_rows
+
+    other, results = tmp_path / "other.csv", tmp_path / "results.csv"
+    assert main(["run", SMOKE, "--results", str(other), "--quiet"]) == 0
+    theirs = pd.read_csv(other).head(3).assign(hostname="the-other-run").to_dict("records")
+    planning_read = run_module.read_results
+
+    def read_then_another_run_writes(path: Path):
+        stored = planning_read(path)
+        if path == results:
+            append_rows(results, theirs)
+        return stored
+
+    monkeypatch.setattr(run_module, "read_results", read_then_another_run_writes)
+    assert main(["run", SMOKE, "--results", str(results), "--jobs", "1"]) == 0
+    assert "smoke: 2 rows written, 3 already done, 3 of them by another run meanwhile (" in capsys.readouterr().out
+    stored = pd.read_csv(results)
+    assert len(stored) == 5 and not stored.duplicated(["entry", "measurement", "workload_key"]).any()
+    assert (stored["hostname"] == "the-other-run").sum() == 3  # theirs, not replaced by this run's copies
+    results.unlink()
+    assert main(["run", SMOKE, "--results", str(results), "--json"]) == 0
+    (summary,) = json.loads(capsys.readouterr().out)["suites"]
+    assert (summary["written"], summary["skipped"], summary["stored_meanwhile"]) == (2, 3, 3)
+
+
 def test_count_and_solve_print_json(capsys) -> None:
     import json
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -122,7 +123,7 @@ def test_the_environment_gate_catches_a_slow_environment(tmp_path: Path) -> None
     assert report.baseline_revision.startswith("python ") and "candidate vs baseline python" in gate.format_report(
         report
     )
-    with pytest.raises(ValueError, match="not an executable Python"):
+    with pytest.raises(ValueError, match="--baseline-python .*nope: no such file"):
         gate.run_environment_gate(["mobilenetv1_100"], str(tmp_path / "nope"), settings)
 
 
@@ -138,7 +139,52 @@ def test_a_baseline_python_that_cannot_run_the_worker_is_one_line(tmp_path: Path
         "echo '  warnings.warn(\"a warning printed after the error\")' >&2\nexit 1\n"
     )
     broken.chmod(0o755)
-    assert main(["gate", "--baseline-python", str(broken)]) != 0
+    assert main(["gate", "--baseline-python", str(broken)]) == 2
     err = capsys.readouterr().err
-    assert "stopped (exit status 1): ModuleNotFoundError: No module named 'torch'" in err and str(broken) in err
+    assert err.startswith(f"error: {broken}: not a Python interpreter the gate can use: asked to run the gate worker")
+    assert "it stopped (exit status 1): ModuleNotFoundError: No module named 'torch'" in err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+
+
+def _executable(path: Path, text: str) -> Path:
+    path.write_text(text)
+    path.chmod(0o755)
+    return path
+
+
+@pytest.mark.parametrize("option", ["--baseline-python", "--candidate-python"])
+def test_an_interpreter_that_is_not_python_is_one_line(tmp_path: Path, capsys, option: str) -> None:
+    """Issue 28, case 7: an executable that prints "hi" gave 'error: Expecting value: line 1 column 1 (char 0)'."""
+    from bench.cli import main
+
+    hi = _executable(tmp_path / "hi", "#!/bin/sh\necho hi\n")
+    other = [] if option == "--baseline-python" else ["--baseline-python", sys.executable]
+    assert main(["gate", *other, option, str(hi)]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"error: {hi}: not a Python interpreter the gate can use: asked to run the gate worker (-m bench.gate_worker), "
+        "it printed 'hi', not a JSON line; give one with torch, timm and bench, e.g. /path/to/old/venv/bin/python\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("missing", "no such file; give a Python interpreter, e.g. /path/to/old/venv/bin/python"),
+        ("not-executable", "not executable; give a Python interpreter, e.g. /path/to/old/venv/bin/python"),
+        ("a-folder", "is a directory; give its Python interpreter, e.g. /path/to/old/venv/bin/python"),
+    ],
+)
+def test_an_interpreter_that_cannot_start_is_refused_before_anything(
+    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch, name: str, expected: str
+) -> None:
+    """Checked before the suite is read: nothing is planned or timed (the suite named here does not exist)."""
+    from bench.cli import main
+
+    path = tmp_path / name
+    if name == "not-executable":
+        path.write_text("#!/bin/sh\necho hi\n")
+    elif name == "a-folder":
+        path.mkdir()
+    assert main(["gate", "--suite", str(tmp_path / "no-such-suite.yaml"), "--baseline-python", str(path)]) == 2
+    assert capsys.readouterr().err == f"error: --baseline-python {path}: {expected}\n"

@@ -8,6 +8,7 @@ union of their rows.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -169,10 +170,16 @@ def test_concurrent_writers_end_with_the_union_of_their_rows(tmp_path: Path) -> 
         _count_suite(tmp_path, "two", ["resnet34", "mobilenetv2_100"]),
         _count_suite(tmp_path, "one_again", ["resnet18", "mobilenetv2_050"]),
     ]
-    procs = [_start(suite, results, "--jobs", "1", "--no-cache") for suite in suites]
-    procs.append(_start(suites[0], results, "--jobs", "1", "--no-cache"))  # the same suite twice at once
+    procs = [_start(suite, results, "--jobs", "1", "--no-cache", "--json") for suite in suites]
+    procs.append(_start(suites[0], results, "--jobs", "1", "--no-cache", "--json"))  # the same suite twice at once
+    summaries = []
     for proc in procs:
-        assert proc.wait(timeout=600) == 0, proc.stderr.read()
+        out, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err
+        summaries += json.loads(out)["suites"]
+    # each says the rows it wrote: the two runs of "one" together wrote its two rows, not two each
+    written = {name: sum(s["written"] for s in summaries if s["suite"] == name) for name in ("one", "two")}
+    assert written == {"one": 2, "two": 2}
     rows = _rows(results)
     assert not rows.duplicated(IDENTITY).any()
     assert sorted(zip(rows["suite"], rows["entry"], strict=True)) == sorted(

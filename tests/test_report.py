@@ -234,16 +234,28 @@ def test_report_from_partial_rows_writes_every_artifact(tmp_path: Path) -> None:
     assert b0["macs_delta"] == "-1.0%" and b0["top1_reported"] == 77.1
 
 
-def test_an_included_store_that_is_not_there_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+def test_an_included_store_that_is_not_there_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the default store, reports/results.csv, is not there: that is allowed
     args = ["--no-measure", "--include", str(tmp_path / "nothere.csv"), "--out", str(tmp_path / "out")]
-    assert report_main([*args, "--results", str(tmp_path / "none.csv")]) == 2
+    assert report_main(args) == 2
     assert "--include: no such results store" in capsys.readouterr().err
 
 
-def test_empty_results_give_a_report_that_says_what_is_missing(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    code = report_main(
-        ["--no-measure", "--include", "--results", str(tmp_path / "none.csv"), "--out", str(tmp_path / "out")]
-    )
+def test_a_results_store_named_that_is_not_there_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """A store named with --no-measure must exist: the report was built from the shipped rows alone, exit 0."""
+    missing = tmp_path / "nonexistent.csv"
+    assert report_main(["--no-measure", "--results", str(missing), "--out", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err == f"error: no such results store: {missing}\n"
+    assert not (tmp_path / "out").exists()
+
+
+def test_empty_results_give_a_report_that_says_what_is_missing(
+    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # a fresh clone: no reports/results.csv yet
+    code = report_main(["--no-measure", "--include", "--out", str(tmp_path / "out")])
     assert code == 0
     out = capsys.readouterr().out
     assert "missing: Table 2 counts" in out and "python -m bench run suites/paper_table2.yaml" in out
@@ -274,13 +286,15 @@ def test_report_input_errors_are_one_line(tmp_path: Path, capsys: pytest.Capture
 def test_appended_rows_round_trip_into_a_report(tmp_path: Path) -> None:
     results = tmp_path / "results.csv"
     append_rows(results, _hand_made_results().to_dict("records"))
+    empty = tmp_path / "empty.csv"  # a store with no rows (the rows reported come from --include)
+    empty.write_text("suite,entry,measurement,workload_key\n")
     assert (
         report_main(
             [
                 "--no-measure",
                 "--include",
                 "--results",
-                str(tmp_path / "none.csv"),
+                str(empty),
                 "--include",
                 str(results),
                 "--out",

@@ -136,6 +136,53 @@ def test_stores_from_two_machines_merge_without_loss(tmp_path: Path) -> None:
     assert len(read_results(out)) == 3
 
 
+def test_append_rows_can_leave_rows_stored_meanwhile_as_they_are(tmp_path: Path) -> None:
+    """``skip_stored``: a row whose identity the store holds by the time of the write is not written again."""
+    path = tmp_path / "results.csv"
+    assert append_rows(path, [_latency_row(10.0)]) == 1
+    assert append_rows(path, [_latency_row(20.0), {**_latency_row(30.0), "entry": "b1"}], skip_stored=True) == 1
+    assert read_results(path)["latency_ms_p50"].tolist() == [10.0, 30.0]
+    assert append_rows(path, [_latency_row(20.0)]) == 1  # without it (a forced run), the row is replaced
+    assert sorted(read_results(path)["latency_ms_p50"]) == [20.0, 30.0]
+
+
+def _latency_row(p50: float, timestamp: str = "2026-01-01T00:00:00") -> dict:
+    return {
+        "suite": "s",
+        "entry": "b0",
+        "measurement": "latency",
+        "workload_key": "k",
+        "machine": "m",
+        "latency_ms_p50": p50,
+        "timestamp": timestamp,
+    }
+
+
+def test_a_merge_tie_goes_to_the_store_named_later_and_says_so(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """Two rows of one identity and one timestamp, different values: the store named later wins, and a note
+    says how many and which store (the last store won without a word)."""
+    from bench.cli import main as bench_main
+
+    a, b, same, out = tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "same.csv", tmp_path / "all.csv"
+    append_rows(a, [_latency_row(10.0)])
+    append_rows(b, [_latency_row(20.0)])
+    append_rows(same, [_latency_row(20.0)])
+    assert bench_main(["merge", str(a), str(b), "-o", str(out)]) == 0
+    note = f"note: 1 rows tied on timestamp with different values in two stores; the store named later won (1 from {b})"
+    assert capsys.readouterr().err == note + "\n"
+    assert read_results(out)["latency_ms_p50"].tolist() == [20.0]
+    out.unlink()
+    assert bench_main(["merge", str(b), str(a), "-o", str(out)]) == 0  # the order given decides, and says so
+    assert f"(1 from {a})" in capsys.readouterr().err and read_results(out)["latency_ms_p50"].tolist() == [10.0]
+    assert bench_main(["merge", str(b), "-o", str(out)]) == 0  # OUT's own rows count as named first
+    assert f"(1 from {b})" in capsys.readouterr().err and read_results(out)["latency_ms_p50"].tolist() == [20.0]
+    assert bench_main(["merge", str(same), "-o", str(out)]) == 0  # the same row twice is no tie to speak of
+    assert capsys.readouterr().err == "" and len(read_results(out)) == 1
+    append_rows(a, [_latency_row(5.0, "2026-01-02T00:00:00")])
+    assert bench_main(["merge", str(a), "-o", str(out)]) == 0  # a newer row wins whatever the order
+    assert capsys.readouterr().err == "" and read_results(out)["latency_ms_p50"].tolist() == [5.0]
+
+
 def test_merge_refuses_a_store_that_is_not_there(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     from bench.cli import main as bench_main
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -210,6 +212,50 @@ def test_a_killed_run_resumes_to_the_same_result(
     assert (resumed.top1, resumed.top5) == (whole.top1, whole.top5)
     # finished: a third call reads result.json and trains nothing
     assert train_model(spec, budget, seed=3, checkpoint_dir=tmp_path) == resumed
+
+
+class _Terminal(io.StringIO):
+    """stdout and stderr of a terminal, written to one screen."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_an_epoch_line_is_a_whole_line_and_off_a_terminal_has_no_escape_codes(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, terminal: bool
+) -> None:
+    """A resumed run's epoch line came out glued to the cursor-up code (``\\x1b[A``) that an epoch's progress
+    bar leaves behind, over the run's own bar. On a terminal the line now starts a cleared line (tqdm clears
+    the bars, writes it, draws them again); off a terminal there are no bars and no escape codes at all."""
+    from tqdm import tqdm
+
+    from bench.accuracy.distributed import DistContext
+    from bench.accuracy.train import _Run
+    from bench.run import LineProgress, _bar
+
+    screen = _Terminal()
+    if terminal:
+        monkeypatch.setattr(sys, "stdout", screen)
+        monkeypatch.setattr(sys, "stderr", screen)
+    spec, budget = make_spec("resnet18"), TrainBudget(epochs=3)
+    run = _Run(
+        spec, budget, 0, torch.device("cpu"), DistContext(), None, True, True, train_seconds=2.0, images_seen=1000
+    )
+    with _bar(1, "measuring", progress=True) as outer:
+        for _ in tqdm(range(2), desc="resnet18 s0 e2/3", leave=False, disable=None):  # as _Run.epoch draws it
+            pass
+        run.log(1, 0.5, None, "test")
+        outer.update()
+    line = "resnet18 seed 0: epoch 2/3, loss 0.500, 500 images/s, 0.0 min left\n"
+    if terminal:
+        out = screen.getvalue()
+        assert "\x1b[A" in out and out.count(line) == 1  # the bars drew, and moved the cursor
+        assert out.split(line)[0].endswith("\r"), repr(out)  # the line starts a line of its own
+        assert isinstance(_bar(1, "measuring", True, plain=True), LineProgress)  # training workers print too
+    else:
+        out, err = capsys.readouterr()
+        assert out == line and "\x1b" not in err and "\r" not in err
 
 
 def test_learning_happens_and_rows_summarise_seeds(fashion_mnist: Path) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -181,10 +182,21 @@ def train_model(
             if not restart_broken or checkpoint_dir is None:
                 raise
         moved = move_aside(checkpoint_dir)
-        print(f"{spec.name} seed {seed}: broken run moved aside to {moved}; training it again", flush=True)
+        say(f"{spec.name} seed {seed}: broken run moved aside to {moved}; training it again")
         return attempt()
     finally:
         torch.set_num_threads(threads)
+
+
+def say(line: str) -> None:
+    """A line on stdout that stays whole while progress bars are shown on a terminal: tqdm clears its bars, the
+    line is written, the bars are drawn again below it. A plain print landed where the bars had left the
+    cursor: a resumed run's epoch line came out glued to a bar's cursor-up code (``\\x1b[A``), over the bar.
+    Off a terminal there are no bars, and this is a plain print."""
+    from tqdm import tqdm
+
+    tqdm.write(line, file=sys.stdout)
+    sys.stdout.flush()
 
 
 def classifier_of(model: nn.Module) -> nn.Module | None:
@@ -383,10 +395,9 @@ class _Run:
         rate = self.images_seen / self.train_seconds if self.train_seconds else 0.0
         left = (self.budget.epochs - epoch - 1) * self.train_seconds / (epoch + 1)  # resumed epochs count too
         scored = "" if top1 is None else f", {split} top-1 {top1:.2f}%"
-        print(
+        say(
             f"{self.spec.name} seed {self.seed}: epoch {epoch + 1}/{self.budget.epochs}, loss {loss:.3f}, "
-            f"{rate:.0f} images/s, {left / 60:.1f} min left{scored}",
-            flush=True,
+            f"{rate:.0f} images/s, {left / 60:.1f} min left{scored}"
         )
 
     def finish(self, concurrent: int) -> TrainResult:

@@ -123,6 +123,9 @@ def _gate(args: argparse.Namespace) -> int:
     from bench.gate_sources import project_root
     from bench.suites import load_suite
 
+    for option, python in (("--baseline-python", args.baseline_python), ("--candidate-python", args.candidate_python)):
+        if python is not None:  # before the suite is planned: an interpreter that cannot start is one line now
+            gate.check_python(python, option)
     if not args.suite.is_absolute() and not args.suite.exists() and shipped_path(args.suite) is not None:
         args.suite = shipped_path(args.suite)  # a shipped suite, named from another folder
     baseline_file = args.baseline or args.suite.with_name(f"{args.suite.stem}.baseline.json")

@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+from bench.budgets import check_threads
 from bench.commands.args import add_coefficient_args, at_least_one, spec_from_args, spec_json
 
 
@@ -148,6 +149,7 @@ def _latency(args: argparse.Namespace) -> int:
     from bench.run import single_latency_row
     from bench.specs import LatencyConditions
 
+    check_threads("--threads", args.threads)
     conditions = LatencyConditions(
         device=args.device,
         batch_size=args.batch,
@@ -293,7 +295,9 @@ def add_latency(commands) -> None:
     )
     add_coefficient_args(latency)
     latency.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
-    latency.add_argument("--threads", type=at_least_one, default=1, help="CPU intra-op threads (default 1)")
+    latency.add_argument(
+        "--threads", type=int, default=1, help="CPU intra-op threads, at most the machine's logical CPUs (default 1)"
+    )
     latency.add_argument("--all-threads", action="store_true", help="leave torch's default thread count (all cores)")
     latency.add_argument("--batch", type=at_least_one, default=1, help="batch size (default 1)")
     latency.add_argument("--precision", choices=("fp32", "bf16", "fp16"), default="fp32")

@@ -8,7 +8,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from bench.budgets import NEGATIVE_VALUE, check_count, parse_latency_ms, parse_macs_g, parse_params_m
+from bench.budgets import check_count, check_threads, parse_latency_ms, parse_macs_g, parse_params_m
 from bench.results import DEFAULT_RESULTS
 from bench.shipped import MEASURED, SUITES
 
@@ -26,7 +26,9 @@ def register(commands) -> None:
     pick.add_argument("--macs", help="at most this many MACs: 1G, 500M or 1.5e9")
     pick.add_argument("--params", help="at most this many parameters: 10 (millions) or 25M")
     pick.add_argument("--device", choices=("cpu", "cuda"), help="time on this device (default: the suite's, cpu)")
-    pick.add_argument("--threads", type=int, help="CPU threads to time with, at least 1 (default: the suite's, 1)")
+    pick.add_argument(
+        "--threads", type=int, help="CPU threads to time with, 1 to the logical CPUs (default: the suite's, 1)"
+    )
     pick.add_argument("--batch", type=int, help="batch size to time with, at least 1 (default: the suite's, 1)")
     pick.add_argument("--suite", type=Path, default=SUITES / "zoo_frontier.yaml", help="models to choose from")
     pick.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help=f"results file (default {DEFAULT_RESULTS})")
@@ -52,8 +54,7 @@ def register(commands) -> None:
     )
     pick.add_argument("--json", action="store_true", help="print the answer as one JSON object")
     pick.add_argument("--top", type=int, default=10, help="show at most this many (default 10)")
-    pick.set_defaults(handler=_pick)
-    pick._negative_number_matcher = NEGATIVE_VALUE  # '-5ms' reaches our check (one line), not argparse's usage
+    pick.set_defaults(handler=_pick)  # '-5ms' reaches budget_from_args as a value (bench.cli.OneLineParser)
 
 
 def budget_from_args(args: argparse.Namespace):
@@ -66,7 +67,7 @@ def budget_from_args(args: argparse.Namespace):
         None if args.params is None else parse_params_m(args.params),
     )
     budget.metric  # noqa: B018  (no budget at all: one line now, before any work)
-    check_count("--threads", args.threads)
+    check_threads("--threads", args.threads)
     check_count("--batch", args.batch)
     check_count("--top", args.top)
     if args.retimes < 0:
@@ -108,7 +109,7 @@ def _pick(args: argparse.Namespace) -> int:
     from bench.cache import ComplexityCache
     from bench.environment import environment, machine_fingerprint
     from bench.results import check_writable, read_results
-    from bench.run import check_devices, run_suite
+    from bench.run import check_machine, run_suite
     from bench.suites import load_suite
     from bench.zoo import counted_points, pick, shaky, zoo_points
     from bench.zoo_counts import suite_counts
@@ -120,7 +121,7 @@ def _pick(args: argparse.Namespace) -> int:
     timing = budget.latency_ms is not None  # MACs and params budgets are answered from counts alone
     cache = ComplexityCache(args.results.parent / "complexity-cache.json")
     if timing and not args.no_measure:
-        check_devices(suite)
+        check_machine(suite)
         read_results(args.results)
         check_writable(args.results)
         run_suite(suite, args.results, cache, force=args.remeasure)

@@ -8,6 +8,7 @@ import math
 import sys
 from pathlib import Path
 
+from bench.budgets import check_threads
 from bench.commands.args import at_least_one
 from bench.results import DEFAULT_RESULTS
 
@@ -61,7 +62,9 @@ def register(commands) -> None:
     )
     scale.add_argument("--rounds", type=at_least_one, default=3, help="rounds of the final comparison (default 3)")
     scale.add_argument("--no-compare", action="store_true", help="search only; skip the interleaved comparison")
-    scale.add_argument("--threads", type=at_least_one, default=1, help="CPU threads to time with (default 1)")
+    scale.add_argument(
+        "--threads", type=int, default=1, help="CPU threads to time with, at most the logical CPUs (default 1)"
+    )
     scale.add_argument("--batch", type=at_least_one, default=1, help="batch size to time with (default 1)")
     scale.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     scale.add_argument("--min-time", type=float, default=1.0, help="seconds of forwards per reading (default 1)")
@@ -90,6 +93,7 @@ def _scale(args: argparse.Namespace) -> int:
     from bench.timed_store import PairedTimer
 
     scalable_family(args.model)  # one line for a model that cannot be scaled, before any timing
+    check_threads("--threads", args.threads)
     grid = Grid(args.alphas, args.betas, args.max_gamma, args.tolerance)
     if not (math.isfinite(args.latency_ratio) and 1.0 < args.latency_ratio <= 16.0):
         raise ValueError(f"--latency-ratio must lie in (1, 16], got {args.latency_ratio!r}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from bench.results import DEFAULT_RESULTS
@@ -14,7 +15,8 @@ def register(commands) -> None:
         help="merge results stores (e.g. from several machines) into one",
         description="Merge results stores into OUT: every row of each, one per identity "
         "(suite, entry, measurement, workload key, machine); where two stores "
-        "hold the same identity the newer row wins.",
+        "hold the same identity the newer row (timestamp) wins, and on a tie the store named later wins "
+        "(OUT's own rows count as named first; a note says how many tied rows differed and which store won).",
     )
     merge.add_argument("stores", nargs="+", type=Path, help="results files (.csv or .parquet)")
     merge.add_argument("-o", "--out", type=Path, required=True, help="the merged store (merged into if it exists)")
@@ -73,9 +75,16 @@ def _merge(args: argparse.Namespace) -> int:
         raise FileNotFoundError(f"no such results store: {', '.join(missing)}")
     check_writable(args.out)
     existed = args.out.exists()
-    read, written = merge_stores(args.stores, args.out)
+    outcome = merge_stores(args.stores, args.out)
     into = f" and {args.out}, merged into" if existed else ""
-    print(f"{read} rows read from {len(args.stores)} stores{into}; {written} rows -> {args.out}")
+    print(f"{outcome.read} rows read from {len(args.stores)} stores{into}; {outcome.written} rows -> {args.out}")
+    if outcome.ties:
+        won = ", ".join(f"{n} from {store}" for store, n in outcome.ties.items())
+        print(
+            f"note: {sum(outcome.ties.values())} rows tied on timestamp with different values in two stores; "
+            f"the store named later won ({won})",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -94,14 +94,14 @@ def register(commands) -> None:
 def _run(args: argparse.Namespace) -> int:
     from bench.cache import ComplexityCache
     from bench.results import check_writable, read_results
-    from bench.run import Shard, check_devices, run_suite
+    from bench.run import Shard, check_machine, run_suite
     from bench.suites import load_suite
     from bench.summary import accuracy_table, complexity_table, latency_table
 
     shard = Shard.parse(args.shard) if args.shard is not None else None  # "" is a bad shard, not none
     suites = [load_suite(path) for path in args.suites]  # validate every file before running any
     for suite in suites:
-        check_devices(suite)
+        check_machine(suite)
     read_results(args.results)  # a bad results path fails here, before any work
     check_writable(args.results)
     cache_path = None if args.no_cache else (args.cache or args.results.parent / "complexity-cache.json")
@@ -129,7 +129,9 @@ def _run(args: argparse.Namespace) -> int:
             print(
                 f"\n== {suite.name}: {summary.written} rows written"
                 + (f" ({summary.reused} copied from rows of the same training: reused_from)" if summary.reused else "")
-                + f", {summary.skipped} already done ({elapsed:.1f} s) -> {args.results}"
+                + f", {summary.skipped} already done"
+                + (f", {summary.stored_meanwhile} of them by another run meanwhile" if summary.stored_meanwhile else "")
+                + f" ({elapsed:.1f} s) -> {args.results}"
             )
             stored, names = read_results(args.results), [p.entry.name for p in summary.planned]
             print(complexity_table(stored, suite.name, names))
@@ -154,6 +156,7 @@ def _summary_json(suite: str, summary, seconds: float, results: Path) -> dict:
         "written": summary.written,
         "reused": summary.reused,
         "skipped": summary.skipped,
+        "stored_meanwhile": summary.stored_meanwhile,
         "seconds": round(seconds, 3),
         "rows": [{k: v for k, v in record.items() if v is not None} for record in records],
     }

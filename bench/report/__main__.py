@@ -28,7 +28,11 @@ MEASURED_DIR = MEASURED
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench.report", description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--results", type=Path, default=DEFAULT_RESULTS, help=f"results file (default {DEFAULT_RESULTS})"
+        "--results",
+        type=Path,
+        default=None,
+        help=f"results file (default {DEFAULT_RESULTS}, which may not exist yet); with --no-measure a file given "
+        "here must exist (there is nothing to report from otherwise), else the suites are measured into it",
     )
     parser.add_argument("--out", type=Path, default=Path("reports"), help="output folder (default reports/)")
     parser.add_argument(
@@ -89,6 +93,21 @@ def check_out_folder(out: Path) -> None:
         raise ValueError(f"--out {out}: cannot write in {existing}")
 
 
+def check_results(results: Path | None, measure: bool) -> Path:
+    """The results store to report (and measure into), checked before any work. The default may be missing (a
+    fresh clone: the report says what is missing); a store named with --no-measure must be there, or the
+    report would be built from the shipped rows alone without a word; one measured into must be writable."""
+    from bench.results import check_writable, read_results
+
+    if results is not None and not measure and not results.exists():
+        raise FileNotFoundError(f"no such results store: {results}")
+    results = results or DEFAULT_RESULTS
+    read_results(results)  # a bad results path fails before any work
+    if measure:
+        check_writable(results)
+    return results
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from bench.environment import environment
@@ -99,7 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     start = time.perf_counter()
     try:
         check_out_folder(args.out)
-        read_results(args.results)  # a bad results path fails before any work
+        args.results = check_results(args.results, measure=not args.no_measure)
         missing = [str(path) for path in args.include or () if not path.is_file()]
         if missing:
             raise ValueError(f"--include: no such results store: {', '.join(missing)}")
@@ -111,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ]
         if not args.no_measure:
             measure(args.suites, args.results, progress=not args.quiet)
-    except (SuiteError, ResultsFormatError, ValueError) as error:
+    except (SuiteError, ResultsFormatError, ValueError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 
