@@ -5,6 +5,7 @@ read as quantities, and a fresh clone's ``--no-measure`` report draws Figures 1 
 from __future__ import annotations
 
 import html
+import os
 import re
 import shutil
 import subprocess
@@ -91,7 +92,12 @@ def here_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def fresh_clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``python -m bench.report --no-measure`` with no results store: the shipped rows only."""
     out = tmp_path_factory.mktemp("fresh")
-    assert report_main(["--no-measure", "--results", str(out / "none.csv"), "--out", str(out), "--quiet"]) == 0
+    here = os.getcwd()
+    os.chdir(out)  # no reports/results.csv here, as in a fresh clone (a named store that is missing is an error)
+    try:
+        assert report_main(["--no-measure", "--out", str(out), "--quiet"]) == 0
+    finally:
+        os.chdir(here)
     return out
 
 
@@ -244,8 +250,11 @@ def test_a_fresh_clone_draws_figures_1_and_5_from_shipped_counts(fresh_clone: Pa
     assert "Table 2 counts (Figures 1 and 5)" not in page
 
 
-def test_without_counted_rows_the_page_says_in_one_line_why_figures_1_and_5_are_missing(tmp_path: Path) -> None:
-    args = ["--no-measure", "--include", "--results", str(tmp_path / "none.csv"), "--out", str(tmp_path), "--quiet"]
+def test_without_counted_rows_the_page_says_in_one_line_why_figures_1_and_5_are_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the default store, missing here: no rows at all
+    args = ["--no-measure", "--include", "--out", str(tmp_path), "--quiet"]
     assert report_main(args) == 0
     page = (tmp_path / "index.html").read_text()
     paper = page[page.index('<section id="paper">') : page.index('<section id="proxy">')]
