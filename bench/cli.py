@@ -10,8 +10,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from collections.abc import Sequence
 
+#: When the command started (``bench pick`` says how long its answer took).
+STARTED = time.monotonic()
 EXIT_FAILURE = 1
 EXIT_INPUT_ERROR = 2
 EXIT_INTERRUPTED = 130

@@ -1,0 +1,168 @@
+"""How ``bench pick`` times the zoo for a latency budget: a quick look at every model not stored, then the full
+protocol for the models that could be in the answer (bench.quick), then re-timing of the noisy ones among
+those; or, with ``--full``, the full protocol for every model (the old way, about three times as long)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass, replace
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class TimingSummary:
+    """What one ``bench pick`` timed, for the line that says when its answer was ready."""
+
+    looked: int = 0  # quick looks taken
+    full: int = 0  # models timed with the full protocol (re-timings not counted)
+    retimed: int = 0  # re-timings of noisy or contended full rows
+    out_of_reach: tuple[str, ...] = ()  # not timed: their MACs cannot run within the budget here
+    peak_gmacs: float | None = None
+    bound_ms: float | None = None
+
+    def describe(self) -> str:
+        parts = []
+        if self.looked:
+            parts.append(f"{self.looked} models looked at quickly")
+        parts.append(f"{self.full} timed at full precision" + (f" ({self.retimed} re-timings)" if self.retimed else ""))
+        if self.out_of_reach:
+            parts.append(
+                f"{len(self.out_of_reach)} not timed: their MACs need over {self.bound_ms:g} ms even at twice this "
+                f"core's {self.peak_gmacs:.0f} GMAC/s matrix-product peak"
+            )
+        return "; ".join(parts)
+
+    def as_dict(self) -> dict:
+        return {
+            "quick_looks": self.looked,
+            "full": self.full,
+            "retimed": self.retimed,
+            "not_timed_out_of_reach": list(self.out_of_reach),
+            "matmul_peak_gmacs": self.peak_gmacs,
+        }
+
+
+def current_points(args: argparse.Namespace, suite, conditions, *, quick: bool = True) -> pd.DataFrame:
+    """This machine's readings of ``suite`` under ``conditions`` in the stores (bench.zoo.zoo_points): each
+    entry's last reading of either protocol (``quick``), else its last full one."""
+    from bench.commands.pick import same_conditions, stored_rows
+    from bench.environment import environment, machine_fingerprint
+    from bench.zoo import zoo_points
+
+    machine = machine_fingerprint(environment())
+    rows = stored_rows(args.results)[0]
+    return zoo_points(
+        rows, suite.name, machine=machine, pretrain=args.pretrain, quick=quick, **same_conditions(conditions)
+    )
+
+
+def time_for_pick(suite, args: argparse.Namespace, cache, budget_ms: float) -> TimingSummary:
+    """Time what ``bench pick`` needs for a ``budget_ms`` answer (see the module's docstring): with
+    ``args.quick``, the quick look alone; with ``args.full``, every model in full."""
+    from bench.quick import in_play
+    from bench.run import run_suite
+
+    if args.full:
+        stored = set() if args.remeasure else _stored_entries(args, suite, quick=False)
+        run_suite(suite, args.results, cache, force=args.remeasure)
+        full = sum(1 for e in suite.entries if e.name not in stored)
+        return TimingSummary(full=full, retimed=retime_shaky(suite, args, cache))
+    summary = _quick_pass(suite, args, cache, budget_ms)
+    if args.quick:
+        return summary
+    refined: set[str] = set()
+    while True:  # a model timed in full may put another in play: until no quick reading is in play
+        points = current_points(args, suite, suite.latency)
+        play = in_play(points, budget_ms)
+        need = set(points.loc[play & (points["timing"] == "quick"), "entry"]) - refined
+        if not need:
+            break
+        print(f"timing {len(need)} models with the full protocol: they could be in the answer", file=sys.stderr)
+        run_suite(
+            replace(suite, entries=tuple(e for e in suite.entries if e.name in need)), args.results, cache, force=True
+        )
+        refined |= need
+    retimed = retime_shaky(suite, args, cache, only=set(points.loc[play, "entry"]))
+    return replace(summary, full=len(refined), retimed=retimed)
+
+
+def _quick_pass(suite, args: argparse.Namespace, cache, budget_ms: float) -> TimingSummary:
+    """A quick look at each entry with no reading of this machine in the results store (every entry with
+    ``--remeasure``), less those out of reach by their MACs (``bench.quick.out_of_reach``)."""
+    from bench.quick import quick_protocol
+    from bench.run import run_suite
+    from bench.zoo_counts import seed_cache
+
+    seed_cache(cache)  # the zoo's shipped counts, where this torch and timm made them: nothing to count
+    stored = set() if args.remeasure else _stored_entries(args, suite)
+    todo = tuple(e for e in suite.entries if e.name not in stored)
+    far, peak, bound = _out_of_reach(suite, todo, cache, budget_ms)
+    look = tuple(e for e in todo if e.name not in far)
+    if look:
+        print(
+            f"a quick look at {len(look)} models (1 warm-up and up to 5 timed forwards each), then the full "
+            "protocol for those that could be in the answer",
+            file=sys.stderr,
+        )
+        protocol = quick_protocol(suite.latency, budget_ms)
+        run_suite(replace(suite, entries=look), args.results, cache, force=args.remeasure, quick=protocol)
+    return TimingSummary(looked=len(look), out_of_reach=tuple(sorted(far)), peak_gmacs=peak, bound_ms=bound)
+
+
+def _stored_entries(args: argparse.Namespace, suite, quick: bool = True) -> set[str]:
+    """Entries with a reading (full, or also quick) of this machine under the suite's conditions in the results
+    store itself (not the shipped rows: as ``bench run``, a pick times what its own store lacks)."""
+    from bench.commands.pick import same_conditions
+    from bench.environment import environment, machine_fingerprint
+    from bench.results import read_results
+    from bench.zoo import zoo_points
+
+    machine = machine_fingerprint(environment())
+    rows = read_results(args.results)
+    points = zoo_points(rows, suite.name, machine=machine, quick=quick, **same_conditions(suite.latency))
+    return set(points["entry"])
+
+
+def _out_of_reach(suite, entries: tuple, cache, budget_ms: float) -> tuple[set[str], float | None, float | None]:
+    """(the entries whose exact MACs cannot run within the budget here, the core's matrix-product peak in
+    GMAC/s, the latency those MACs would exceed) where the bound holds (bench.quick.bound_applies)."""
+    from bench.latency import matmul_peak_gmacs
+    from bench.quick import MIN_MARGIN, bound_applies, out_of_reach
+    from bench.zoo_counts import suite_counts
+
+    known = tuple(e for e in entries if e.spec is not None)  # a solved entry's network is known only once solved
+    if not known or not bound_applies(suite.latency):
+        return set(), None, None
+    counts, _ = suite_counts(replace(suite, entries=known), pd.DataFrame(), cache.count)
+    peak = matmul_peak_gmacs(suite.latency)
+    far = counts.loc[out_of_reach(counts["macs"], budget_ms, peak), "entry"]
+    return set(far), peak, budget_ms * (1 + MIN_MARGIN)
+
+
+def retime_shaky(suite, args: argparse.Namespace, cache, only: set[str] | None = None) -> int:
+    """Re-time this machine's full rows of ``suite`` (of the entries ``only``, where given) that are noisy or
+    contended, up to ``args.retimes`` times; rows still shaky after that stay, and are marked in the answer.
+    Returns how many re-timings ran."""
+    from bench.run import run_suite
+    from bench.zoo import shaky
+
+    retimed = 0
+    for attempt in range(1, args.retimes + 1):
+        timed = current_points(args, suite, suite.latency, quick=False)
+        names = set(timed.loc[shaky(timed), "entry"]) if not timed.empty else set()
+        names = names if only is None else names & only
+        if not names:
+            break
+        print(f"re-timing {len(names)} noisy or contended rows (try {attempt} of {args.retimes})", file=sys.stderr)
+        entries = tuple(e for e in suite.entries if e.name in names)
+        run_suite(replace(suite, entries=entries), args.results, cache, force=True)
+        retimed += len(names)
+    return retimed
+
+
+def elapsed(seconds: float) -> str:
+    """``1m23s``."""
+    whole = int(round(seconds))
+    return f"{whole // 60}m{whole % 60:02d}s"
