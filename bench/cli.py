@@ -13,8 +13,6 @@ import sys
 import time
 from collections.abc import Sequence
 
-#: When the command started (``bench pick`` says how long its answer took).
-STARTED = time.monotonic()
 EXIT_FAILURE = 1
 EXIT_INPUT_ERROR = 2
 EXIT_INTERRUPTED = 130
@@ -33,7 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    started = time.monotonic()
     args = build_parser().parse_args(argv)
+    args.started = started  # ``bench pick`` says how long its answer took
     from bench.models import UnknownModelError
     from bench.results import ResultsFormatError
     from bench.solver import SolverError

@@ -125,7 +125,6 @@ def same_conditions(conditions) -> dict:
 
 def _pick(args: argparse.Namespace) -> int:
     from bench.cache import ComplexityCache
-    from bench.cli import STARTED
     from bench.commands.pick_timing import current_points, elapsed, time_for_pick
     from bench.results import check_writable, read_results
     from bench.run import check_devices
@@ -178,7 +177,8 @@ def _pick(args: argparse.Namespace) -> int:
             )
             return EXIT_CANNOT_JUDGE
     if measured is not None:
-        print(f"answer ready after {elapsed(time.monotonic() - STARTED)}: {measured.describe()}", file=sys.stderr)
+        started = getattr(args, "started", time.monotonic())
+        print(f"answer ready after {elapsed(time.monotonic() - started)}: {measured.describe()}", file=sys.stderr)
     if args.json:
         answer = answer_json(budget, points, note, args.top, args.pretrain)
         answer["timed_now"] = None if measured is None else measured.as_dict()
@@ -193,7 +193,7 @@ def _timed_note(points, measured) -> str:
     quick = int((points["timing"] == "quick").sum())
     note = f"{len(points)} models timed" + (f", {quick} of them only quickly" if quick else "")
     if measured is not None and measured.out_of_reach:
-        note += f"; {len(measured.out_of_reach)} out of reach by their MACs, not timed"
+        note += f"; {len(measured.out_of_reach)} out of reach by their MACs, not timed now"
     return note
 
 

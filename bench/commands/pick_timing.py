@@ -45,17 +45,21 @@ class TimingSummary:
 
 
 def current_points(args: argparse.Namespace, suite, conditions, *, quick: bool = True) -> pd.DataFrame:
-    """This machine's readings of ``suite`` under ``conditions`` in the stores (bench.zoo.zoo_points): each
+    """This machine's readings of ``suite`` under ``conditions`` in the stores, shipped rows included: each
     entry's last reading of either protocol (``quick``), else its last full one."""
-    from bench.commands.pick import same_conditions, stored_rows
+    from bench.commands.pick import stored_rows
+
+    return _points(stored_rows(args.results)[0], args, suite, conditions, quick)
+
+
+def _points(rows: pd.DataFrame, args: argparse.Namespace, suite, conditions, quick: bool) -> pd.DataFrame:
+    from bench.commands.pick import same_conditions
     from bench.environment import environment, machine_fingerprint
     from bench.zoo import zoo_points
 
     machine = machine_fingerprint(environment())
-    rows = stored_rows(args.results)[0]
-    return zoo_points(
-        rows, suite.name, machine=machine, pretrain=args.pretrain, quick=quick, **same_conditions(conditions)
-    )
+    same = same_conditions(conditions)
+    return zoo_points(rows, suite.name, machine=machine, pretrain=args.pretrain, quick=quick, **same)
 
 
 def time_for_pick(suite, args: argparse.Namespace, cache, budget_ms: float) -> TimingSummary:
@@ -73,6 +77,7 @@ def time_for_pick(suite, args: argparse.Namespace, cache, budget_ms: float) -> T
     if args.quick:
         return summary
     refined: set[str] = set()
+    retimed = 0
     while True:  # a model timed in full may put another in play: until no quick reading is in play
         points = current_points(args, suite, suite.latency)
         play = in_play(points, budget_ms)
@@ -84,14 +89,16 @@ def time_for_pick(suite, args: argparse.Namespace, cache, budget_ms: float) -> T
             replace(suite, entries=tuple(e for e in suite.entries if e.name in need)), args.results, cache, force=True
         )
         refined |= need
-    retimed = retime_shaky(suite, args, cache, only=set(points.loc[play, "entry"]))
+        retimed += retime_shaky(suite, args, cache, only=need)
+    stored = set(points.loc[play, "entry"]) - refined  # in play on full rows stored before: re-timed if shaky
+    retimed += retime_shaky(suite, args, cache, only=stored)
     return replace(summary, full=len(refined), retimed=retimed)
 
 
 def _quick_pass(suite, args: argparse.Namespace, cache, budget_ms: float) -> TimingSummary:
     """A quick look at each entry with no reading of this machine in the results store (every entry with
     ``--remeasure``), less those out of reach by their MACs (``bench.quick.out_of_reach``)."""
-    from bench.quick import quick_protocol
+    from bench.quick import QUICK_ITERATIONS, quick_protocol
     from bench.run import run_suite
     from bench.zoo_counts import seed_cache
 
@@ -101,9 +108,9 @@ def _quick_pass(suite, args: argparse.Namespace, cache, budget_ms: float) -> Tim
     far, peak, bound = _out_of_reach(suite, todo, cache, budget_ms)
     look = tuple(e for e in todo if e.name not in far)
     if look:
+        then = "" if args.quick else ", then the full protocol for those that could be in the answer"
         print(
-            f"a quick look at {len(look)} models (1 warm-up and up to 5 timed forwards each), then the full "
-            "protocol for those that could be in the answer",
+            f"a quick look at {len(look)} models (1 warm-up and up to {QUICK_ITERATIONS} timed forwards each){then}",
             file=sys.stderr,
         )
         protocol = quick_protocol(suite.latency, budget_ms)
@@ -114,15 +121,9 @@ def _quick_pass(suite, args: argparse.Namespace, cache, budget_ms: float) -> Tim
 def _stored_entries(args: argparse.Namespace, suite, quick: bool = True) -> set[str]:
     """Entries with a reading (full, or also quick) of this machine under the suite's conditions in the results
     store itself (not the shipped rows: as ``bench run``, a pick times what its own store lacks)."""
-    from bench.commands.pick import same_conditions
-    from bench.environment import environment, machine_fingerprint
     from bench.results import read_results
-    from bench.zoo import zoo_points
 
-    machine = machine_fingerprint(environment())
-    rows = read_results(args.results)
-    points = zoo_points(rows, suite.name, machine=machine, quick=quick, **same_conditions(suite.latency))
-    return set(points["entry"])
+    return set(_points(read_results(args.results), args, suite, suite.latency, quick)["entry"])
 
 
 def _out_of_reach(suite, entries: tuple, cache, budget_ms: float) -> tuple[set[str], float | None, float | None]:
