@@ -229,6 +229,25 @@ def test_pick_times_in_full_only_the_quick_readings_in_play(tmp_path: Path, monk
 
 
 @pytest.mark.usefixtures("no_shipped_rows")
+def test_pick_re_times_only_the_noisy_rows_that_could_be_in_the_answer(tmp_path: Path, monkeypatch, capsys) -> None:
+    import argparse
+
+    import bench.run
+    from bench.cache import ComplexityCache
+    from bench.commands.pick_timing import time_for_pick
+    from bench.suites import load_suite
+
+    suite_file, results = _stored(tmp_path, {"lcnet_050": ("full", 5.0), "resnet50": ("full", 300.0)}, cv=0.15)
+    calls = []
+    monkeypatch.setattr(bench.run, "run_suite", lambda s, *a, **k: calls.append([e.name for e in s.entries]))
+    args = argparse.Namespace(results=results, retimes=2, pretrain="in1k", full=False, quick=False, remeasure=False)
+    summary = time_for_pick(load_suite(suite_file), args, ComplexityCache(None), 30.0)
+    assert calls == [["lcnet_050"]] * 2  # still noisy after both: left, and marked; resnet50 cannot be in it
+    assert summary.full == 0 and summary.retimed == 2
+    assert "re-timing 1 noisy or contended rows that could be in the answer" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("no_shipped_rows")
 def test_bench_pick_quick_times_a_tiny_suite_and_leaves_out_what_its_macs_rule_out(
     tmp_path: Path, monkeypatch, capsys
 ) -> None:

@@ -1,6 +1,6 @@
 """How ``bench pick`` times the zoo for a latency budget: a quick look at every model not stored, then the full
-protocol for the models that could be in the answer (bench.quick), then re-timing of the noisy ones among
-those; or, with ``--full``, the full protocol for every model (the old way, about three times as long)."""
+protocol for the models that could be in the answer (bench.quick), re-timing the noisy ones among those; or,
+with ``--full``, the full protocol for every model first (the old way)."""
 
 from __future__ import annotations
 
@@ -65,7 +65,6 @@ def _points(rows: pd.DataFrame, args: argparse.Namespace, suite, conditions, qui
 def time_for_pick(suite, args: argparse.Namespace, cache, budget_ms: float) -> TimingSummary:
     """Time what ``bench pick`` needs for a ``budget_ms`` answer (see the module's docstring): with
     ``args.quick``, the quick look alone; with ``args.full``, every model in full."""
-    from bench.quick import in_play
     from bench.run import run_suite
 
     if args.full:
@@ -76,23 +75,39 @@ def time_for_pick(suite, args: argparse.Namespace, cache, budget_ms: float) -> T
     summary = _quick_pass(suite, args, cache, budget_ms)
     if args.quick:
         return summary
+    refined, retimed = _refine(suite, args, cache, budget_ms)
+    return replace(summary, full=refined, retimed=retimed)
+
+
+def _refine(suite, args: argparse.Namespace, cache, budget_ms: float) -> tuple[int, int]:
+    """Time with the full protocol each model in play (bench.quick.in_play) on a quick reading, and re-time
+    each in play on a noisy or contended full one (``args.retimes`` times at most), until neither is left:
+    a new full reading may put another model in play. Returns (models refined, re-timings)."""
+    from collections import Counter
+
+    from bench.quick import in_play
+    from bench.run import run_suite
+    from bench.zoo import shaky
+
     refined: set[str] = set()
-    retimed = 0
-    while True:  # a model timed in full may put another in play: until no quick reading is in play
+    timings: Counter[str] = Counter()  # full timings of each model in this run
+    while True:
         points = current_points(args, suite, suite.latency)
         play = in_play(points, budget_ms)
-        need = set(points.loc[play & (points["timing"] == "quick"), "entry"]) - refined
-        if not need:
-            break
-        print(f"timing {len(need)} models with the full protocol: they could be in the answer", file=sys.stderr)
-        run_suite(
-            replace(suite, entries=tuple(e for e in suite.entries if e.name in need)), args.results, cache, force=True
-        )
-        refined |= need
-        retimed += retime_shaky(suite, args, cache, only=need)
-    stored = set(points.loc[play, "entry"]) - refined  # in play on full rows stored before: re-timed if shaky
-    retimed += retime_shaky(suite, args, cache, only=stored)
-    return replace(summary, full=len(refined), retimed=retimed)
+        quick = points["timing"] == "quick"
+        new = set(points.loc[play & quick, "entry"]) - refined
+        noisy = play & ~quick & shaky(points)
+        again = {e for e in points.loc[noisy, "entry"] if timings[e] < args.retimes + (e in refined)}
+        if not new and not again:
+            return len(refined), sum(timings.values()) - len(refined)
+        if new:
+            print(f"timing {len(new)} models with the full protocol: they could be in the answer", file=sys.stderr)
+        if again:
+            print(f"re-timing {len(again)} noisy or contended rows that could be in the answer", file=sys.stderr)
+        entries = tuple(e for e in suite.entries if e.name in new | again)
+        run_suite(replace(suite, entries=entries), args.results, cache, force=True)
+        refined |= new
+        timings.update(new | again)
 
 
 def _quick_pass(suite, args: argparse.Namespace, cache, budget_ms: float) -> TimingSummary:
