@@ -244,7 +244,7 @@ def test_pick_re_times_only_the_noisy_rows_that_could_be_in_the_answer(tmp_path:
     summary = time_for_pick(load_suite(suite_file), args, ComplexityCache(None), 30.0)
     assert calls == [["lcnet_050"]] * 2  # still noisy after both: left, and marked; resnet50 cannot be in it
     assert summary.full == 0 and summary.retimed == 2
-    assert "re-timing 1 noisy or contended rows that could be in the answer" in capsys.readouterr().err
+    assert "re-timing 1 noisy or contended rows: they could be in the answer" in capsys.readouterr().err
 
 
 @pytest.mark.usefixtures("no_shipped_rows")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from dataclasses import dataclass, replace
 
 import pandas as pd
@@ -21,12 +22,17 @@ class TimingSummary:
     out_of_reach: tuple[str, ...] = ()  # not timed: their MACs cannot run within the budget here
     peak_gmacs: float | None = None
     bound_ms: float | None = None
+    quick_s: float = 0.0  # wall time of each phase
+    full_s: float = 0.0
+    retime_s: float = 0.0
 
     def describe(self) -> str:
         parts = []
         if self.looked:
-            parts.append(f"{self.looked} models looked at quickly")
-        parts.append(f"{self.full} timed at full precision" + (f" ({self.retimed} re-timings)" if self.retimed else ""))
+            parts.append(f"{self.looked} models looked at quickly in {elapsed(self.quick_s)}")
+        parts.append(f"{self.full} timed at full precision in {elapsed(self.full_s)}")
+        if self.retimed:
+            parts.append(f"{self.retimed} re-timings in {elapsed(self.retime_s)}")
         if self.out_of_reach:
             parts.append(
                 f"{len(self.out_of_reach)} not timed: their MACs need over {self.bound_ms:g} ms even at twice this "
@@ -41,6 +47,7 @@ class TimingSummary:
             "retimed": self.retimed,
             "not_timed_out_of_reach": list(self.out_of_reach),
             "matmul_peak_gmacs": self.peak_gmacs,
+            "seconds": {"quick": self.quick_s, "full": self.full_s, "retimes": self.retime_s},
         }
 
 
@@ -69,24 +76,23 @@ def time_for_pick(suite, args: argparse.Namespace, cache, budget_ms: float) -> T
 
     if args.full:
         stored = set() if args.remeasure else _stored_entries(args, suite, quick=False)
+        started = time.monotonic()
         run_suite(suite, args.results, cache, force=args.remeasure)
         full = sum(1 for e in suite.entries if e.name not in stored)
-        return TimingSummary(full=full, retimed=retime_shaky(suite, args, cache))
+        full_s, started = time.monotonic() - started, time.monotonic()
+        retimed = retime_shaky(suite, args, cache)
+        return TimingSummary(full=full, retimed=retimed, full_s=full_s, retime_s=time.monotonic() - started)
     summary = _quick_pass(suite, args, cache, budget_ms)
-    if args.quick:
-        return summary
-    refined, retimed = _refine(suite, args, cache, budget_ms)
-    return replace(summary, full=refined, retimed=retimed)
+    return summary if args.quick else _refine(suite, args, cache, budget_ms, summary)
 
 
-def _refine(suite, args: argparse.Namespace, cache, budget_ms: float) -> tuple[int, int]:
+def _refine(suite, args: argparse.Namespace, cache, budget_ms: float, summary: TimingSummary) -> TimingSummary:
     """Time with the full protocol each model in play (bench.quick.in_play) on a quick reading, and re-time
     each in play on a noisy or contended full one (``args.retimes`` times at most), until neither is left:
-    a new full reading may put another model in play. Returns (models refined, re-timings)."""
+    a new full reading may put another model in play. Returns ``summary`` with what was timed, and how long."""
     from collections import Counter
 
     from bench.quick import in_play
-    from bench.run import run_suite
     from bench.zoo import shaky
 
     refined: set[str] = set()
@@ -99,15 +105,26 @@ def _refine(suite, args: argparse.Namespace, cache, budget_ms: float) -> tuple[i
         noisy = play & ~quick & shaky(points)
         again = {e for e in points.loc[noisy, "entry"] if timings[e] < args.retimes + (e in refined)}
         if not new and not again:
-            return len(refined), sum(timings.values()) - len(refined)
+            return summary
         if new:
-            print(f"timing {len(new)} models with the full protocol: they could be in the answer", file=sys.stderr)
+            seconds = _time_in_full(suite, new, args, cache, f"timing {len(new)} models with the full protocol")
+            summary = replace(summary, full=summary.full + len(new), full_s=summary.full_s + seconds)
         if again:
-            print(f"re-timing {len(again)} noisy or contended rows that could be in the answer", file=sys.stderr)
-        entries = tuple(e for e in suite.entries if e.name in new | again)
-        run_suite(replace(suite, entries=entries), args.results, cache, force=True)
+            seconds = _time_in_full(suite, again, args, cache, f"re-timing {len(again)} noisy or contended rows")
+            summary = replace(summary, retimed=summary.retimed + len(again), retime_s=summary.retime_s + seconds)
         refined |= new
         timings.update(new | again)
+
+
+def _time_in_full(suite, names: set[str], args: argparse.Namespace, cache, says: str) -> float:
+    """Time the entries ``names`` with the full protocol (their rows replace this machine's); the seconds taken."""
+    from bench.run import run_suite
+
+    print(f"{says}: they could be in the answer", file=sys.stderr)
+    started = time.monotonic()
+    entries = tuple(e for e in suite.entries if e.name in names)
+    run_suite(replace(suite, entries=entries), args.results, cache, force=True)
+    return time.monotonic() - started
 
 
 def _quick_pass(suite, args: argparse.Namespace, cache, budget_ms: float) -> TimingSummary:
@@ -117,6 +134,7 @@ def _quick_pass(suite, args: argparse.Namespace, cache, budget_ms: float) -> Tim
     from bench.run import run_suite
     from bench.zoo_counts import seed_cache
 
+    started = time.monotonic()
     seed_cache(cache)  # the zoo's shipped counts, where this torch and timm made them: nothing to count
     stored = set() if args.remeasure else _stored_entries(args, suite)
     todo = tuple(e for e in suite.entries if e.name not in stored)
@@ -130,7 +148,8 @@ def _quick_pass(suite, args: argparse.Namespace, cache, budget_ms: float) -> Tim
         )
         protocol = quick_protocol(suite.latency, budget_ms)
         run_suite(replace(suite, entries=look), args.results, cache, force=args.remeasure, quick=protocol)
-    return TimingSummary(looked=len(look), out_of_reach=tuple(sorted(far)), peak_gmacs=peak, bound_ms=bound)
+    seconds = time.monotonic() - started
+    return TimingSummary(len(look), out_of_reach=tuple(sorted(far)), peak_gmacs=peak, bound_ms=bound, quick_s=seconds)
 
 
 def _stored_entries(args: argparse.Namespace, suite, quick: bool = True) -> set[str]:
