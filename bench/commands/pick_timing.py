@@ -73,7 +73,9 @@ def time_for_pick(suite, args: argparse.Namespace, cache, budget_ms: float) -> T
     """Time what ``bench pick`` needs for a ``budget_ms`` answer (see the module's docstring): with
     ``args.quick``, the quick look alone; with ``args.full``, every model in full."""
     from bench.run import run_suite
+    from bench.zoo_counts import seed_cache
 
+    seed_cache(cache)  # the zoo's shipped counts, where this torch and timm made them: nothing to count
     if args.full:
         stored = set() if args.remeasure else _stored_entries(args, suite, quick=False)
         started = time.monotonic()
@@ -132,10 +134,8 @@ def _quick_pass(suite, args: argparse.Namespace, cache, budget_ms: float) -> Tim
     ``--remeasure``), less those out of reach by their MACs (``bench.quick.out_of_reach``)."""
     from bench.quick import QUICK_ITERATIONS, quick_protocol
     from bench.run import run_suite
-    from bench.zoo_counts import seed_cache
 
     started = time.monotonic()
-    seed_cache(cache)  # the zoo's shipped counts, where this torch and timm made them: nothing to count
     stored = set() if args.remeasure else _stored_entries(args, suite)
     todo = tuple(e for e in suite.entries if e.name not in stored)
     far, peak, bound = _out_of_reach(suite, todo, cache, budget_ms)
