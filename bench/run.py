@@ -599,8 +599,10 @@ def run_suite(
         if dist.is_main and tasks:
             append_rows(results, [_row(suite, t, cache.count(t.planned.spec), env) for t in tasks])
 
-    for key in [k for k, tasks in counts_by_key.items() if cache.get(tasks[0].planned.spec) is not None]:
-        store_counts(counts_by_key[key][0].planned.spec)  # counted before: stored now, in one write
+    cached = [key for key, group in counts_by_key.items() if cache.get(group[0].planned.spec) is not None]
+    known = [task for key in cached for task in counts_by_key.pop(key)]
+    if dist.is_main and known:  # counted before: stored now, in one write (a write rewrites the whole store)
+        append_rows(results, [_row(suite, t, cache.count(t.planned.spec), env) for t in known])
     count_missing([t.planned.spec for t in todo], cache, jobs, progress, on_counted=store_counts)
     if dist.is_main:
         cache.save()
