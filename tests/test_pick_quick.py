@@ -225,7 +225,9 @@ def test_pick_times_in_full_only_the_quick_readings_in_play(tmp_path: Path, monk
     summary = time_for_pick(load_suite(suite_file), args, ComplexityCache(None), 30.0)
     assert calls == [(["lcnet_050", "mobilenetv2_050"], {"force": True})]  # resnet50 is far over: not timed again
     assert summary.looked == 0 and summary.full == 2
-    assert "timing 2 models with the full protocol" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "first answer, from the quick look: mobilenetv2_050 (29.0 ms quick), lcnet_050 (5.0 ms quick)" in err
+    assert "timing 2 models with the full protocol" in err
 
 
 @pytest.mark.usefixtures("no_shipped_rows")

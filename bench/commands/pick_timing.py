@@ -85,7 +85,25 @@ def time_for_pick(suite, args: argparse.Namespace, cache, budget_ms: float) -> T
         retimed = retime_shaky(suite, args, cache)
         return TimingSummary(full=full, retimed=retimed, full_s=full_s, retime_s=time.monotonic() - started)
     summary = _quick_pass(suite, args, cache, budget_ms)
-    return summary if args.quick else _refine(suite, args, cache, budget_ms, summary)
+    if args.quick:
+        return summary
+    _say_first_answer(args, suite, budget_ms)
+    return _refine(suite, args, cache, budget_ms, summary)
+
+
+def _say_first_answer(args: argparse.Namespace, suite, budget_ms: float) -> None:
+    """The picks of the readings so far (quick ones for most), on stderr, before the full protocol runs."""
+    from bench.zoo import Budget, pick
+
+    chosen = pick(current_points(args, suite, suite.latency), Budget(latency_ms=budget_ms)).head(5)
+    names = ", ".join(f"{r['base']} ({r['latency_ms']:.1f} ms {r['timing']})" for r in chosen.to_dict("records"))
+    started = getattr(args, "started", None)
+    after = "" if started is None else f" after {elapsed(time.monotonic() - started)}"
+    print(
+        f"first answer, from the quick look{after}: {names or 'no model fits'}; "
+        "the answer below times in full the models that could change it",
+        file=sys.stderr,
+    )
 
 
 def _refine(suite, args: argparse.Namespace, cache, budget_ms: float, summary: TimingSummary) -> TimingSummary:
