@@ -224,10 +224,9 @@ def test_pick_times_in_full_only_the_quick_readings_in_play(tmp_path: Path, monk
     args = argparse.Namespace(results=results, retimes=2, pretrain="in1k", full=False, quick=False, remeasure=False)
     summary = time_for_pick(load_suite(suite_file), args, ComplexityCache(None), 30.0)
     assert calls == [(["lcnet_050", "mobilenetv2_050"], {"force": True})]  # resnet50 is far over: not timed again
-    assert summary.looked == 0 and summary.full == 2
+    assert summary.looked == 0 and summary.full == 2  # all three had a reading stored: none looked at again
     err = capsys.readouterr().err
-    assert "first answer, from the quick look: mobilenetv2_050 (29.0 ms quick), lcnet_050 (5.0 ms quick)" in err
-    assert "timing 2 models with the full protocol" in err
+    assert "first answer" not in err and "timing 2 models with the full protocol" in err
 
 
 @pytest.mark.usefixtures("no_shipped_rows")
@@ -236,7 +235,8 @@ def test_pick_re_times_only_the_noisy_rows_that_could_be_in_the_answer(tmp_path:
 
     import bench.run
     from bench.cache import ComplexityCache
-    from bench.commands.pick_timing import time_for_pick
+    from bench.commands import pick_timing
+    from bench.commands.pick_timing import TimingSummary, time_for_pick
     from bench.suites import load_suite
 
     suite_file, results = _stored(tmp_path, {"lcnet_050": ("full", 5.0), "resnet50": ("full", 300.0)}, cv=0.15)
@@ -247,6 +247,10 @@ def test_pick_re_times_only_the_noisy_rows_that_could_be_in_the_answer(tmp_path:
     assert calls == [["lcnet_050"]] * 2  # still noisy after both: left, and marked; resnet50 cannot be in it
     assert summary.full == 0 and summary.retimed == 2
     assert "re-timing 1 noisy or contended rows: they could be in the answer" in capsys.readouterr().err
+    calls.clear()
+    far = TimingSummary(out_of_reach=("lcnet_050",))  # as if its MACs put it out of reach: never re-timed
+    monkeypatch.setattr(pick_timing, "_quick_pass", lambda *a: far)
+    assert time_for_pick(load_suite(suite_file), args, ComplexityCache(None), 30.0).retimed == 0 and calls == []
 
 
 @pytest.mark.usefixtures("no_shipped_rows")
@@ -286,7 +290,9 @@ def test_bench_pick_refines_and_full_times_everything(tmp_path: Path, capsys) ->
     results = tmp_path / "results.csv"
     base = ["pick", "--latency-ms", "100000", "--retimes", "0", "--suite", str(suite), "--results", str(results)]
     assert main(base) == 0  # a budget nothing comes near: both could be in the answer, both timed in full
-    assert "full n=3" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "full n=3" in captured.out
+    assert "first answer, from the quick look after " in captured.err and "ms quick)" in captured.err
     kinds = pd.read_csv(results).groupby("measurement")["entry"].nunique().to_dict()
     assert kinds == {"complexity": 2, "latency": 2, "latency-quick": 2}
     assert main([*base, "--full", "--remeasure"]) == 0  # the old way: every model in full, no quick look

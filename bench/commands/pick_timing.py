@@ -87,7 +87,8 @@ def time_for_pick(suite, args: argparse.Namespace, cache, budget_ms: float) -> T
     summary = _quick_pass(suite, args, cache, budget_ms)
     if args.quick:
         return summary
-    _say_first_answer(args, suite, budget_ms)
+    if summary.looked:
+        _say_first_answer(args, suite, budget_ms)
     return _refine(suite, args, cache, budget_ms, summary)
 
 
@@ -109,7 +110,8 @@ def _say_first_answer(args: argparse.Namespace, suite, budget_ms: float) -> None
 def _refine(suite, args: argparse.Namespace, cache, budget_ms: float, summary: TimingSummary) -> TimingSummary:
     """Time with the full protocol each model in play (bench.quick.in_play) on a quick reading, and re-time
     each in play on a noisy or contended full one (``args.retimes`` times at most), until neither is left:
-    a new full reading may put another model in play. Returns ``summary`` with what was timed, and how long."""
+    a new full reading may put another model in play. A model out of reach by its MACs (``summary``) never is,
+    whatever an older row of it says. Returns ``summary`` with what was timed, and how long."""
     from collections import Counter
 
     from bench.quick import in_play
@@ -119,7 +121,7 @@ def _refine(suite, args: argparse.Namespace, cache, budget_ms: float, summary: T
     timings: Counter[str] = Counter()  # full timings of each model in this run
     while True:
         points = current_points(args, suite, suite.latency)
-        play = in_play(points, budget_ms)
+        play = in_play(points, budget_ms) & ~points["entry"].isin(summary.out_of_reach)
         quick = points["timing"] == "quick"
         new = set(points.loc[play & quick, "entry"]) - refined
         noisy = play & ~quick & shaky(points)
