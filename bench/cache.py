@@ -73,6 +73,11 @@ class ComplexityCache:
             )
         return {key: value for key, value in entries.items() if value is not None}
 
+    @property
+    def versions(self) -> str:
+        """The torch and timm versions its counts hold for (``torch-X/timm-Y``)."""
+        return self._versions
+
     def key(self, spec: ModelSpec) -> str:
         return workload_key(spec)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from collections.abc import Sequence
 from typing import NoReturn
 
@@ -50,7 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    started = time.monotonic()
     args = build_parser().parse_args(argv)
+    args.started = started  # ``bench pick`` says how long its answer took
     from bench.models import UnknownModelError
     from bench.results import ResultsFormatError
     from bench.solver import SolverError

@@ -30,7 +30,7 @@ import sys
 import time
 import types
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -259,7 +259,7 @@ def noise_warnings(result: LatencyResult) -> list[str]:
 CUDA_CHUNK = 10
 
 
-def _time_until_enough(runner: Runner, conditions: LatencyConditions) -> list[float]:
+def _time_until_enough(runner: Runner, conditions: LatencyConditions, stop_above_ms: float | None) -> list[float]:
     for _ in range(conditions.warmup_iterations):
         runner.step()
     samples: list[float] = []
@@ -269,13 +269,22 @@ def _time_until_enough(runner: Runner, conditions: LatencyConditions) -> list[fl
         len(samples) < conditions.min_iterations or time.perf_counter() - started < conditions.min_time_s
     ):
         samples.extend(runner.time_iterations(min(chunk, conditions.max_iterations - len(samples))))
+        if stop_above_ms is not None and min(samples) > stop_above_ms:
+            break
     return samples
 
 
 def measure_latency(
-    model: nn.Module, input_shape: tuple[int, int, int], conditions: LatencyConditions
+    model: nn.Module,
+    input_shape: tuple[int, int, int],
+    conditions: LatencyConditions,
+    *,
+    stop_above_ms: float | None = None,
 ) -> LatencyResult:
-    """Time forwards of ``model`` at ``conditions.batch_size``; on CUDA, halve the batch on OOM."""
+    """Time forwards of ``model`` at ``conditions.batch_size``; on CUDA, halve the batch on OOM.
+
+    ``stop_above_ms``: stop as soon as every forward timed so far took longer than this, however few (a quick
+    look at a model far over a budget, which more forwards would not bring within it)."""
     batch = conditions.batch_size
     with measurement_state(conditions) as core:
         while True:
@@ -285,7 +294,7 @@ def measure_latency(
                     torch.cuda.reset_peak_memory_stats()
                 runner = Runner(model, input_shape, conditions, batch_size=batch)
                 cpu, wall = time.process_time(), time.perf_counter()
-                samples = _time_until_enough(runner, conditions)
+                samples = _time_until_enough(runner, conditions, stop_above_ms)
                 cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
                 break
             except torch.cuda.OutOfMemoryError:
@@ -304,9 +313,28 @@ def measure_throughput(
     model: nn.Module, input_shape: tuple[int, int, int], batch_sizes: list[int], conditions: LatencyConditions
 ) -> list[LatencyResult]:
     """``measure_latency`` over a batch-size sweep (the same prepared model, one result per batch)."""
-    from dataclasses import replace
-
     return [measure_latency(model, input_shape, replace(conditions, batch_size=b)) for b in batch_sizes]
+
+
+#: Side of the square matrices whose product ``matmul_peak_gmacs`` times, and how many products it times.
+PEAK_MATRIX, PEAK_REPEATS = 256, 200
+
+
+def matmul_peak_gmacs(conditions: LatencyConditions) -> float:
+    """Multiply-accumulates per second (in billions) of the fastest of ``PEAK_REPEATS`` fp32 products of two
+    256 x 256 matrices on the timing's core and threads: how fast this core multiplies when nothing holds it
+    back (a product this small fits in a time slice, so a busy machine lowers it little). No network runs its
+    MACs faster than that at batch 1 (see bench.quick.out_of_reach)."""
+    a, b = torch.randn(PEAK_MATRIX, PEAK_MATRIX), torch.randn(PEAK_MATRIX, PEAK_MATRIX)
+    with measurement_state(replace(conditions, device="cpu")):
+        for _ in range(3):
+            a @ b
+        best = math.inf
+        for _ in range(PEAK_REPEATS):
+            start = time.perf_counter_ns()
+            a @ b
+            best = min(best, time.perf_counter_ns() - start)
+    return PEAK_MATRIX**3 / best
 
 
 class _CallableModule(types.ModuleType):

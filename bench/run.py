@@ -33,6 +33,7 @@ from bench.environment import environment, machine_fingerprint, now
 from bench.latency import LatencyResult, measure_latency
 from bench.models import build_model, workload_key
 from bench.plan import PlannedModel, plan_suite
+from bench.quick import QuickProtocol
 from bench.results import append_rows, identities, read_results, spec_columns
 from bench.reuse import copy_is_current, finished_trainings, reusable, reused_columns, superseded_copies
 from bench.specs import LatencyConditions, ModelSpec, TrainBudget
@@ -180,6 +181,8 @@ class Task:
     conditions: LatencyConditions | None = None
     budget: TrainBudget | None = None
     seeds: tuple[int, ...] = ()
+    #: A quick look's early stop (bench.quick): the forwards stop once all of them took longer than this.
+    stop_above_ms: float | None = None
 
     @property
     def key(self) -> str:
@@ -207,13 +210,16 @@ class Task:
         return self.conditions is not None or self.budget is not None
 
 
-def suite_tasks(suite: SuiteSpec, planned: list[PlannedModel]) -> list[Task]:
-    """Every row the suite asks for: complexity, latency, and throughput at each batch size."""
+def suite_tasks(suite: SuiteSpec, planned: list[PlannedModel], quick: QuickProtocol | None = None) -> list[Task]:
+    """Every row the suite asks for: complexity, latency, and throughput at each batch size. With ``quick``,
+    the latency rows are quick looks instead (bench.quick: measurement ``latency-quick``, never ``latency``)."""
     tasks = []
     for item in planned:
         if "complexity" in suite.metrics:
             tasks.append(Task(item, "complexity"))
-        if suite.latency is not None:
+        if quick is not None:
+            tasks.append(Task(item, quick.measurement, quick.conditions, stop_above_ms=quick.stop_above_ms))
+        elif suite.latency is not None:
             tasks.append(Task(item, "latency", suite.latency))
         if suite.throughput is not None:
             tasks += [
@@ -248,7 +254,10 @@ def count_missing(
 
 def _measure_latency(task: Task) -> dict:
     spec = task.planned.spec
-    return latency_columns(measure_latency(build_model(spec), spec.input_shape, task.latency_conditions))
+    model = build_model(spec)
+    return latency_columns(
+        measure_latency(model, spec.input_shape, task.latency_conditions, stop_above_ms=task.stop_above_ms)
+    )
 
 
 def seed_runs(tasks: list[Task], checkpoints: Path) -> tuple[dict[Path, SeedRun], dict[Path, list[tuple[int, int]]]]:
@@ -576,6 +585,7 @@ def run_suite(
     seed_archive: Path | None = None,
     shard: Shard | None = None,
     by_seed: bool = False,
+    quick: QuickProtocol | None = None,
 ) -> RunSummary:
     """Plan ``suite``, then produce every row not already in ``results``.
 
@@ -585,12 +595,12 @@ def run_suite(
     with one error naming the file, unless ``restart_broken`` (then it is moved aside and retrained).
     With ``seed_archive``, finished seeds are copied there as they finish and seeds found there count
     as finished (see ``restore_seeds``). With ``shard``, only that shard's entries are measured. ``by_seed``:
-    training runs go seed by seed (see ``_train_tasks``).
+    training runs go seed by seed (see ``_train_tasks``). ``quick``: latency rows are quick looks (``suite_tasks``).
     """
     solved = sum(1 for entry in suite.entries if entry.target is not None)
     with _bar(solved, "solving", progress) as bar:
         planned = plan_suite(suite, cache, jobs, on_solved=lambda item: _tick(bar, item.entry.name))
-    tasks = suite_tasks(suite, planned)
+    tasks = suite_tasks(suite, planned, quick)
     if shard is not None:
         tasks = [t for t in tasks if shard.holds(t.planned.entry.name)]
     env = environment()
@@ -627,8 +637,10 @@ def run_suite(
         if dist.is_main and tasks:
             writer.write([_row(suite, t, cache.count(t.planned.spec), env) for t in tasks])
 
-    for key in [k for k, tasks in counts_by_key.items() if cache.get(tasks[0].planned.spec) is not None]:
-        store_counts(counts_by_key[key][0].planned.spec)  # counted before: stored now, in one write
+    cached = [key for key, group in counts_by_key.items() if cache.get(group[0].planned.spec) is not None]
+    known = [task for key in cached for task in counts_by_key.pop(key)]
+    if dist.is_main and known:  # counted before: stored now, in one write (a write rewrites the whole store)
+        writer.write([_row(suite, t, cache.count(t.planned.spec), env) for t in known])
     count_missing([t.planned.spec for t in todo], cache, jobs, progress, on_counted=store_counts)
     if dist.is_main:
         cache.save()
@@ -638,7 +650,8 @@ def run_suite(
     trained = [t for t in timed if t.budget is not None]
     measured = ((t, _measure_latency(t)) for t in timed if t.budget is None)  # first: nothing else running
     workers_print = bool(trained) and train_jobs > 1  # their epoch lines share the terminal with our progress
-    with _bar(len(timed), "measuring", progress and dist.is_main, plain=workers_print) as bar:
+    desc = "quick timing" if quick else "measuring"
+    with _bar(len(timed), desc, progress and dist.is_main, plain=workers_print) as bar:
 
         def run_cost(run: SeedRun) -> float:
             return cache.count(run.spec).macs * run.budget.epochs

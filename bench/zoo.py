@@ -16,6 +16,7 @@ import pandas as pd
 
 from bench.accuracy import REPORTED_TIMM
 from bench.pareto import pareto_mask
+from bench.quick import QUICK_MEASUREMENT
 from bench.reference import timm_results
 
 ZOO_SUITE = "zoo_frontier"
@@ -134,6 +135,8 @@ POINT_COLUMNS = (
     "throughput_ips",
     "latency_cv",
     "cpu_wall_ratio",
+    "timing",
+    "iterations",
     "top1",
     "tag",
     "pretrain",
@@ -147,15 +150,19 @@ def zoo_points(
     *,
     machine: str | None = None,
     pretrain: str = IN1K,
+    quick: bool = False,
     **conditions,
 ) -> pd.DataFrame:
     """One row per timed entry of ``suite`` (on ``machine`` and under ``conditions`` such as threads=1,
     where given): counts, median latency, throughput, and timm's reported top-1 (``reported_for``: ImageNet-1k
-    weights unless ``pretrain`` is 'any'), with the tag and its pretraining data."""
+    weights unless ``pretrain`` is 'any'), with the tag and its pretraining data. Full readings only, unless
+    ``quick``: then each entry's last reading of either protocol (``results`` oldest first), its ``timing``
+    saying which ('full' or 'quick', bench.quick)."""
     columns = list(POINT_COLUMNS)
     if results.empty:
         return pd.DataFrame(columns=columns)
-    timed = results[(results["suite"] == suite) & (results["measurement"] == "latency")]
+    kinds = ["latency", QUICK_MEASUREMENT] if quick else ["latency"]
+    timed = results[(results["suite"] == suite) & results["measurement"].isin(kinds)]
     if machine is not None:
         timed = timed[timed["machine"] == machine]
     for key, value in conditions.items():
@@ -170,6 +177,8 @@ def zoo_points(
             "throughput_ips": r["throughput_ips"],
             "latency_cv": r.get("latency_cv", math.nan),
             "cpu_wall_ratio": r.get("cpu_wall_ratio", math.nan),
+            "timing": "quick" if r["measurement"] == QUICK_MEASUREMENT else "full",
+            "iterations": r.get("iterations", math.nan),
         }
         rows.append(_point(r["entry"], _arch(r), int(r["input_size"]), count, timing, pretrain))
     return pd.DataFrame(rows, columns=columns)
@@ -201,8 +210,9 @@ def counted_points(counts: pd.DataFrame, timed: pd.DataFrame | None = None, pret
     rows = []
     for c in counts.to_dict("records"):
         t = by_entry.get(c["entry"], {})
-        names = ("latency_ms", "throughput_ips", "latency_cv", "cpu_wall_ratio")
+        names = ("latency_ms", "throughput_ips", "latency_cv", "cpu_wall_ratio", "iterations")
         timing = {name: t.get(name, math.nan) for name in names}
+        timing["timing"] = t.get("timing")
         rows.append(_point(c["entry"], c["base"], int(c["input_size"]), c, timing, pretrain))
     return pd.DataFrame(rows, columns=list(POINT_COLUMNS))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import sys
 from functools import cache
 from importlib import resources
@@ -38,6 +39,30 @@ def shipped_counts() -> pd.DataFrame:
     body = "\n".join(line for line in _text().splitlines() if not line.startswith("#"))
     frame = pd.read_csv(io.StringIO(body), dtype={"workload_key": str})
     return frame[list(FIELDS)]
+
+
+def counts_versions() -> str | None:
+    """The torch and timm versions that counted the shipped file, named as a ComplexityCache names its own."""
+    found = re.search(r"timm (\S+), torch (\S+),", counts_origin())
+    return None if found is None else f"torch-{found.group(2)}/timm-{found.group(1)}"
+
+
+def seed_cache(cache) -> int:
+    """Put the shipped counts into ``cache`` (a ComplexityCache) where they were counted with its torch and timm
+    versions, which makes them what counting would give: a fresh clone then counts none of the zoo again.
+    Returns how many it added."""
+    from bench.complexity import Complexity
+
+    if counts_versions() != cache.versions:
+        return 0
+    counts = shipped_counts()
+    entries = {
+        str(r["workload_key"]): Complexity(int(r["params"]), int(r["macs"]), int(r["activations"]))
+        for r in counts.to_dict("records")
+    }
+    before = len(cache.entries())
+    cache.merge(entries)
+    return len(cache.entries()) - before
 
 
 def suite_counts(suite, stored: pd.DataFrame, count=None) -> tuple[pd.DataFrame, list[str]]:

@@ -27,8 +27,8 @@ NOT_RUN = {
     "eval": "needs an image folder such as ~/imagenet/val; eval is tested on photographs (test_pretrained)",
     "gate": "tens of seconds to minutes of interleaved timing; tested in test_gate and test_gate_suites",
     "merge": "merges the user's own stores (machine-a.csv ...); tested in test_results",
-    "pick --latency-ms": "times the 155-model zoo suite first (tens of minutes on 2 cores); tested on two models "
-    "in test_zoo",
+    "pick --latency-ms": "times the 155-model zoo suite first (minutes on 2 cores); tested on two or three models "
+    "in test_zoo and test_pick_quick",
     "scale": "times about 80 networks, each paired with B0 (about 25 minutes on one core); the search is tested "
     "on synthetic latency laws and the stored pairs on a tiny model in test_hw_scaling",
 }

@@ -376,14 +376,16 @@ def test_pick_marks_noisy_and_contended_rows_and_can_refuse_with_exit_3(tmp_path
 def test_pick_retimes_only_the_shaky_rows_a_few_times(tmp_path: Path, capsys, monkeypatch) -> None:
     import bench.commands.pick as pick_command
     import bench.run
+    from bench.commands.pick_timing import retime_shaky
     from bench.suites import load_suite
 
     monkeypatch.setattr(pick_command, "SHIPPED", tmp_path / "none")
     suite, results = _timed_store(tmp_path, {"lcnet_050": (0.30, 0.99), "mobilenetv2_050": (0.01, 0.99)})
     calls = []
     monkeypatch.setattr(bench.run, "run_suite", lambda s, *a, **k: calls.append(([e.name for e in s.entries], k)))
-    args = pick_command.argparse.Namespace(results=results, retimes=2)
+    args = pick_command.argparse.Namespace(results=results, retimes=2, pretrain="in1k")
     spec = load_suite(suite)
-    pick_command._retime_shaky(spec, args, None, spec.latency)
+    assert retime_shaky(spec, args, None) == 2
     assert calls == [(["lcnet_050"], {"force": True})] * 2  # still noisy after both: left, and marked
+    assert retime_shaky(spec, args, None, only={"mobilenetv2_050"}) == 0  # only the rows asked about
     assert "re-timing 1 noisy or contended rows (try 2 of 2)" in capsys.readouterr().err

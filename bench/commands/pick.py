@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,7 +21,9 @@ def register(commands) -> None:
         description="Measure what is missing of the zoo suite (counts, batch-1 latency here; resumable), then "
         "print the models within the budget that no other beats in both top-1 and cost, with their latency "
         "measured here and timm's published ImageNet top-1 (source reported-timm), and how the paper's "
-        "EfficientNet at that budget compares.",
+        "EfficientNet at that budget compares. For a latency budget every model gets a quick look first (a few "
+        "forwards), and only those that could be in the answer are timed with the full protocol; each row says "
+        "which protocol timed it.",
     )
     pick.add_argument("--latency-ms", metavar="MS", help="at most this median latency here: 30, 30ms or 0.03s")
     pick.add_argument("--macs", help="at most this many MACs: 1G, 500M or 1.5e9")
@@ -41,6 +44,17 @@ def register(commands) -> None:
         "in12k, jft, ig, laion, ...; each labelled)",
     )
     pick.add_argument("--remeasure", action="store_true", help="time every model again, even those stored")
+    protocol = pick.add_mutually_exclusive_group()
+    protocol.add_argument(
+        "--quick",
+        action="store_true",
+        help="answer from the quick look alone (1 warm-up and up to 5 forwards a model): faster, each row marked quick",
+    )
+    protocol.add_argument(
+        "--full",
+        action="store_true",
+        help="time every model with the full protocol before answering, not only those that could be in the answer",
+    )
     pick.add_argument(
         "--retimes",
         type=int,
@@ -87,7 +101,7 @@ def _conditions(suite, args: argparse.Namespace):
 SHIPPED = MEASURED
 
 
-def _stored_rows(results: Path):
+def stored_rows(results: Path):
     """The results store's rows after the rows that ship in reports/measured/ (a row of this machine
     timed there is as good as one timed now), newest last; and the stores read, for messages."""
 
@@ -105,13 +119,18 @@ def where_timed(conditions) -> str:
     return f"{conditions.device}, {conditions.threads} thread(s), batch {conditions.batch_size}"
 
 
+def same_conditions(conditions) -> dict:
+    """The columns a timed row must match to be of these conditions (bench.zoo.zoo_points)."""
+    return {"device": conditions.device, "threads": conditions.threads, "batch_size": conditions.batch_size}
+
+
 def _pick(args: argparse.Namespace) -> int:
     from bench.cache import ComplexityCache
-    from bench.environment import environment, machine_fingerprint
+    from bench.commands.pick_timing import current_points, elapsed, time_for_pick
     from bench.results import check_writable, read_results
-    from bench.run import check_machine, run_suite
+    from bench.run import check_machine
     from bench.suites import load_suite
-    from bench.zoo import counted_points, pick, shaky, zoo_points
+    from bench.zoo import counted_points, pick
     from bench.zoo_counts import suite_counts
 
     budget = budget_from_args(args)
@@ -120,16 +139,14 @@ def _pick(args: argparse.Namespace) -> int:
     suite = replace(suite, latency=conditions)
     timing = budget.latency_ms is not None  # MACs and params budgets are answered from counts alone
     cache = ComplexityCache(args.results.parent / "complexity-cache.json")
-    if timing and not args.no_measure:
+    measured = None
+    if budget.latency_ms is not None and not args.no_measure:
         check_machine(suite)
         read_results(args.results)
         check_writable(args.results)
-        run_suite(suite, args.results, cache, force=args.remeasure)
-        _retime_shaky(suite, args, cache, conditions)
-    rows, stores = _stored_rows(args.results)
-    machine = machine_fingerprint(environment())
-    same = {"device": conditions.device, "threads": conditions.threads, "batch_size": conditions.batch_size}
-    timed = zoo_points(rows, suite.name, machine=machine, pretrain=args.pretrain, **same)
+        measured = time_for_pick(suite, args, cache, budget.latency_ms)
+    rows, stores = stored_rows(args.results)
+    timed = current_points(args, suite, conditions)
     if timing:
         points = timed
         if points.empty:
@@ -137,7 +154,7 @@ def _pick(args: argparse.Namespace) -> int:
                 f"no timed rows of {suite.name} for this machine ({where_timed(conditions)}) in {', '.join(stores)}; "
                 "run without --no-measure to time them here"
             )
-        note = f"on this machine ({where_timed(conditions)}; {len(points)} models timed)"
+        note = f"on this machine ({where_timed(conditions)}; {_timed_note(points, measured)})"
     else:
         counts, missing = suite_counts(suite, rows, None if args.no_measure else cache.count)
         if not args.no_measure:
@@ -150,43 +167,46 @@ def _pick(args: argparse.Namespace) -> int:
             note += f"; {len(missing)} entries not counted yet (run without --no-measure to count them)"
     if timing and args.refuse_noisy:
         resting = pick(points, budget)
-        resting = resting[shaky(resting)]
+        resting = resting[unsure(resting)]
         if not resting.empty:
             names = ", ".join(resting["entry"])
+            what = "noisy, contended or quick" if (resting["timing"] == "quick").any() else "noisy or contended"
             print(
-                f"error: the answer would rest on {len(resting)} noisy or contended rows ({names}); "
-                "time them on a quiet machine (--remeasure) or answer without --refuse-noisy",
+                f"error: the answer would rest on {len(resting)} {what} rows ({names}); "
+                "time them on a quiet machine (--remeasure, without --quick) or answer without --refuse-noisy",
                 file=sys.stderr,
             )
             return EXIT_CANNOT_JUDGE
+    if measured is not None:
+        started = getattr(args, "started", time.monotonic())
+        print(f"answer ready after {elapsed(time.monotonic() - started)}: {measured.describe()}", file=sys.stderr)
     if args.json:
-        print(json.dumps(answer_json(budget, points, note, args.top, args.pretrain), default=_plain, allow_nan=False))
+        answer = answer_json(budget, points, note, args.top, args.pretrain)
+        answer["timed_now"] = None if measured is None else measured.as_dict()
+        print(json.dumps(answer, default=_plain, allow_nan=False))
     else:
         _print_answer(budget, points, note, args.top)
     return 0
 
 
+def _timed_note(points, measured) -> str:
+    """How many models the answer saw timed, by protocol, and those not timed as out of reach."""
+    quick = int((points["timing"] == "quick").sum())
+    note = f"{len(points)} models timed" + (f", {quick} of them only quickly" if quick else "")
+    if measured is not None and measured.out_of_reach:
+        note += f"; {len(measured.out_of_reach)} out of reach by their MACs, not timed now"
+    return note
+
+
+def unsure(points):
+    """Rows an answer cannot rest on with --refuse-noisy: noisy or contended (bench.zoo.shaky), or quick."""
+    from bench.zoo import shaky
+
+    return shaky(points) | (points["timing"] == "quick")
+
+
 #: Exit status when the rows cannot support an answer (noisy or contended timings and --refuse-noisy).
 EXIT_CANNOT_JUDGE = 3
-
-
-def _retime_shaky(suite, args: argparse.Namespace, cache, conditions) -> None:
-    """Re-time this machine's rows of ``suite`` that are noisy or contended, up to ``args.retimes`` times; rows
-    still shaky after that stay, and are marked in the answer."""
-    from bench.environment import environment, machine_fingerprint
-    from bench.run import run_suite
-    from bench.zoo import shaky, zoo_points
-
-    machine = machine_fingerprint(environment())
-    same = {"device": conditions.device, "threads": conditions.threads, "batch_size": conditions.batch_size}
-    for attempt in range(1, args.retimes + 1):
-        timed = zoo_points(_stored_rows(args.results)[0], suite.name, machine=machine, **same)
-        names = set(timed.loc[shaky(timed), "entry"]) if not timed.empty else set()
-        if not names:
-            return
-        print(f"re-timing {len(names)} noisy or contended rows (try {attempt} of {args.retimes})", file=sys.stderr)
-        entries = tuple(e for e in suite.entries if e.name in names)
-        run_suite(replace(suite, entries=entries), args.results, cache, force=True)
 
 
 def answer_json(budget, points, note: str, top: int, pretrain: str) -> dict:
@@ -196,7 +216,10 @@ def answer_json(budget, points, note: str, top: int, pretrain: str) -> dict:
 
     chosen = pick(points, budget)
     fields = ["entry", "base", "tag", "pretrain", "input_size", "top1", "latency_ms", "latency_cv", "cpu_wall_ratio"]
-    picks = chosen.head(top)[[*fields, "macs_g", "params_m"]].assign(noisy_or_contended=shaky(chosen.head(top)))
+    head = chosen.head(top)
+    picks = head[[*fields, "timing", "iterations", "macs_g", "params_m"]].assign(
+        precision=[_precision(r) for r in head.to_dict("records")], noisy_or_contended=shaky(head)
+    )
     picks = picks.astype(object)
     paper = paper_model_within(points, budget)
     in1k = pick(points[points["pretrain"] == "in1k"], budget)
@@ -221,6 +244,14 @@ def answer_json(budget, points, note: str, top: int, pretrain: str) -> dict:
     }
 
 
+def _precision(row: dict) -> str | None:
+    """``quick (n=5, CV 3.1%)`` or ``full (n=14, CV 2.0%)``; None where the model is not timed here."""
+    from bench.quick import precision
+
+    timing = row.get("timing")
+    return None if not isinstance(timing, str) else precision(timing, row["iterations"], row["latency_cv"])
+
+
 def _plain(value: object) -> object:
     """numpy scalars as Python numbers (JSON has no numpy)."""
     return value.item() if hasattr(value, "item") else str(value)
@@ -240,14 +271,14 @@ def _print_answer(budget, points, note: str, top: int) -> None:
     if chosen.empty:
         print("  none: no model fits; loosen the budget")
         return
-    header = f"  {'model':<46}{'pretrain':>11}{'px':>5}{'top-1':>8}{'ms':>10}{'CV':>7}{'GMACs':>8}{'M params':>10}"
-    print(header)
+    header = f"  {'model':<46}{'pretrain':>11}{'px':>5}{'top-1':>8}{'ms':>10}{'CV':>7}{'timing':>13}"
+    print(header + f"{'GMACs':>8}{'M params':>10}")
     marks = shaky(chosen)
     for r, mark in zip(chosen.head(top).to_dict("records"), marks.head(top)):
         cv = "-" if r["latency_cv"] != r["latency_cv"] else f"{r['latency_cv']:.1%}"
         print(
             f"  {r['base'] + '.' + r['tag']:<46}{r['pretrain']:>11}{r['input_size']:>5}{r['top1']:>8.2f}"
-            f"{_num(r['latency_ms'], 2):>10}{cv:>7}{r['macs_g']:>8.2f}{r['params_m']:>10.2f}"
+            f"{_num(r['latency_ms'], 2):>10}{cv:>7}{_timing(r):>13}{r['macs_g']:>8.2f}{r['params_m']:>10.2f}"
             + ("  noisy/contended" if mark else "")
         )
     if budget.metric == "latency_ms" and marks.any():
@@ -255,6 +286,12 @@ def _print_answer(budget, points, note: str, top: int) -> None:
         print(
             f"  this answer rests on {int(marks.sum())} noisy or contended rows ({names}): CV above 5% or timed "
             "while the process waited for a core; time them on a quiet machine (--remeasure)"
+        )
+    quick = chosen["timing"] == "quick"
+    if budget.metric == "latency_ms" and quick.any():
+        print(
+            f"  {int(quick.sum())} of these rows are quick looks (1 warm-up, at most 5 timed forwards), not the full "
+            "protocol; run without --quick to time those that could be in the answer in full"
         )
     _print_paper(points, chosen, budget)
     print(f"top-1: reported-timm ({TIMM_RESULTS_ORIGIN}); latency measured here; counts exact")
@@ -284,6 +321,14 @@ def compare_with_paper(chosen, in1k, paper: dict) -> str:
     if top["pretrain"] != "in1k":
         text += f"; {top['base']}.{top['tag']} used extra data ({top['pretrain']}): not compared"
     return text
+
+
+def _timing(row: dict) -> str:
+    """The timing column: ``full n=14``, ``quick n=5``, or '-' for a model not timed here."""
+    n = row.get("iterations")
+    if not isinstance(row.get("timing"), str):
+        return "-"
+    return f"{row['timing']} n={int(n)}" if n == n and n is not None else str(row["timing"])
 
 
 def _num(value: float, digits: int) -> str:
