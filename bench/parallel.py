@@ -96,7 +96,18 @@ def stop_pool(pool: ProcessPoolExecutor, grace: float = 5.0) -> None:
         process.terminate()
     deadline = time.monotonic() + grace
     for process in processes:
-        process.join(max(0.0, deadline - time.monotonic()))
-        if process.is_alive():
+        if not _reaped(process, deadline):
             process.kill()
-            process.join(1.0)
+            _reaped(process, time.monotonic() + 1.0)
+
+
+def _reaped(process, deadline: float) -> bool:
+    """Wait until ``process`` has exited and been reaped, or ``deadline`` passes; whether it has. ``join``
+    alone returns once the process's sentinel closes, which on a busy machine can come a moment before the
+    exit can be collected, so it is asked again until ``exitcode`` is set."""
+    while process.exitcode is None:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        process.join(min(left, 0.05))
+    return True
