@@ -22,11 +22,8 @@ __all__ = ["count", "latency", "read_results", "solve"]
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("count", "solve", "read_results"):
+    if name in __all__:
         return getattr(importlib.import_module("bench.api"), name)
-    if name == "latency":
-        # bench.latency is also the timing module; it is callable, and calling it is bench.api.latency.
-        return importlib.import_module("bench.latency")
     raise AttributeError(f"module 'bench' has no attribute {name!r}")
 
 

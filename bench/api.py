@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bench.errors import InputError
+
 if TYPE_CHECKING:
     import pandas as pd
     from torch import nn
@@ -114,8 +116,8 @@ class Solved(_Row):
 
 def _spec(model: str, input_size: int | None, scale: dict[str, Any]) -> ModelSpec:
     """The ModelSpec the command line builds from the same options (bench.commands.args.spec_from_args)."""
-    from bench.models import make_spec
-    from bench.scaling import PAPER_COEFFICIENTS, CompoundCoefficients
+    from bench.models.registry import make_spec
+    from bench.scaling.rules import PAPER_COEFFICIENTS, CompoundCoefficients
 
     unknown = sorted(set(scale) - set(SCALE_KEYWORDS) - {"model_args"})
     if unknown:
@@ -153,7 +155,7 @@ def count(model: str | nn.Module, input_size: int | None = None, **scale: Any) -
     takes ``w``, ``d``, ``r`` or ``phi`` (with ``alpha``, ``beta``, ``gamma``), and ``model_args``
     (a dict) for your own model's function: ``bench.count("efficientnet_b0", phi=1.5)``.
     """
-    from bench.complexity import count_complexity, count_module
+    from bench.measure.complexity import count_complexity, count_module
 
     if not isinstance(model, str):
         if scale:
@@ -161,7 +163,7 @@ def count(model: str | nn.Module, input_size: int | None = None, **scale: Any) -
         size = input_size or 224
         counts = count_module(model, (3, size, size))
         return Count(type(model).__name__, "module", size, counts.params, counts.macs, counts.activations)
-    from bench.models import described_method
+    from bench.models.registry import described_method
 
     spec = _spec(model, input_size, scale)
     counts = count_complexity(spec)
@@ -189,8 +191,8 @@ def latency(
     ``model`` and ``scale`` as for ``count``; ``threads=None`` leaves torch's thread count alone.
     The model is built with random weights (timing does not depend on them).
     """
-    from bench.latency import measure_latency
-    from bench.models import build_model
+    from bench.measure.latency import measure_latency
+    from bench.models.registry import build_model
     from bench.specs import LatencyConditions
 
     conditions = LatencyConditions(
@@ -245,11 +247,11 @@ def solve(
     """The ``method`` ("width", "depth", "resolution" or "compound") variant of a scalable base whose MACs
     hit a target, as ``bench solve`` finds it. Give exactly one target: ``macs`` (a number or ``"1.8G"``),
     ``macs_ratio`` (a multiple of the unscaled model's MACs) or ``match_phi`` (compound scaling's MACs at phi).
-    Raises ``bench.solver.SolverError`` when no variant lands within ``tolerance``.
+    Raises ``bench.scaling.solver.SolverError`` when no variant lands within ``tolerance``.
     """
-    from bench.cache import ComplexityCache
-    from bench.models import make_spec
-    from bench.solver import solve as solve_macs
+    from bench.models.registry import make_spec
+    from bench.scaling.solver import solve as solve_macs
+    from bench.store.count_cache import ComplexityCache
     from bench.suites import parse_number
 
     if sum(target is not None for target in (macs, macs_ratio, match_phi)) != 1:
@@ -258,7 +260,7 @@ def solve(
     if macs is not None:
         target = parse_number(macs) if isinstance(macs, str) else macs
         if target is None or not target > 0:
-            raise ValueError(f"macs must be a positive number like 1.8e9 or '1.8G', got {macs!r}")
+            raise InputError(f"macs must be a positive number like 1.8e9 or '1.8G', got {macs!r}")
     elif macs_ratio is not None:
         target = macs_ratio * cache.macs(make_spec(model))
     else:
@@ -283,6 +285,6 @@ def solve(
 def read_results(path: str | Path) -> pd.DataFrame:
     """A results store (CSV or Parquet, as ``bench run --results`` writes it) as a DataFrame; an absent
     file is an empty table, and a file that is not a complete store raises ``ResultsFormatError``."""
-    from bench.results import read_results as read_store
+    from bench.store.results import read_results as read_store
 
     return read_store(Path(path))

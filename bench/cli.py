@@ -1,8 +1,9 @@
 """Command line: ``python -m bench <command>`` (also installed as ``effbench``).
 
 Commands are thin: they parse arguments, call the library, and print. Input problems
-(a bad suite file, an unknown model, an unreachable MAC target, a bad results path) print
-one line and exit with status 2; nothing is written.
+(``bench.errors.InputError``: a bad suite file, an unknown model, an unreachable MAC target, a bad
+results path) print one line and exit with status 2; nothing is written. Any other exception is a
+bug: one line naming it and exit status 1, its traceback behind ``--debug``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import time
 from collections.abc import Sequence
 from typing import NoReturn
 
-from bench.budgets import NEGATIVE_VALUE
+from bench.errors import InputError
+from bench.zoo.budgets import NEGATIVE_VALUE
 
 EXIT_FAILURE = 1
 EXIT_INPUT_ERROR = 2
@@ -54,14 +56,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.monotonic()
     args = build_parser().parse_args(argv)
     args.started = started  # ``bench pick`` says how long its answer took
-    from bench.models import UnknownModelError
-    from bench.results import ResultsFormatError
-    from bench.solver import SolverError
-    from bench.suites import SuiteError
 
     try:
         return args.handler(args)
-    except (SuiteError, UnknownModelError, ResultsFormatError, SolverError, ValueError, FileNotFoundError) as error:
+    except (InputError, FileNotFoundError) as error:  # what the user gave; anything else is a bug (exit 1)
         if args.debug:
             raise
         print(f"error: {error}", file=sys.stderr)

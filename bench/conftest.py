@@ -42,8 +42,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """One latency case per entry of the chosen suite."""
     if "suite_entry" not in metafunc.fixturenames:
         return
-    from bench.cache import ComplexityCache
-    from bench.plan import plan_suite
+    from bench.scaling.plan import plan_suite
+    from bench.store.count_cache import ComplexityCache
     from bench.suites import load_suite
 
     suite = load_suite(metafunc.config.getoption("--suite"))

@@ -1,13 +1,12 @@
 """``bench run``: plan a suite, measure what is not done yet, and store one row per entry.
 
-A thin driver: planning is :mod:`bench.plan`, counting :mod:`bench.complexity` (through the
-cache), storage :mod:`bench.results`. Nothing is written until every entry is planned, so
+A thin driver: planning is :mod:`bench.scaling.plan`, counting :mod:`bench.measure.complexity` (through the
+cache), storage :mod:`bench.store.results`. Nothing is written until every entry is planned, so
 an input problem leaves the results untouched.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 import time
@@ -18,28 +17,26 @@ from dataclasses import dataclass, replace
 from itertools import chain
 from pathlib import Path
 
-import numpy as np
 from tqdm import tqdm
 
-from bench.accuracy import MEASURED, PRETRAINED_EVAL
-from bench.accuracy.datasets import native_size
 from bench.accuracy.distributed import DistContext
 from bench.accuracy.run_state import TrainResult, read_result
 from bench.accuracy.runs import SeedRun, check_runs, train_runs
-from bench.atomic import atomic_write
-from bench.cache import ComplexityCache
-from bench.complexity import Complexity, count_many
-from bench.environment import environment, machine_fingerprint, now
-from bench.latency import LatencyResult, measure_latency
-from bench.models import build_model, workload_key
-from bench.plan import PlannedModel, plan_suite
-from bench.quick import QuickProtocol
-from bench.results import append_rows, identities, read_results, spec_columns
-from bench.reuse import copy_is_current, finished_trainings, reusable, reused_columns, superseded_copies
+from bench.errors import InputError
+from bench.measure.complexity import count_many
+from bench.measure.environment import environment, machine_fingerprint
+from bench.measure.latency import measure_latency
+from bench.models.registry import build_model, workload_key
+from bench.scaling.plan import PlannedModel, plan_suite
 from bench.specs import LatencyConditions, ModelSpec, TrainBudget
+from bench.store.atomic import atomic_write
+from bench.store.count_cache import ComplexityCache
+from bench.store.results import append_rows, identities, read_results
+from bench.store.reuse import copy_is_current, finished_trainings, reusable, reused_columns, superseded_copies
+from bench.store.rows import accuracy_columns, latency_columns, latency_key, suite_row
 from bench.suites import SuiteSpec
+from bench.zoo.quick import QuickProtocol
 
-COUNTER = "FlopCounterMode(meta)"
 #: Below this many networks to count, worker start-up costs more than it saves.
 PARALLEL_THRESHOLD = 8
 
@@ -56,23 +53,6 @@ class RunSummary:
     skipped: int
     reused: int = 0
     stored_meanwhile: int = 0
-
-
-@dataclass
-class _Writer:
-    """The run's writes to its store, counted: rows written, and rows found stored by another process by the
-    time they were to be written (with ``skip_stored``; a forced run replaces rows instead)."""
-
-    path: Path
-    skip_stored: bool
-    written: int = 0
-    stored_meanwhile: int = 0
-
-    def write(self, rows: list[dict], replaces: Callable[[dict], bool] | None = None) -> int:
-        count = append_rows(self.path, rows, replaces=replaces, skip_stored=self.skip_stored)
-        self.written += count
-        self.stored_meanwhile += len(rows) - count
-        return count
 
 
 def _bar(total: int, desc: str, progress: bool, plain: bool = False) -> tqdm | LineProgress:
@@ -123,55 +103,6 @@ def _tick(bar: tqdm | LineProgress, label: str) -> None:
     bar.update()
 
 
-def _row(suite: SuiteSpec, task: Task, counts: Complexity, env: dict) -> dict:
-    """Columns every row has: identity, model, exact counts, match, paper row, environment. A measured
-    row carries its machine in its identity and the time it was measured."""
-    planned = task.planned
-    measured = {"machine": machine_fingerprint(env), "timestamp": now()} if task.timed else {"machine": ""}
-    return {
-        "suite": suite.name,
-        "entry": planned.entry.name,
-        "measurement": task.measurement,
-        "workload_key": task.key,
-        **spec_columns(planned.spec),
-        "params": counts.params,
-        "macs": counts.macs,
-        "activations": counts.activations,
-        "counter": COUNTER,
-        "target_macs": planned.target_macs,
-        "match_of": planned.match_of,
-        "paper_ref": planned.entry.paper,
-        **env,
-        **measured,
-    }
-
-
-def latency_columns(result: LatencyResult) -> dict:
-    """The measured columns of a latency or throughput row, with the conditions next to the figures."""
-    c, stats = result.conditions, result.stats
-    return {
-        "device": c.device,
-        "precision": c.precision,
-        "memory_format": c.memory_format,
-        "compile": c.compile,
-        "threads": result.threads,
-        "batch_size": result.batch_used,
-        "batch_requested": result.batch_requested,
-        "warmup_iterations": c.warmup_iterations,
-        "iterations": stats.iterations,
-        "latency_ms_p50": stats.p50,
-        "latency_ms_p90": stats.p90,
-        "latency_ms_p99": stats.p99,
-        "latency_ms_mean": stats.mean,
-        "latency_ms_std": stats.std,
-        "latency_cv": stats.cv,
-        "throughput_ips": result.throughput,
-        "peak_memory_mb": result.peak_memory_mb,
-        "cpu_core": result.core,
-        "cpu_wall_ratio": result.cpu_wall_ratio,
-    }
-
-
 @dataclass(frozen=True)
 class Task:
     """One row to produce: a planned entry, what to measure, and under which conditions."""
@@ -181,7 +112,7 @@ class Task:
     conditions: LatencyConditions | None = None
     budget: TrainBudget | None = None
     seeds: tuple[int, ...] = ()
-    #: A quick look's early stop (bench.quick): the forwards stop once all of them took longer than this.
+    #: A quick look's early stop (bench.zoo.quick): the forwards stop once all of them took longer than this.
     stop_above_ms: float | None = None
 
     @property
@@ -196,13 +127,13 @@ class Task:
     @property
     def train_budget(self) -> TrainBudget:
         if self.budget is None:
-            raise ValueError(f"{self.planned.entry.name}: not a training task")
+            raise InputError(f"{self.planned.entry.name}: not a training task")
         return self.budget
 
     @property
     def latency_conditions(self) -> LatencyConditions:
         if self.conditions is None:
-            raise ValueError(f"{self.planned.entry.name}: not a timing task")
+            raise InputError(f"{self.planned.entry.name}: not a timing task")
         return self.conditions
 
     @property
@@ -212,7 +143,7 @@ class Task:
 
 def suite_tasks(suite: SuiteSpec, planned: list[PlannedModel], quick: QuickProtocol | None = None) -> list[Task]:
     """Every row the suite asks for: complexity, latency, and throughput at each batch size. With ``quick``,
-    the latency rows are quick looks instead (bench.quick: measurement ``latency-quick``, never ``latency``)."""
+    the latency rows are quick looks instead (bench.zoo.quick: measurement ``latency-quick``, never ``latency``)."""
     tasks = []
     for item in planned:
         if "complexity" in suite.metrics:
@@ -289,13 +220,13 @@ class Shard:
 
     def __post_init__(self) -> None:
         if not 1 <= self.index <= self.count:
-            raise ValueError(f"--shard {self.index}/{self.count}: need 1 <= I <= N")
+            raise InputError(f"--shard {self.index}/{self.count}: need 1 <= I <= N")
 
     @classmethod
     def parse(cls, text: str) -> Shard:
         match = re.fullmatch(r"\s*([-+]?\d+)\s*/\s*([-+]?\d+)\s*", text)
         if match is None:
-            raise ValueError(f"--shard {text!r}: expected I/N, e.g. 2/8")
+            raise InputError(f"--shard {text!r}: expected I/N, e.g. 2/8")
         return cls(int(match.group(1)), int(match.group(2)))  # -1/2 or 3/2: "need 1 <= I <= N"
 
     def holds(self, entry: str) -> bool:
@@ -385,151 +316,11 @@ def _completed_tasks(
                 )
 
 
-def _shared(values: set[int]) -> int | None:
-    """The value every seed shares, or None where they differ or none was recorded."""
-    return next(iter(values)) if len(values) == 1 else None
-
-
-def accuracy_columns(
-    budget: TrainBudget, seeds: tuple[int, ...], results: list[TrainResult], *, input_size: int | None = None
-) -> dict:
-    """The accuracy columns of one entry's row: mean and std over seeds, each seed's top-1, the budget, and
-    whether the entry's input is larger than the dataset's own images (``upsampled``: no new detail)."""
-    top1 = np.array([r.top1 for r in results])
-    native = native_size(budget.dataset)
-    top5 = np.array([r.top5 for r in results], dtype=float)
-    val = np.array([r.val_top1 for r in results], dtype=float)
-
-    def spread(values: np.ndarray) -> float:
-        return float(values.std(ddof=1)) if len(values) > 1 else 0.0
-
-    validated = budget.val_images is not None and not np.isnan(val).any()
-    return {
-        "accuracy_source": MEASURED,
-        "dataset": budget.dataset,
-        "top1": float(top1.mean()),
-        "top1_std": spread(top1),
-        "top5": float(np.nanmean(top5)) if not np.isnan(top5).all() else None,
-        "top5_std": spread(top5) if not np.isnan(top5).any() else None,
-        "top1_per_seed": " ".join(f"{v:g}" for v in top1),
-        "val_images": budget.val_images,
-        "val_top1": float(val.mean()) if validated else None,
-        "val_top1_std": spread(val) if validated else None,
-        "val_top1_per_seed": " ".join(f"{v:g}" for v in val) if validated else None,
-        "train_loss": float(np.mean([r.train_loss for r in results])),
-        "upsampled": None if native is None or input_size is None else bool(input_size > native),
-        "seeds": " ".join(map(str, seeds)),
-        "n_seeds": len(seeds),
-        "epochs": budget.epochs,
-        "budget": budget.describe(),
-        "train_seconds": float(sum(r.seconds for r in results)),
-        "train_images_per_s": float(np.mean([r.images_per_s for r in results])),
-        "timestamp": max((r.finished for r in results if r.finished), default=now()),  # when the last seed ended
-        "device": budget.device,
-        "threads": _shared({r.threads for r in results} - {0}),
-        "train_jobs": _shared({r.concurrent for r in results} - {0}),
-        "train_processes": _shared({r.processes for r in results}),
-    }
-
-
-def latency_key(spec: ModelSpec, measurement: str, c: LatencyConditions) -> str:
-    """The workload key of a latency or throughput row: the network, its input, every timing condition."""
-    return workload_key(
-        spec,
-        measurement=measurement,
-        device=c.device,
-        batch=c.batch_size,
-        threads=c.threads,
-        precision=c.precision,
-        memory_format=c.memory_format,
-        compile=c.compile,
-    )
-
-
-def single_latency_row(
-    spec: ModelSpec, result: LatencyResult, env: dict, suite: str = "cli", counts: Complexity | None = None
-) -> dict:
-    """The row ``bench latency`` stores: as a suite's latency row, under suite ``cli``, entry = the variant
-    (``counts``: the network's counts where the caller has them, else counted here)."""
-    counts = counts or ComplexityCache(None).count(spec)
-    return {
-        "suite": suite,
-        "entry": spec.name,
-        "measurement": "latency",
-        "workload_key": latency_key(spec, "latency", result.conditions),
-        **spec_columns(spec),
-        "params": counts.params,
-        "macs": counts.macs,
-        "activations": counts.activations,
-        "counter": COUNTER,
-        **env,
-        "machine": machine_fingerprint(env),
-        "timestamp": now(),
-        **latency_columns(result),
-    }
-
-
-def pretrained_eval_row(
-    model_name: str,
-    checkpoint: Path,
-    folder: Path,
-    result,
-    env: dict,
-    suite: str = "pretrained_eval",
-    *,
-    model_args: dict | None = None,
-    num_classes: int | None = None,
-    in_chans: int | None = None,
-) -> dict:
-    """One ``pretrained-eval`` row: the checkpoint (by digest), the folder, top-1/top-5 and the model's counts
-    (of the model as scored: its args, classes and input channels)."""
-    from bench.accuracy.pretrained import file_digest
-    from bench.cache import ComplexityCache
-    from bench.models import make_spec
-    from bench.specs import InputSpec
-
-    size = result.data_config["input_size"][-1]
-    inputs = InputSpec(in_chans=in_chans or 3, num_classes=num_classes or 1000)
-    spec = make_spec(model_name, input_size=size, model_args=model_args or {}, inputs=inputs)
-    counts = ComplexityCache(None).count(spec)
-    digest = file_digest(checkpoint)
-    config = result.data_config
-    transform = {k: config.get(k) for k in ("mean", "std", "interpolation", "crop_pct", "crop_mode")}
-    key = workload_key(
-        spec,
-        measurement="pretrained-eval",
-        checkpoint=digest,
-        folder=str(folder.resolve()),
-        images=result.images,
-        transform=json.dumps(transform, sort_keys=True, default=str),  # another normalisation, another row
-    )
-    return {
-        "suite": suite,
-        "entry": model_name,
-        "measurement": "accuracy",
-        "workload_key": key,
-        "machine": machine_fingerprint(env),
-        **spec_columns(spec),
-        "params": counts.params,
-        "macs": counts.macs,
-        "activations": counts.activations,
-        "counter": COUNTER,
-        "accuracy_source": PRETRAINED_EVAL,
-        "dataset": f"folder:{folder}",
-        "top1": result.top1,
-        "top5": result.top5,
-        "eval_images": result.images,
-        "device": result.device,
-        "checkpoint": f"{checkpoint.name} sha256:{digest}",
-        **env,
-    }
-
-
 def _reuse_trainings(
     suite: str, todo: list[Task], found: dict[str, list[dict]]
 ) -> tuple[list[Task], list[tuple[Task, dict]]]:
     """(the tasks to measure, the training tasks answered by a stored row of the same network, budget and
-    seeds, with that row's columns; see bench.reuse). A task whose current copy is stored is in neither."""
+    seeds, with that row's columns; see bench.store.reuse). A task whose current copy is stored is in neither."""
     measure, copies = [], []
     for task in todo:
         source = reusable(found, task.key, suite, task.planned.entry.name) if task.budget is not None else None
@@ -547,8 +338,8 @@ def check_machine(suite: SuiteSpec) -> None:
     on a machine without one, or that asks for more threads than the machine's logical CPUs."""
     import torch
 
-    from bench.budgets import logical_cpus
     from bench.suites import SuiteError
+    from bench.zoo.budgets import logical_cpus
 
     cuda = [name for name, device in suite.devices.items() if device == "cuda"]
     if cuda and not torch.cuda.is_available():
@@ -605,13 +396,7 @@ def run_suite(
         tasks = [t for t in tasks if shard.holds(t.planned.entry.name)]
     env = environment()
     stored = read_results(results)
-    done = set() if force else identities(stored)
-    machine = machine_fingerprint(env)
-    todo = [
-        t
-        for t in tasks
-        if (suite.name, t.planned.entry.name, t.measurement, t.key, machine if t.timed else "") not in done
-    ]
+    todo = _not_stored(suite, tasks, set() if force else identities(stored), machine_fingerprint(env))
     copies: list[tuple[Task, dict]] = []
     if not force and any(t.budget is not None for t in todo):
         to_measure, copies = _reuse_trainings(suite.name, todo, finished_trainings(stored))
@@ -621,41 +406,20 @@ def run_suite(
     dist = DistContext.from_env(suite.train.device) if suite.train is not None else DistContext()
     checkpoints = results.parent / "checkpoints"
     if dist.is_main:  # before any row is written: a broken run folder stops the suite here, or is moved aside
-        folders = list(seed_runs([t for t in to_measure if t.budget is not None], checkpoints)[0].values())
-        if seed_archive is not None:
-            restore_seeds([run.checkpoint_dir for run in folders], seed_archive)
-        check_runs(folders, restart_broken)
-    writer, reused = _Writer(results, skip_stored=not force), 0
-    counts_by_key: dict[str, list[Task]] = {}
-    for task in todo:
-        if not task.timed:
-            counts_by_key.setdefault(workload_key(task.planned.spec), []).append(task)
-
-    def store_counts(spec: ModelSpec) -> None:
-        """The count rows of every entry of this network, as soon as it is counted (a kill keeps them)."""
-        tasks = counts_by_key.pop(workload_key(spec), [])
-        if dist.is_main and tasks:
-            writer.write([_row(suite, t, cache.count(t.planned.spec), env) for t in tasks])
-
-    cached = [key for key, group in counts_by_key.items() if cache.get(group[0].planned.spec) is not None]
-    known = [task for key in cached for task in counts_by_key.pop(key)]
-    if dist.is_main and known:  # counted before: stored now, in one write (a write rewrites the whole store)
-        writer.write([_row(suite, t, cache.count(t.planned.spec), env) for t in known])
-    count_missing([t.planned.spec for t in todo], cache, jobs, progress, on_counted=store_counts)
-    if dist.is_main:
-        cache.save()
-        written = [{**_row(suite, t, cache.count(t.planned.spec), env), **columns} for t, columns in copies]
-        reused = writer.write(written, replaces=superseded_copies(written))
+        _check_run_folders([t for t in to_measure if t.budget is not None], checkpoints, seed_archive, restart_broken)
+    rows = _RowWriter(suite, results, cache, env, write=dist.is_main, skip_stored=not force)
+    rows.counts(todo, jobs, progress)
+    reused = rows.copies(copies)
     timed = [t for t in to_measure if t.timed and (dist.is_main or t.budget is not None)]
-    trained = [t for t in timed if t.budget is not None]
-    measured = ((t, _measure_latency(t)) for t in timed if t.budget is None)  # first: nothing else running
-    workers_print = bool(trained) and train_jobs > 1  # their epoch lines share the terminal with our progress
+    workers_print = train_jobs > 1 and any(t.budget is not None for t in timed)  # their lines share the terminal
     desc = "quick timing" if quick else "measuring"
     with _bar(len(timed), desc, progress and dist.is_main, plain=workers_print) as bar:
 
         def run_cost(run: SeedRun) -> float:
             return cache.count(run.spec).macs * run.budget.epochs
 
+        trained = [t for t in timed if t.budget is not None]
+        archive = seed_archive if dist.is_main else None
         trainings = _train_tasks(
             trained,
             checkpoints,
@@ -664,22 +428,93 @@ def run_suite(
             progress,
             run_cost,
             restart_broken=restart_broken,
-            seed_archive=seed_archive if dist.is_main else None,
+            seed_archive=archive,
             by_seed=by_seed,
         )
+        measured = ((t, _measure_latency(t)) for t in timed if t.budget is None)  # first: nothing else running
         # closed at once however the loop ends (Ctrl-C, a failed write), so training workers never outlive it
         with closing(trainings):
             for task, columns in chain(measured, trainings):
-                if dist.is_main:
-                    row = {**_row(suite, task, cache.count(task.planned.spec), env), **columns}
-                    writer.write([row], replaces=superseded_copies([row]))
-                label = task.planned.entry.name + (f" bs{task.conditions.batch_size}" if task.conditions else "")
-                _tick(bar, label)
+                rows.measured(task, columns)
+                _tick(bar, task.planned.entry.name + (f" bs{task.conditions.batch_size}" if task.conditions else ""))
     return RunSummary(
         suite,
         planned,
-        written=writer.written,
-        skipped=len(tasks) - len(todo) + writer.stored_meanwhile,
+        written=rows.written,
+        skipped=len(tasks) - len(todo) + rows.stored_meanwhile,
         reused=reused,
-        stored_meanwhile=writer.stored_meanwhile,
+        stored_meanwhile=rows.stored_meanwhile,
     )
+
+
+def _check_run_folders(tasks: list[Task], checkpoints: Path, archive: Path | None, restart_broken: bool) -> None:
+    """Archived seeds restored into their run folders, then every folder checked (see ``check_runs``)."""
+    folders = list(seed_runs(tasks, checkpoints)[0].values())
+    if archive is not None:
+        restore_seeds([run.checkpoint_dir for run in folders], archive)
+    check_runs(folders, restart_broken)
+
+
+def _not_stored(suite: SuiteSpec, tasks: list[Task], done: set, machine: str) -> list[Task]:
+    """The tasks whose row is not in the store yet (a timed row is this machine's)."""
+    return [
+        t
+        for t in tasks
+        if (suite.name, t.planned.entry.name, t.measurement, t.key, machine if t.timed else "") not in done
+    ]
+
+
+class _RowWriter:
+    """Writes a suite's rows as they come: count rows as soon as their network is counted, copied training
+    rows together, each measured row alone (so a kill keeps every row finished before it). Only the main
+    process of a torchrun job writes (``write``)."""
+
+    def __init__(
+        self, suite: SuiteSpec, results: Path, cache: ComplexityCache, env: dict, *, write: bool, skip_stored: bool
+    ) -> None:
+        self.suite, self.results, self.cache, self.env, self.write = suite, results, cache, env, write
+        self.skip_stored = skip_stored  # a row another run stored meanwhile is left as it is (not with --force)
+        self.written = self.stored_meanwhile = 0
+
+    def _append(self, rows: list[dict], replaces: Callable[[dict], bool] | None = None) -> int:
+        count = append_rows(self.results, rows, replaces=replaces, skip_stored=self.skip_stored)
+        self.written += count
+        self.stored_meanwhile += len(rows) - count
+        return count
+
+    def _row(self, task: Task) -> dict:
+        counts = self.cache.count(task.planned.spec)
+        return suite_row(self.suite.name, task.planned, task.measurement, task.key, counts, self.env, timed=task.timed)
+
+    def counts(self, todo: list[Task], jobs: int, progress: bool) -> None:
+        """Count what is missing (in parallel) and store the count rows of every entry of each network."""
+        by_key: dict[str, list[Task]] = {}
+        for task in todo:
+            if not task.timed:
+                by_key.setdefault(workload_key(task.planned.spec), []).append(task)
+
+        def store(spec: ModelSpec) -> None:
+            tasks = by_key.pop(workload_key(spec), [])
+            if self.write and tasks:
+                self._append([self._row(t) for t in tasks])
+
+        cached = [key for key, group in by_key.items() if self.cache.get(group[0].planned.spec) is not None]
+        known = [task for key in cached for task in by_key.pop(key)]
+        if self.write and known:  # counted before: stored now, in one write (a write rewrites the whole store)
+            self._append([self._row(t) for t in known])
+        count_missing([t.planned.spec for t in todo], self.cache, jobs, progress, on_counted=store)
+        if self.write:
+            self.cache.save()
+
+    def copies(self, copies: list[tuple[Task, dict]]) -> int:
+        """Training rows taken from another suite's identical run, written together; how many were written."""
+        if not self.write:
+            return 0
+        written = [{**self._row(t), **columns} for t, columns in copies]
+        return self._append(written, replaces=superseded_copies(written))
+
+    def measured(self, task: Task, columns: dict) -> None:
+        """One timed or trained row, written at once."""
+        if self.write:
+            row = {**self._row(task), **columns}
+            self._append([row], replaces=superseded_copies([row]))

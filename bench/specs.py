@@ -8,6 +8,8 @@ import json
 import math
 from dataclasses import asdict, dataclass
 
+from bench.errors import InputError
+
 #: How a variant was derived from its base model.
 #: ``baseline``: the base unchanged; ``preset``: a published variant (EfficientNet-B1..B7);
 #: ``width`` / ``depth`` / ``resolution``: one dimension scaled; ``compound``: several at once;
@@ -26,7 +28,7 @@ class InputSpec:
     ``base_resolution=None`` keeps each model's own (224 for the scalable families, the published
     size for presets, timm's default otherwise); a proxy task sets it (e.g. 32 for Fashion-MNIST).
     ``total_stride=None`` keeps each family's own (32); a proxy at a small base sets it lower (e.g. 8) so
-    that late stages still see maps larger than 1x1 (``bench.families.BaseArchitecture.strides_for``).
+    that late stages still see maps larger than 1x1 (``bench.models.families.BaseArchitecture.strides_for``).
     """
 
     base_resolution: int | None = None
@@ -37,11 +39,11 @@ class InputSpec:
 
     def __post_init__(self) -> None:
         if (self.base_resolution is not None and self.base_resolution < 1) or self.resolution_divisor < 1:
-            raise ValueError("base_resolution and resolution_divisor must be >= 1")
+            raise InputError("base_resolution and resolution_divisor must be >= 1")
         if self.total_stride is not None and (self.total_stride < 1 or self.total_stride & (self.total_stride - 1)):
-            raise ValueError(f"total_stride must be a power of two, got {self.total_stride}")
+            raise InputError(f"total_stride must be a power of two, got {self.total_stride}")
         if self.in_chans < 1 or self.num_classes < 1:
-            raise ValueError("in_chans and num_classes must be >= 1")
+            raise InputError("in_chans and num_classes must be >= 1")
 
 
 IMAGENET = InputSpec()
@@ -68,7 +70,7 @@ class ModelSpec:
     phi: float | None = None
     in_chans: int = 3
     num_classes: int = 1000
-    #: A user model's ``reference@digest`` (bench.user_models), None for everything else.
+    #: A user model's ``reference@digest`` (bench.models.user), None for everything else.
     source: str | None = None
     #: Keyword arguments for a user model's function, sorted (name, scalar) pairs.
     model_args: tuple[tuple[str, bool | int | float | str], ...] = ()
@@ -76,14 +78,14 @@ class ModelSpec:
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
-            raise ValueError(f"unknown scaling method {self.method!r}; expected one of {METHODS}")
+            raise InputError(f"unknown scaling method {self.method!r}; expected one of {METHODS}")
         for field_name in ("width", "depth", "resolution"):
             value = getattr(self, field_name)
             if not (math.isfinite(value) and value > 0):
-                raise ValueError(f"{field_name} must be a positive number, got {value!r}")
+                raise InputError(f"{field_name} must be a positive number, got {value!r}")
         for field_name in ("input_size", "in_chans", "num_classes"):
             if getattr(self, field_name) < 1:
-                raise ValueError(f"{field_name} must be >= 1, got {getattr(self, field_name)!r}")
+                raise InputError(f"{field_name} must be >= 1, got {getattr(self, field_name)!r}")
 
     @property
     def input_shape(self) -> tuple[int, int, int]:
@@ -91,7 +93,7 @@ class ModelSpec:
         return (self.in_chans, self.input_size, self.input_size)
 
 
-#: Precisions a latency can be measured at: fp32, or autocast to bf16 / fp16 (bench.latency maps them to dtypes).
+#: Precisions a latency can be measured at: fp32, or autocast to bf16 / fp16 (bench.measure.latency maps them).
 PRECISION_NAMES = ("fp32", "bf16", "fp16")
 
 
@@ -121,17 +123,17 @@ class LatencyConditions:
 
     def __post_init__(self) -> None:
         if self.device not in ("cpu", "cuda"):
-            raise ValueError(f"device must be 'cpu' or 'cuda', got {self.device!r}")
+            raise InputError(f"device must be 'cpu' or 'cuda', got {self.device!r}")
         if self.precision not in PRECISION_NAMES:
-            raise ValueError(f"precision must be one of {PRECISION_NAMES}, got {self.precision!r}")
+            raise InputError(f"precision must be one of {PRECISION_NAMES}, got {self.precision!r}")
         if self.device == "cpu" and self.precision == "fp16":
-            raise ValueError("fp16 autocast is a CUDA path; use bf16 on CPU")
+            raise InputError("fp16 autocast is a CUDA path; use bf16 on CPU")
         if self.batch_size < 1 or (self.threads is not None and self.threads < 1):
-            raise ValueError("batch_size and threads must be >= 1")
+            raise InputError("batch_size and threads must be >= 1")
         if not self.min_time_s >= 0:
-            raise ValueError(f"min_time_s must be >= 0 seconds, got {self.min_time_s}")
+            raise InputError(f"min_time_s must be >= 0 seconds, got {self.min_time_s}")
         if self.min_iterations < 1 or self.warmup_iterations < 0 or self.max_iterations < self.min_iterations:
-            raise ValueError("need warmup_iterations >= 0 and 1 <= min_iterations <= max_iterations")
+            raise InputError("need warmup_iterations >= 0 and 1 <= min_iterations <= max_iterations")
 
     @property
     def memory_format(self) -> str:
@@ -179,15 +181,15 @@ class TrainBudget:
 
     def __post_init__(self) -> None:
         if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
+            raise InputError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
         if self.epochs < 1 or self.batch_size < 1 or not 8 <= self.base_resolution <= 2048:
-            raise ValueError("need epochs >= 1, batch_size >= 1 and 8 <= base_resolution <= 2048")
+            raise InputError("need epochs >= 1, batch_size >= 1 and 8 <= base_resolution <= 2048")
         for name in ("train_images", "test_images", "val_images"):
             count = getattr(self, name)
             if count is not None and count < 1:
-                raise ValueError(f"{name} must be at least 1 (or left out for the whole split), got {count}")
+                raise InputError(f"{name} must be at least 1 (or left out for the whole split), got {count}")
         if self.device not in ("cpu", "cuda"):
-            raise ValueError(f"device must be 'cpu' or 'cuda', got {self.device!r}")
+            raise InputError(f"device must be 'cpu' or 'cuda', got {self.device!r}")
         self._check_split_sizes()
 
     def _check_split_sizes(self) -> None:
@@ -200,14 +202,14 @@ class TrainBudget:
         train, test = SPLIT_SIZES[self.dataset]
         held = self.val_images or 0
         if held >= train:
-            raise ValueError(f"val_images {held}: {self.dataset} has only {train} training images")
+            raise InputError(f"val_images {held}: {self.dataset} has only {train} training images")
         if self.train_images is not None and self.train_images > train - held:
             rest = f" after the {held} held out by val_images" if held else ""
-            raise ValueError(
+            raise InputError(
                 f"train_images {self.train_images}: {self.dataset} has only {train - held} training images{rest}"
             )
         if self.test_images is not None and self.test_images > test:
-            raise ValueError(f"test_images {self.test_images}: {self.dataset} has only {test} test images")
+            raise InputError(f"test_images {self.test_images}: {self.dataset} has only {test} test images")
 
     def describe(self) -> str:
         """The budget as compact JSON, stored beside every accuracy it produced."""

@@ -36,12 +36,13 @@ from typing import Any
 import yaml
 
 from bench.accuracy.datasets import dataset_shape
-from bench.models import UnknownModelError, check_name, make_spec, presets, scalable_bases
+from bench.errors import InputError
+from bench.models.registry import UnknownModelError, check_name, make_spec, presets, scalable_bases
+from bench.models.user import UserModelError, check_args, is_reference
 from bench.reference import paper_rows
-from bench.scaling import PAPER_COEFFICIENTS, CompoundCoefficients
-from bench.solver import DEFAULT_TOLERANCE, MATCHABLE_METHODS
+from bench.scaling.rules import PAPER_COEFFICIENTS, CompoundCoefficients
+from bench.scaling.solver import DEFAULT_TOLERANCE, MATCHABLE_METHODS
 from bench.specs import IMAGENET, InputSpec, LatencyConditions, ModelSpec, TrainBudget
-from bench.user_models import UserModelError, check_args, is_reference
 
 SUPPORTED_METRICS = ("complexity", "latency", "throughput", "accuracy")
 _TOP_KEYS = (
@@ -66,7 +67,7 @@ _SWEEPABLE = ("w", "d", "r", "phi", "match")
 _UNITS = {"k": 1e3, "m": 1e6, "g": 1e9, "t": 1e12}
 
 
-class SuiteError(ValueError):
+class SuiteError(InputError):
     """An invalid suite file; ``str()`` is the one line to show the user (the first problem, and how many
     more there are); ``problems`` lists every one, a line each (``bench validate`` prints them all)."""
 
@@ -125,7 +126,7 @@ class SuiteEntry:
     def cost_target(self) -> MatchTarget:
         """The target of a solved entry (one without a spec of its own)."""
         if self.target is None:
-            raise ValueError(f"{self.name} is not a solved entry")
+            raise InputError(f"{self.name} is not a solved entry")
         return self.target
 
 
@@ -292,6 +293,21 @@ def _without_repeats(entries: list[SuiteEntry]) -> list[SuiteEntry]:
         kept.setdefault(entry.name, entry)
         out.append(entry)
     return out
+
+
+#: The field annotations ``_Validator.typed`` checks values against.
+FIELD_KINDS = ("bool", "int", "float", "str")
+
+
+def field_kind(annotation: str) -> tuple[str, bool]:
+    """A dataclass field's annotation as (kind, optional): ``int`` -> ("int", False), ``float | None`` ->
+    ("float", True). Any other annotation (a tuple, a Literal, a union of two types) is a TypeError: a
+    rule to add to the validator, never a value checked as something else without a word."""
+    parts = [part.strip() for part in annotation.split("|")]
+    kinds = [part for part in parts if part != "None"]
+    if len(kinds) != 1 or kinds[0] not in FIELD_KINDS:
+        raise TypeError(f"the suite validator has no rule for a field annotated {annotation!r}")
+    return kinds[0], "None" in parts
 
 
 class _Validator:
@@ -474,6 +490,8 @@ class _Validator:
         """An instance of the frozen dataclass ``cls`` from a mapping, each value checked against its
         field's annotation; ``extra_keys`` are accepted here and left to the caller."""
         annotations = {f.name: str(f.type) for f in fields(cls) if f.name not in extra_keys}
+        for annotation in annotations.values():
+            field_kind(annotation)  # every field has a rule, set in the file or not
         raw = self.mapping(raw, where, tuple(annotations) + extra_keys)
         values = {key: self.typed(raw[key], annotations[key], f"{where}.{key}") for key in annotations if key in raw}
         try:
@@ -482,10 +500,11 @@ class _Validator:
             raise self.fail(where, str(error)) from None
 
     def typed(self, value: Any, annotation: str, where: str) -> Any:
-        """``value`` checked against a field annotation: bool, int, float or str, optionally ``| None``."""
-        if value is None and "None" in annotation:
+        """``value`` checked against a field annotation: bool, int, float or str, optionally ``| None``
+        (``field_kind``)."""
+        kind, optional = field_kind(annotation)
+        if value is None and optional:
             return None
-        kind = annotation.split("|")[0].strip()
         if kind == "bool":
             if not isinstance(value, bool):
                 raise self.fail(where, f"must be true or false, got {value!r}")

@@ -45,11 +45,11 @@ def test_unknown_keywords_and_targets_are_refused() -> None:
         bench.solve("efficientnet_b0", "width")
 
 
-def test_bench_latency_is_both_the_module_and_the_function() -> None:
-    from bench.latency import measure_latency
+def test_bench_latency_is_the_api_function_and_the_timing_module_lives_apart() -> None:
+    import bench.measure.latency  # importing the timing module does not shadow the API's bench.latency
+    from bench.api import latency
 
-    assert bench.latency.measure_latency is measure_latency
-    assert callable(bench.latency)
+    assert bench.latency is latency and callable(bench.latency)
 
 
 def test_importing_bench_loads_neither_torch_nor_pandas() -> None:

@@ -322,8 +322,8 @@ def test_a_poisoned_count_cache_entry_is_counted_again_not_trusted(tmp_path: Pat
     """Issue 28, case 3: an entry edited or damaged by hand never reaches a row or the solver."""
     import json
 
-    from bench.cache import ComplexityCache
-    from bench.models import make_spec
+    from bench.models.registry import make_spec
+    from bench.store.count_cache import ComplexityCache
 
     path = tmp_path / "complexity-cache.json"
     spec = make_spec("resnet18", input_size=64)

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from bench.cli import main
-from bench.environment import ENVIRONMENT_COLUMNS
+from bench.measure.environment import ENVIRONMENT_COLUMNS
 from tests.conftest import ROOT
 
 SMOKE = str(ROOT / "suites" / "smoke.yaml")
@@ -126,7 +126,7 @@ def test_rows_another_run_stored_meanwhile_are_not_counted_as_written(
     already done, and left as that run wrote them. Simulated: right after this run reads the store to plan,
     another run stores 3 of the suite's 5 rows."""
     from bench import run as run_module
-    from bench.results import append_rows
+    from bench.store.results import append_rows
 
     other, results = tmp_path / "other.csv", tmp_path / "results.csv"
     assert main(["run", SMOKE, "--results", str(other), "--quiet"]) == 0
@@ -206,3 +206,26 @@ def test_validate_prints_json(tmp_path: Path, capsys) -> None:
     smoke, broken = verdicts["suites"]
     assert (smoke["ok"], smoke["suite"], smoke["entries"], smoke["solved"]) == (True, "smoke", 5, 1)
     assert broken["ok"] is False and any("surprise" in problem for problem in broken["problems"])
+
+
+def test_only_input_errors_exit_2_and_a_librarys_value_error_keeps_its_traceback(monkeypatch, capsys) -> None:
+    """An InputError (a bad argument or file) is one line and exit 2; a ValueError from a library (a pandas or
+    numpy bug) is not taken for one: exit 1, named, its traceback behind --debug."""
+    import bench.commands.one_model as one_model
+    from bench.cli import EXIT_FAILURE, EXIT_INPUT_ERROR, main
+    from bench.errors import InputError
+
+    def raise_(error: Exception):
+        def handler(args) -> int:
+            raise error
+
+        return handler
+
+    monkeypatch.setattr(one_model, "_count", raise_(InputError("--w -1: must be positive")))
+    assert main(["count", "resnet18"]) == EXIT_INPUT_ERROR
+    assert capsys.readouterr().err == "error: --w -1: must be positive\n"
+    monkeypatch.setattr(one_model, "_count", raise_(ValueError("cannot reshape array of size 3")))
+    assert main(["count", "resnet18"]) == EXIT_FAILURE
+    assert "ValueError: cannot reshape array of size 3 (run with --debug" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="cannot reshape"):
+        main(["--debug", "count", "resnet18"])

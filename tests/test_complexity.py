@@ -6,8 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from bench.complexity import Complexity, count_complexity, count_macs_reference, count_module, ptflops_macs
-from bench.models import build_model, make_spec
+from bench.measure.complexity import Complexity, count_complexity, count_macs_reference, count_module, ptflops_macs
+from bench.models.registry import build_model, make_spec
 from bench.reference import paper_value
 from tests.conftest import read_reference
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.results import read_results
+from bench.store.results import read_results
 from tests.conftest import ROOT
 
 # spawns processes (workers, torchrun, a killed run): the integration tier (pytest -m integration)

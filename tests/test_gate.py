@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bench import gate
-from bench.gate_decision import REGRESSED
+from bench.gate import interleaved as gate
+from bench.gate.decision import REGRESSED
+from bench.gate.sources import worker_module
 from tests.conftest import ROOT
 
 
@@ -32,7 +33,7 @@ def test_read_baseline(tmp_path: Path) -> None:
 def test_shipped_baseline_names_a_commit_with_a_gate_worker(tmp_path: Path) -> None:
     baseline = gate.read_baseline(ROOT / gate.DEFAULT_BASELINE)
     commit = gate.resolve_revision(baseline["revision"], ROOT)
-    assert (gate.extract_package(commit, ROOT, tmp_path) / "bench" / "gate_worker.py").exists()
+    assert worker_module(gate.extract_package(commit, ROOT, tmp_path)) is not None
     assert 0 < baseline["threshold"] < 0.15
 
 
@@ -146,6 +147,22 @@ def test_a_baseline_python_that_cannot_run_the_worker_is_one_line(tmp_path: Path
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
 
 
+def test_the_gate_worker_is_found_in_either_layout(tmp_path: Path) -> None:
+    """A baseline revision from before the packages has bench/gate_worker.py; today's has bench/gate/worker.py."""
+    old, new, none = tmp_path / "old", tmp_path / "new", tmp_path / "none"
+    (old / "bench").mkdir(parents=True)
+    (old / "bench" / "gate_worker.py").write_text("")
+    (new / "bench" / "gate").mkdir(parents=True)
+    (new / "bench" / "gate" / "worker.py").write_text("")
+    (none / "bench").mkdir(parents=True)
+    assert (worker_module(old), worker_module(new), worker_module(none)) == (
+        "bench.gate_worker",
+        "bench.gate.worker",
+        None,
+    )
+    assert worker_module(ROOT) == "bench.gate.worker"
+
+
 def _executable(path: Path, text: str) -> Path:
     path.write_text(text)
     path.chmod(0o755)
@@ -162,7 +179,7 @@ def test_an_interpreter_that_is_not_python_is_one_line(tmp_path: Path, capsys, o
     assert main(["gate", *other, option, str(hi)]) == 2
     err = capsys.readouterr().err
     assert err == (
-        f"error: {hi}: not a Python interpreter the gate can use: asked to run the gate worker (-m bench.gate_worker), "
+        f"error: {hi}: not a Python interpreter the gate can use: asked to run the gate worker (-m bench.gate.worker), "
         "it printed 'hi', not a JSON line; give one with torch, timm and bench, e.g. /path/to/old/venv/bin/python\n"
     )
 

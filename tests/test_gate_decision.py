@@ -11,8 +11,8 @@ import math
 import numpy as np
 import pytest
 
-from bench import gate
-from bench.gate_decision import (
+from bench.gate import interleaved as gate
+from bench.gate.decision import (
     ATTEMPTS_PER_PAIR,
     PASSED,
     REGRESSED,

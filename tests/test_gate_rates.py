@@ -15,8 +15,8 @@ import subprocess
 
 import pytest
 
-from bench import gate
-from bench.gate_decision import REGRESSED, TOO_NOISY
+from bench.gate import interleaved as gate
+from bench.gate.decision import REGRESSED, TOO_NOISY
 from bench.suites import load_suite
 from tests.conftest import ROOT
 

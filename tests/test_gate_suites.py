@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from bench import gate, gate_timings
 from bench.cli import main
-from bench.gate_worker import _Worker
-from bench.models import make_spec
+from bench.gate import interleaved as gate
+from bench.gate import timings as gate_timings
+from bench.gate.worker import _Worker
+from bench.models.registry import make_spec
 from bench.specs import LatencyConditions
 from tests.conftest import ROOT
 
@@ -167,7 +168,7 @@ def test_a_noisy_neighbour_on_the_gates_core_makes_it_too_noisy_to_judge_not_reg
 
     (repo / "noisy.yaml").write_text(NOISY_SUITE % repo.name)
     assert main(["gate", "--suite", "noisy.yaml", "--set-baseline", "HEAD"]) == 0
-    core = max(os.sched_getaffinity(0))  # the gate's core for one thread (bench.gate.timing_cores)
+    core = max(os.sched_getaffinity(0))  # the gate's core for one thread (bench.gate.interleaved.timing_cores)
     spin = f"import os\nos.sched_setaffinity(0, {{{core}}})\nwhile True:\n    pass\n"
     neighbour = subprocess.Popen([sys.executable, "-c", spin])
     try:

@@ -11,11 +11,11 @@ import torch
 
 from bench.accuracy import data as datasets
 from bench.accuracy.train import train_model
-from bench.families import FAMILIES
-from bench.models import NotScalableError, build_model, make_spec, workload_key
-from bench.regime import layer_macs, regime
-from bench.run import accuracy_columns
+from bench.measure.regime import layer_macs, regime
+from bench.models.families import FAMILIES
+from bench.models.registry import NotScalableError, build_model, make_spec, workload_key
 from bench.specs import InputSpec, TrainBudget
+from bench.store.rows import accuracy_columns
 from bench.suites import SuiteError, load_suite
 from tests.test_training import _tiny_budget
 
@@ -77,7 +77,7 @@ REGIMES = {
 
 @pytest.mark.parametrize("key", sorted(REGIMES))
 def test_regime_reference_values(key: tuple[str, int, int]) -> None:
-    from bench.complexity import count_complexity
+    from bench.measure.complexity import count_complexity
 
     base, stride, size = key
     spec = make_spec(base, input_size=size, inputs=InputSpec(14, 1, 1, 10, total_stride=stride))
@@ -150,8 +150,8 @@ def test_by_seed_orders_training_runs_seed_first(tmp_path: Path, monkeypatch: py
     """--by-seed: every entry's seed s before any entry's seed s + 1 (costliest first within a seed), so a
     stopped suite leaves every entry with the same seeds; the default is costliest run first."""
     from bench import run as run_module
-    from bench.cache import ComplexityCache
-    from bench.plan import plan_suite
+    from bench.scaling.plan import plan_suite
+    from bench.store.count_cache import ComplexityCache
 
     path = tmp_path / "s.yaml"
     path.write_text(

@@ -12,7 +12,7 @@ import pytest
 
 from bench.accuracy.pretrained import LITE0_BUILDER, builder_note
 from bench.cli import main
-from bench.models import described_method, make_spec
+from bench.models.registry import described_method, make_spec
 
 NET = """from torch import nn
 

@@ -1,4 +1,4 @@
-"""Hardware-aware compound scaling (bench.hw_scaling): the gamma search against synthetic latency laws,
+"""Hardware-aware compound scaling (bench.scaling.hardware): the gamma search against synthetic latency laws,
 the selection rules, the tables built from rows, and the stored paired readings."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import math
 import pandas as pd
 import pytest
 
-from bench.hw_scaling import (
+from bench.scaling.hardware import (
     Grid,
     Reading,
     comparison_table,
@@ -20,7 +20,7 @@ from bench.hw_scaling import (
     select,
     solve_gamma,
 )
-from bench.scaling import PAPER_COEFFICIENTS, CompoundCoefficients
+from bench.scaling.rules import PAPER_COEFFICIENTS, CompoundCoefficients
 
 
 def law_timer(depth_exp: float = 1.0, width_exp: float = 2.0, size_exp: float = 2.0, base_ms: float = 10.0, log=None):
@@ -181,11 +181,11 @@ def test_comparison_table():
 
 
 def test_paired_readings_are_stored_and_read_back(tmp_path):
-    from bench.cache import ComplexityCache
-    from bench.models import make_spec
-    from bench.results import read_results
+    from bench.models.registry import make_spec
+    from bench.scaling.paired_timer import PairedTimer
     from bench.specs import LatencyConditions
-    from bench.timed_store import PairedTimer
+    from bench.store.count_cache import ComplexityCache
+    from bench.store.results import read_results
 
     results = tmp_path / "results.csv"
     quick = LatencyConditions(warmup_iterations=0, min_iterations=2, min_time_s=0.0)

@@ -6,8 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from bench import latency
-from bench.latency import Runner, TimingStats, measure_latency, measure_throughput, measurement_state
+from bench.measure import latency
+from bench.measure.latency import Runner, TimingStats, measure_latency, measure_throughput, measurement_state
 from bench.specs import LatencyConditions
 
 TINY = LatencyConditions(threads=1, warmup_iterations=1, min_iterations=3, min_time_s=0.0)
@@ -118,7 +118,7 @@ def test_a_one_thread_cpu_measurement_is_pinned_to_one_core_and_says_which() -> 
 
 
 def test_every_precision_name_has_a_dtype() -> None:
-    from bench.latency import PRECISIONS
+    from bench.measure.latency import PRECISIONS
     from bench.specs import PRECISION_NAMES
 
     assert tuple(PRECISIONS) == PRECISION_NAMES
@@ -135,14 +135,14 @@ def test_a_negative_time_budget_is_refused(capsys) -> None:
 
 
 def _result(cv_samples: tuple[float, ...], ratio: float | None):
-    from bench.latency import LatencyResult, TimingStats
+    from bench.measure.latency import LatencyResult, TimingStats
     from bench.specs import LatencyConditions
 
     return LatencyResult(LatencyConditions(), 224, 1, 1, TimingStats(cv_samples), 1, None, 1, ratio)
 
 
 def test_a_noisy_or_contended_reading_is_named_with_its_cv_and_the_usual_causes() -> None:
-    from bench.latency import noise_warnings
+    from bench.measure.latency import noise_warnings
 
     quiet = _result((10.0, 10.1, 9.9, 10.0), 0.99)
     assert not quiet.noisy and not quiet.contended and noise_warnings(quiet) == []
@@ -155,14 +155,14 @@ def test_a_noisy_or_contended_reading_is_named_with_its_cv_and_the_usual_causes(
 
 
 def test_until_stable_repeats_while_noisy_and_keeps_the_first_quiet_round(monkeypatch) -> None:
-    import bench.latency
+    import bench.measure.latency
     from bench.commands.one_model import _measure_until_stable
-    from bench.models import make_spec
+    from bench.models.registry import make_spec
 
     rounds = iter([_result((1.0, 3.0, 1.0), 0.99), _result((2.0, 2.0, 2.0), 0.4), _result((2.0, 2.01, 2.0), 0.97)])
-    monkeypatch.setattr(bench.latency, "measure_latency", lambda *a: next(rounds))
+    monkeypatch.setattr(bench.measure.latency, "measure_latency", lambda *a: next(rounds))
     result, n = _measure_until_stable(None, make_spec("lcnet_050"), None, 60.0)
     assert n == 3 and not result.noisy and not result.contended
     always = iter([_result((1.0, 3.0, 1.0), 0.99)] * 3)
-    monkeypatch.setattr(bench.latency, "measure_latency", lambda *a: next(always))
+    monkeypatch.setattr(bench.measure.latency, "measure_latency", lambda *a: next(always))
     assert _measure_until_stable(None, make_spec("lcnet_050"), None, None)[1] == 1  # no limit: one round

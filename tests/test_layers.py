@@ -1,4 +1,4 @@
-"""Per-layer counts (bench.layers, ``bench count --per-layer``): the depth-1 entries sum exactly to the
+"""Per-layer counts (bench.measure.layers, ``bench count --per-layer``): the depth-1 entries sum exactly to the
 totals ``bench count`` prints, work outside submodules has its own entry, uncounted operators are named."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import torch
 from torch import nn
 
 from bench.cli import main
-from bench.complexity import count_complexity
-from bench.layers import OWN, count_layers
-from bench.models import make_spec
+from bench.measure.complexity import count_complexity
+from bench.measure.layers import OWN, count_layers
+from bench.models.registry import make_spec
 
 
 @pytest.mark.parametrize("model", ["efficientnet_b0", "resnet18"])

@@ -6,8 +6,8 @@ import pytest
 import timm
 import torch
 
-from bench.families import FAMILIES
-from bench.models import (
+from bench.models.families import FAMILIES
+from bench.models.registry import (
     NotScalableError,
     UnknownModelError,
     architecture,
@@ -142,7 +142,7 @@ def test_build_on_cpu_gives_a_working_network() -> None:
 def test_a_fixed_size_timm_model_is_built_for_the_size_asked() -> None:
     """ViT-like models (timm's ``fixed_input_size``) are built with ``img_size``: another size is another
     network (its position embedding grows), with its own network key."""
-    from bench.complexity import count_complexity
+    from bench.measure.complexity import count_complexity
 
     at_224, at_320 = make_spec("vit_tiny_patch16_224"), make_spec("vit_tiny_patch16_224", input_size=320)
     assert network_key(at_224) != network_key(at_320)

@@ -1,4 +1,4 @@
-"""``bench pick``'s first answer fast (bench.quick): a quick look at every model, the full protocol only for the
+"""``bench pick``'s first answer fast (bench.zoo.quick): a quick look at every model, the full protocol only for the
 models that could be in the answer, each row labelled with the protocol that timed it."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from bench.cli import main
-from bench.quick import in_play, out_of_reach, precision, reading_bounds
+from bench.zoo.quick import in_play, out_of_reach, precision, reading_bounds
 
 
 def _readings(rows: list[tuple]) -> pd.DataFrame:
@@ -104,9 +104,9 @@ def test_each_reading_says_its_protocol_and_precision() -> None:
 def test_a_quick_look_stops_after_one_forward_far_over_the_budget() -> None:
     from torch import nn
 
-    from bench.latency import measure_latency
-    from bench.quick import quick_protocol
+    from bench.measure.latency import measure_latency
     from bench.specs import LatencyConditions
+    from bench.zoo.quick import quick_protocol
 
     model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU())
     protocol = quick_protocol(LatencyConditions(threads=1), budget_ms=30.0)
@@ -118,12 +118,12 @@ def test_a_quick_look_stops_after_one_forward_far_over_the_budget() -> None:
 
 
 def test_a_quick_row_is_its_own_kind_never_read_as_a_full_one(tmp_path: Path) -> None:
-    from bench.cache import ComplexityCache
-    from bench.plan import plan_suite
-    from bench.quick import QUICK_MEASUREMENT, quick_protocol
     from bench.run import suite_tasks
+    from bench.scaling.plan import plan_suite
+    from bench.store.count_cache import ComplexityCache
     from bench.suites import load_suite
-    from bench.zoo import zoo_points
+    from bench.zoo.quick import QUICK_MEASUREMENT, quick_protocol
+    from bench.zoo.select import zoo_points
 
     path = tmp_path / "mini.yaml"
     path.write_text("name: mini\nmetrics: [complexity, latency]\nlatency: {threads: 1}\nmodels: [{model: lcnet_050}]\n")
@@ -140,8 +140,8 @@ def test_a_quick_row_is_its_own_kind_never_read_as_a_full_one(tmp_path: Path) ->
 
 def _store_rows(readings: dict[str, tuple[str, float]], cv: float = 0.02) -> pd.DataFrame:
     """Rows of this machine for the models of ``readings``: (protocol, median ms) each."""
-    from bench.environment import environment, machine_fingerprint
-    from bench.quick import QUICK_MEASUREMENT
+    from bench.measure.environment import environment, machine_fingerprint
+    from bench.zoo.quick import QUICK_MEASUREMENT
 
     machine = machine_fingerprint(environment())
     return pd.DataFrame(
@@ -174,7 +174,7 @@ def _store_rows(readings: dict[str, tuple[str, float]], cv: float = 0.02) -> pd.
 
 
 def _stored(tmp_path: Path, readings: dict[str, tuple[str, float]], cv: float = 0.02) -> tuple[Path, Path]:
-    from bench.results import append_rows
+    from bench.store.results import append_rows
 
     suite = tmp_path / "mini.yaml"
     models = ", ".join(f"{{model: {m}}}" for m in readings)
@@ -213,8 +213,8 @@ def test_pick_times_in_full_only_the_quick_readings_in_play(tmp_path: Path, monk
     import argparse
 
     import bench.run
-    from bench.cache import ComplexityCache
     from bench.commands.pick_timing import time_for_pick
+    from bench.store.count_cache import ComplexityCache
     from bench.suites import load_suite
 
     readings = {"lcnet_050": ("quick", 5.0), "mobilenetv2_050": ("quick", 29.0), "resnet50": ("quick", 300.0)}
@@ -234,9 +234,9 @@ def test_pick_re_times_only_the_noisy_rows_that_could_be_in_the_answer(tmp_path:
     import argparse
 
     import bench.run
-    from bench.cache import ComplexityCache
     from bench.commands import pick_timing
     from bench.commands.pick_timing import TimingSummary, time_for_pick
+    from bench.store.count_cache import ComplexityCache
     from bench.suites import load_suite
 
     suite_file, results = _stored(tmp_path, {"lcnet_050": ("full", 5.0), "resnet50": ("full", 300.0)}, cv=0.15)
@@ -257,9 +257,9 @@ def test_pick_re_times_only_the_noisy_rows_that_could_be_in_the_answer(tmp_path:
 def test_bench_pick_quick_times_a_tiny_suite_and_leaves_out_what_its_macs_rule_out(
     tmp_path: Path, monkeypatch, capsys
 ) -> None:
-    import bench.latency
+    import bench.measure.latency
 
-    monkeypatch.setattr(bench.latency, "matmul_peak_gmacs", lambda conditions: 50.0)  # the same on every machine
+    monkeypatch.setattr(bench.measure.latency, "matmul_peak_gmacs", lambda conditions: 50.0)  # same everywhere
     suite = tmp_path / "mini.yaml"
     suite.write_text(
         "name: mini\nmetrics: [complexity, latency]\nlatency: {threads: 1}\n"
@@ -301,8 +301,8 @@ def test_bench_pick_refines_and_full_times_everything(tmp_path: Path, capsys) ->
 
 
 def test_the_zoos_shipped_counts_seed_a_cache_of_the_same_versions_only() -> None:
-    from bench.cache import ComplexityCache
-    from bench.zoo_counts import counts_versions, seed_cache
+    from bench.store.count_cache import ComplexityCache
+    from bench.zoo.counts import counts_versions, seed_cache
 
     cache = ComplexityCache(None)
     assert seed_cache(cache) == (155 if counts_versions() == cache.versions else 0)

@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from bench.predictors import family, loglog_r2, misrankings, rank_table, spearman
+from bench.zoo.predictors import family, loglog_r2, misrankings, rank_table, spearman
 
 
 def test_spearman_and_r2_on_hand_computed_cases() -> None:
@@ -55,7 +55,7 @@ def test_the_table_finds_the_metric_that_ranks_runtime_and_names_the_worst_misra
 def test_the_difference_of_rank_correlations_has_a_bootstrap_interval() -> None:
     import numpy as np
 
-    from bench.predictors import rho_difference
+    from bench.zoo.predictors import rho_difference
 
     rng = np.random.default_rng(1)
     n = 60
@@ -70,14 +70,14 @@ def test_the_difference_of_rank_correlations_has_a_bootstrap_interval() -> None:
 
 def test_the_activations_claim_waits_for_the_zoo_and_judges_by_the_interval() -> None:
     from bench.report.claims import activations_claim
-    from bench.results import COLUMNS
+    from bench.store.results import COLUMNS
 
     claim = activations_claim(pd.DataFrame(columns=COLUMNS))
     assert claim["verdict"] == "inconclusive" and "bench pick" in claim["evidence"] and claim["claim"] == "D1"
 
 
 def test_suite_points_join_latency_and_the_largest_batch() -> None:
-    from bench.predictors import suite_points
+    from bench.zoo.predictors import suite_points
 
     def row(entry, measurement, batch, ms, machine="m1"):
         return {
@@ -115,7 +115,7 @@ def test_the_scaled_activations_claim_reads_the_scaled_suite() -> None:
     import numpy as np
 
     from bench.report.claims import activations_scaled_claim
-    from bench.results import COLUMNS
+    from bench.store.results import COLUMNS
 
     assert (
         "bench run suites/scaled_cost_cpu.yaml" in activations_scaled_claim(pd.DataFrame(columns=COLUMNS))["evidence"]

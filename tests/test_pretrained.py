@@ -12,7 +12,7 @@ from PIL import Image
 
 from bench.accuracy import pretrained
 from bench.cli import main
-from bench.results import read_results
+from bench.store.results import read_results
 
 # Photographs that ship with scikit-image, filed under the ImageNet synset of what they show,
 # with every output a correct answer may name (a tabby may fairly be called a tiger cat).
@@ -220,7 +220,7 @@ def test_eval_scores_a_users_model_and_prints_json_for_unlabelled_images(
     monkeypatch.chdir(tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))
     reference = f"{package.name}.nets:pool"
-    from bench.models import build_model, make_spec
+    from bench.models.registry import build_model, make_spec
 
     weights = tmp_path / "pool.pt"
     torch.save(build_model(make_spec(reference)).state_dict(), weights)

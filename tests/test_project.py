@@ -38,8 +38,8 @@ def test_tox_has_the_tier_envs() -> None:
 def test_every_shipped_accuracy_is_labelled_by_a_known_source() -> None:
     from bench.accuracy import SOURCES
     from bench.report.frames import reported
-    from bench.results import read_results
-    from bench.zoo import reported_timm
+    from bench.store.results import read_results
+    from bench.zoo.select import reported_timm
 
     shipped = [read_results(path) for path in sorted((ROOT / "reports" / "measured").glob("*.csv"))]
     labels = {label for frame in [*shipped, reported(), reported_timm()] for label in frame["accuracy_source"].dropna()}

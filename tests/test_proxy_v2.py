@@ -13,7 +13,7 @@ from scipy import stats as scipy_stats
 from bench.report import claims, proxy_v2, tables
 from bench.report.regime_section import regime_rows
 from bench.report.stats import ALPHA, INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED
-from bench.results import COLUMNS
+from bench.store.results import COLUMNS
 
 BUDGET = json.dumps(
     {

@@ -63,6 +63,28 @@ def _not_run(example: str) -> bool:
 MACHINE_BOUND: dict[str, str] = {}
 
 
+#: What each example must print (a regex searched in its stdout), by the start of its arguments; the first key
+#: that matches is used, and every runnable example must match one (a new example says what it should print).
+EXPECT = {
+    "--help": r"usage: python -m bench",
+    "models": r"efficientnet: bases efficientnet_b0",
+    "count efficientnet_b0 --per-layer": r"per operator:\n\s+convolution",
+    "count mylab.nets:tiny": r"params\s+[\d,]+",
+    "count": r"MACs\s+[\d,]+ +\(",
+    "solve resnet50 --method width --macs 16G --json": r'^\{"model": "resnet50-w2\.015"',
+    "solve": r"MACs [\d.]+ G vs target",
+    "latency": r"p50",
+    "validate": r": ok, suite '",
+    "pick --macs 1G --no-measure": r"within <= 1 G MACs by exact counts",
+    "export": r"\d+ rows -> ",
+}
+
+
+def _expected(example: str) -> str:
+    args = example[len(PREFIX) :]
+    return next(pattern for key, pattern in EXPECT.items() if args.startswith(key))
+
+
 def _runnable() -> list:
     return [
         pytest.param(e, marks=pytest.mark.slow) if any(e[len(PREFIX) :].startswith(k) for k in SLOW) else e
@@ -77,6 +99,8 @@ def test_the_readme_has_examples_and_every_skipped_one_has_a_reason() -> None:
     ran = {_subcommand(e) for e in examples if not _not_run(e)}
     assert ran >= {"count", "solve", "latency", "validate", "export", "pick"}
     assert all(any(e[len(PREFIX) :].startswith(k) for e in examples) for k in NOT_RUN), "a reason for nothing"
+    unexpected = [e for e in examples if not _not_run(e) and not any(e[len(PREFIX) :].startswith(k) for k in EXPECT)]
+    assert not unexpected, f"say what these print (EXPECT): {unexpected}"
 
 
 @pytest.fixture(scope="module")
@@ -93,8 +117,9 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+@pytest.mark.integration  # each example is a process of its own (seconds each)
 @pytest.mark.parametrize("example", _runnable())
-def test_a_readme_example_runs_as_written(scratch: Path, example: str) -> None:
+def test_a_readme_example_runs_as_written_and_prints_what_it_should(scratch: Path, example: str) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     command = example.replace(".venv/bin/python", sys.executable, 1)
     proc = subprocess.run(["bash", "-c", command], cwd=scratch, env=env, capture_output=True, text=True, timeout=600)
@@ -104,11 +129,12 @@ def test_a_readme_example_runs_as_written(scratch: Path, example: str) -> None:
         assert bound in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
         return
     assert proc.returncode == 0, f"{example}\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
+    assert re.search(_expected(example), proc.stdout, re.M), f"{example} printed:\n{proc.stdout[-2000:]}"
 
 
 def _shipped_rows_are_from_this_machine() -> bool:
-    from bench.environment import environment, machine_fingerprint
-    from bench.results import read_results
+    from bench.measure.environment import environment, machine_fingerprint
+    from bench.store.results import read_results
 
     machines = set(read_results(ROOT / "reports" / "measured" / "zoo_frontier_cpu.csv")["machine"])
     return machine_fingerprint(environment()) in machines

@@ -9,12 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench.pareto import frontier, pareto_mask
 from bench.report import claims, figures, frames, tables
 from bench.report.__main__ import main as report_main
 from bench.report.build import _latency_points, build_report
 from bench.report.stats import Sample
-from bench.results import COLUMNS, append_rows
+from bench.store.results import COLUMNS, append_rows
+from bench.zoo.pareto import frontier, pareto_mask
 
 ENV = {
     "timestamp": "2026-11-24T00:00:00",
@@ -309,7 +309,7 @@ def test_appended_rows_round_trip_into_a_report(tmp_path: Path) -> None:
 
 def test_export_copies_rows_with_every_column(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     from bench.cli import main as bench_main
-    from bench.results import read_results
+    from bench.store.results import read_results
 
     source = tmp_path / "results.csv"
     append_rows(source, _hand_made_results().to_dict("records"))
@@ -772,7 +772,7 @@ def test_the_efficiency_claims_read_the_papers_ratios_from_data() -> None:
 def test_the_report_never_calls_another_machines_rows_this_machine(tmp_path: Path) -> None:
     """Shipped rows timed elsewhere are 'measured on' their machine; 'this machine' only ever labels rows of
     the machine the report is built on, and its rows are the ones shown where it has them."""
-    from bench.environment import machine_fingerprint
+    from bench.measure.environment import machine_fingerprint
 
     elsewhere = _hand_made_results().assign(machine="fd759a02b2", cpu="AMD EPYC")
     page = (build_report(elsewhere, tmp_path, ENV).out / "index.html").read_text()

@@ -15,14 +15,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench import zoo
-from bench.environment import machine_fingerprint
-from bench.pareto import pareto_mask
+from bench.measure.environment import machine_fingerprint
 from bench.report import figures, frames, glance, hover
 from bench.report.__main__ import main as report_main
 from bench.report.build import build_report
-from bench.results import COLUMNS
-from bench.zoo_counts import shipped_counts
+from bench.store.results import COLUMNS
+from bench.zoo import select as zoo
+from bench.zoo.counts import shipped_counts
+from bench.zoo.pareto import pareto_mask
 from tests.conftest import ROOT
 from tests.test_report import ENV, _hand_made_results
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bench.results import COLUMNS, ResultsFormatError, append_rows, identities, newest_budget, read_results
+from bench.store.results import COLUMNS, ResultsFormatError, append_rows, identities, newest_budget, read_results
 
 
 def _row(entry: str, macs: int, suite: str = "s", key: str = "k") -> dict:

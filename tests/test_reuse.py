@@ -1,10 +1,10 @@
-"""Which stored training row another suite's entry may copy (bench.reuse)."""
+"""Which stored training row another suite's entry may copy (bench.store.reuse)."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from bench.reuse import copy_is_current, finished_trainings, reusable, reused_columns, superseded_copies
+from bench.store.reuse import copy_is_current, finished_trainings, reusable, reused_columns, superseded_copies
 
 
 def _row(suite: str, entry: str, **extra: object) -> dict:

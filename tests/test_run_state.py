@@ -16,9 +16,9 @@ import torch
 from bench.accuracy.run_state import BrokenRunError, check_run, finished_result, read_checkpoint
 from bench.accuracy.train import train_model
 from bench.cli import main
-from bench.models import make_spec
-from bench.results import read_results
+from bench.models.registry import make_spec
 from bench.specs import InputSpec, TrainBudget
+from bench.store.results import read_results
 
 GREY_10 = InputSpec(28, resolution_divisor=1, in_chans=1, num_classes=10)
 

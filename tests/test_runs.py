@@ -9,9 +9,9 @@ import torch
 
 from bench.accuracy.runs import SeedRun, train_runs
 from bench.cli import main
-from bench.models import make_spec
-from bench.results import read_results
+from bench.models.registry import make_spec
 from bench.specs import InputSpec, TrainBudget
+from bench.store.results import read_results
 
 SUITE = """\
 name: jobs_check
@@ -143,7 +143,7 @@ def test_stopping_a_pool_cancels_queued_items_and_ends_running_workers() -> None
     import time
     from concurrent.futures import ProcessPoolExecutor
 
-    from bench.parallel import stop_pool
+    from bench.measure.parallel import stop_pool
 
     pool = ProcessPoolExecutor(2, multiprocessing.get_context("fork"))
     futures = [pool.submit(_sleep, 60) for _ in range(6)]

@@ -7,9 +7,16 @@ import math
 import pytest
 from timm.layers import make_divisible
 
-from bench.families import FAMILIES
-from bench.models import presets
-from bench.scaling import Coefficients, CompoundCoefficients, compound, round_channels, round_repeats, round_resolution
+from bench.models.families import FAMILIES
+from bench.models.registry import presets
+from bench.scaling.rules import (
+    Coefficients,
+    CompoundCoefficients,
+    compound,
+    round_channels,
+    round_repeats,
+    round_resolution,
+)
 from tests.conftest import read_reference
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bench.cache import ComplexityCache
-from bench.plan import plan_suite
 from bench.run import run_suite
+from bench.scaling.plan import plan_suite
+from bench.store.count_cache import ComplexityCache
 from bench.suites import SuiteSpec, load_suite
 from tests.conftest import ROOT, SUITES
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bench.cache import ComplexityCache
-from bench.models import make_spec, workload_key
-from bench.plan import plan_suite
-from bench.solver import SolverError, solve
+from bench.models.registry import make_spec, workload_key
+from bench.scaling.plan import plan_suite
+from bench.scaling.solver import SolverError, solve
+from bench.store.count_cache import ComplexityCache
 from bench.suites import SuiteError, load_suite
 from tests.conftest import ROOT
 

@@ -195,9 +195,9 @@ def test_numbers_accept_yaml_strings_and_units(text, value) -> None:
 
 
 def test_a_learning_curve_trains_each_entry_at_each_epoch_count(tmp_path: Path) -> None:
-    from bench.cache import ComplexityCache
-    from bench.plan import plan_suite
     from bench.run import suite_tasks
+    from bench.scaling.plan import plan_suite
+    from bench.store.count_cache import ComplexityCache
 
     path = tmp_path / "curve.yaml"
     path.write_text(
@@ -233,9 +233,9 @@ def test_a_bad_learning_curve_is_one_line(tmp_path: Path, epochs: str, message: 
 
 
 def test_an_entry_may_name_its_own_seeds(tmp_path: Path) -> None:
-    from bench.cache import ComplexityCache
-    from bench.plan import plan_suite
     from bench.run import suite_tasks
+    from bench.scaling.plan import plan_suite
+    from bench.store.count_cache import ComplexityCache
 
     path = tmp_path / "grid.yaml"
     path.write_text(
@@ -261,3 +261,24 @@ def test_a_suites_name_alone_is_read_as_load_suite_reads_it(tmp_path) -> None:
     (tmp_path / "bad.yaml").write_text("name: [1]\n")
     with pytest.raises(SuiteError, match="name"):
         suite_name(tmp_path / "bad.yaml")
+
+
+def test_the_validator_refuses_a_field_annotation_it_has_no_rule_for() -> None:
+    """A tuple or Literal field is a TypeError naming the annotation, not checked as an integer."""
+    from dataclasses import dataclass
+
+    from bench.suites import _Validator, field_kind
+
+    assert field_kind("int") == ("int", False)
+    assert field_kind("float | None") == ("float", True)
+    for annotation in ("tuple[int, ...]", "Literal['a', 'b']", "int | str"):
+        with pytest.raises(TypeError, match="no rule for a field annotated"):
+            field_kind(annotation)
+
+    @dataclass(frozen=True)
+    class WithTuple:
+        size: int = 1
+        batches: tuple[int, ...] = (1,)
+
+    with pytest.raises(TypeError, match=r"tuple\[int, \.\.\.\]"):
+        _Validator("s.yaml").dataclass_from(WithTuple, {"size": 2}, "x")

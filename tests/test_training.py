@@ -16,9 +16,9 @@ from bench.accuracy import data as datasets
 from bench.accuracy.datasets import dataset_shape
 from bench.accuracy.fastconv import depthwise_weight_grad, use_fast_depthwise, use_fast_matmul_convs
 from bench.accuracy.train import augment, train_model, zero_init_residual_branches
-from bench.models import build_model, make_spec
-from bench.run import accuracy_columns
+from bench.models.registry import build_model, make_spec
 from bench.specs import InputSpec, TrainBudget
+from bench.store.rows import accuracy_columns
 from tests.conftest import write_idx
 
 GREY_10 = InputSpec(28, resolution_divisor=1, in_chans=1, num_classes=10)

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 from bench.cli import main
-from bench.models import build_model, make_spec, workload_key
+from bench.models.registry import build_model, make_spec, workload_key
+from bench.models.user import UserModelError, parse_arg
 from bench.suites import SuiteError, load_suite
-from bench.user_models import UserModelError, parse_arg
 
 MODEL_FILE = """\
 from torch import nn
@@ -103,7 +103,7 @@ def test_an_edit_to_any_file_of_the_users_code_is_a_new_workload(
         "    pool = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())\n"
         "    return nn.Sequential(conv(in_chans, width), *pool, head(width, num_classes))\n"
     )
-    from bench.user_models import local_sources
+    from bench.models.user import local_sources
 
     reference = f"lab_{project.name}.split:net"
     spec = make_spec(reference, input_size=32)
@@ -127,7 +127,7 @@ def test_an_edit_to_any_file_of_the_users_code_is_a_new_workload(
 def test_a_linked_module_is_digested_with_the_helpers_beside_the_link(project: Path) -> None:
     """A model file linked in from elsewhere imports a helper that sits beside the link: the helper is
     part of the model's code, and a package's __init__ is part of every module in it."""
-    from bench.user_models import local_sources
+    from bench.models.user import local_sources
 
     shared = project / "shared"
     shared.mkdir()
@@ -236,7 +236,8 @@ def test_a_suite_of_user_models_runs_and_trains(project: Path, fashion_mnist: Pa
     elsewhere = project / "elsewhere"
     elsewhere.mkdir()
     os.chdir(elsewhere)
-    sys.path.remove(str(project))
+    if str(project) in sys.path:  # the fixture put it there; effbench itself leaves sys.path as it was
+        sys.path.remove(str(project))
     for name in [m for m in sys.modules if m.startswith(f"lab_{project.name}")]:
         del sys.modules[name]  # as in a fresh process: the package is not importable from here
     from bench.report.__main__ import main as report_main
@@ -271,7 +272,7 @@ def test_eval_scores_a_one_channel_few_class_user_model_as_trained(project: Path
     import torch
     from PIL import Image
 
-    from bench.results import read_results
+    from bench.store.results import read_results
 
     reference = _ref(project)
     model = build_model(make_spec(reference, model_args={"width": 4}, inputs=_inputs_of(1, 2)))
@@ -329,3 +330,25 @@ def test_eval_transform_overrides(flags: dict, model_size: int, expected: dict) 
 
     args = argparse.Namespace(**{"in_chans": None, "input_size": None, "mean": None, "std": None, **flags})
     assert _data_overrides(args, {}, model_size) == expected
+
+
+def test_a_user_model_leaves_no_trace_on_the_users_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Imported and built from the working directory: no bytecode written there, a .pyc the user already
+    has is neither deleted nor trusted over the source, and sys.path is as it was."""
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)  # as on a user's machine
+    package = tmp_path / f"trace_{tmp_path.name}"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "nets.py").write_text(MODEL_FILE)
+    cache = package / "__pycache__"
+    cache.mkdir()
+    theirs = cache / "unrelated.cpython-311.pyc"
+    theirs.write_bytes(b"the user's own file")
+    monkeypatch.chdir(tmp_path)
+    before = list(sys.path)
+    reference = f"trace_{tmp_path.name}.nets:tiny"
+    model = build_model(make_spec(reference, input_size=32, model_args={"width": 4}))
+    assert model[0].out_channels == 4
+    assert sys.path == before
+    assert sorted(p.name for p in cache.iterdir()) == [theirs.name] and theirs.read_bytes() == b"the user's own file"
+    assert sorted(p.name for p in package.iterdir()) == ["__init__.py", "__pycache__", "nets.py"]

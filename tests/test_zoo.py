@@ -10,7 +10,7 @@ import pytest
 
 from bench.cli import main
 from bench.suites import load_suite
-from bench.zoo import Budget, default_reported, paper_model_within, pick, reported_timm
+from bench.zoo.select import Budget, default_reported, paper_model_within, pick, reported_timm
 from tests.conftest import ROOT
 
 
@@ -105,7 +105,7 @@ def test_bench_pick_measures_what_is_missing_and_answers(tmp_path: Path, capsys)
 
 def test_the_report_shows_the_zoo_frontier_and_the_cost_predictors(tmp_path: Path) -> None:
     from bench.report.build import build_report
-    from bench.results import COLUMNS
+    from bench.store.results import COLUMNS
 
     rows = []
     timed = {  # base: (ms, params, MACs, activations)
@@ -157,7 +157,7 @@ def test_the_report_shows_the_zoo_frontier_and_the_cost_predictors(tmp_path: Pat
 
 
 def test_a_preset_row_is_looked_up_by_the_preset_it_measured() -> None:
-    from bench.zoo import zoo_points
+    from bench.zoo.select import zoo_points
 
     common = {
         "suite": "zoo_frontier",
@@ -185,7 +185,7 @@ def test_a_preset_row_is_looked_up_by_the_preset_it_measured() -> None:
 def test_the_shipped_zoo_rows_refute_activations_as_the_better_predictor_on_this_cpu() -> None:
     """Reference values: the zoo timed on the 2-core CI machine (reports/measured/zoo_frontier_cpu.csv)."""
     from bench.report.claims import activations_claim
-    from bench.results import read_results
+    from bench.store.results import read_results
 
     claim = activations_claim(read_results(ROOT / "reports" / "measured" / "zoo_frontier_cpu.csv"))
     assert claim["verdict"] == "not reproduced"
@@ -193,7 +193,7 @@ def test_the_shipped_zoo_rows_refute_activations_as_the_better_predictor_on_this
 
 
 def test_budgets_parse_units_and_refuse_what_is_not_positive_and_finite() -> None:
-    from bench.budgets import parse_latency_ms, parse_macs_g, parse_params_m
+    from bench.zoo.budgets import parse_latency_ms, parse_macs_g, parse_params_m
 
     assert parse_latency_ms("30") == 30 and parse_latency_ms("30ms") == 30 and parse_latency_ms("0.03s") == 30
     assert parse_macs_g("1.5G") == pytest.approx(1.5) and parse_macs_g("500M") == pytest.approx(0.5)
@@ -230,8 +230,8 @@ def test_bench_pick_refuses_a_bad_budget_in_one_line_before_measuring(tmp_path: 
 
 
 def test_shipped_counts_are_the_counters_own_and_recount_the_same() -> None:
-    from bench.complexity import count_complexity
-    from bench.zoo_counts import counts_origin, shipped_counts
+    from bench.measure.complexity import count_complexity
+    from bench.zoo.counts import counts_origin, shipped_counts
 
     counts = shipped_counts().set_index("entry")
     suite = load_suite(ROOT / "suites" / "zoo_frontier.yaml")
@@ -271,14 +271,14 @@ def test_a_macs_budget_is_answered_from_counts_alone_with_nothing_timed(tmp_path
     ],
 )
 def test_each_timm_tag_carries_its_pretraining_data(tag: str, data: str) -> None:
-    from bench.zoo import pretraining
+    from bench.zoo.select import pretraining
 
     assert pretraining(tag) == data
 
 
 def test_the_default_compares_imagenet_1k_weights_only_and_any_labels_extra_data(capsys) -> None:
     from bench.commands.pick import compare_with_paper
-    from bench.zoo import reported_for
+    from bench.zoo.select import reported_for
 
     assert reported_for("tf_efficientnet_b2", 260)["pretrain"] == "in1k"  # not timm's default ns_jft_in1k
     assert reported_for("tf_efficientnet_b2", 260, "any")["tag"] == "ns_jft_in1k"
@@ -323,8 +323,8 @@ def test_progress_is_a_line_every_ten_models_or_thirty_seconds_when_not_on_a_ter
 
 def _timed_store(tmp_path: Path, cvs: dict[str, tuple[float, float]]) -> tuple[Path, Path]:
     """A suite and a store of this machine's latency rows with the given (CV, CPU/wall ratio) per model."""
-    from bench.environment import environment, machine_fingerprint
-    from bench.results import append_rows
+    from bench.measure.environment import environment, machine_fingerprint
+    from bench.store.results import append_rows
 
     suite = tmp_path / "mini.yaml"
     models = ", ".join(f"{{model: {m}}}" for m in cvs)

@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 
 from bench.accuracy.datasets import DatasetMissingError
+from bench.errors import InputError
 
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 FASHION_MNIST_HINT = "apt-get install dataset-fashion-mnist"
@@ -47,7 +48,7 @@ class ImageTensors:
 
     def __post_init__(self) -> None:
         if self.images.dtype != torch.uint8 or self.images.dim() != 4 or len(self.images) != len(self.labels):
-            raise ValueError("images must be uint8 (N, C, H, W) with one label each")
+            raise InputError("images must be uint8 (N, C, H, W) with one label each")
 
     @property
     def in_chans(self) -> int:
@@ -60,7 +61,7 @@ class ImageTensors:
     def subset(self, count: int | None, seed: int = 0) -> ImageTensors:
         """A fixed, class-balanced-in-expectation random subset of ``count`` images (all if None)."""
         if count is not None and count > len(self.labels):  # the row would record images never trained on
-            raise ValueError(f"asked for {count} images of {self.name}, which has only {len(self.labels)} here")
+            raise InputError(f"asked for {count} images of {self.name}, which has only {len(self.labels)} here")
         if count is None or count == len(self.labels):
             return self
         index = torch.randperm(len(self.labels), generator=torch.Generator().manual_seed(seed))[:count]
@@ -71,14 +72,14 @@ class ImageTensors:
         ``count // classes`` images (the first ``count % classes`` classes one more), drawn from a
         permutation fixed by ``seed``; both parts keep the images' original order."""
         if not 0 < count < len(self.labels):
-            raise ValueError(f"cannot hold out {count} of {len(self.labels)} images")
+            raise InputError(f"cannot hold out {count} of {len(self.labels)} images")
         order = torch.randperm(len(self.labels), generator=torch.Generator().manual_seed(seed))
         chosen = torch.zeros(len(self.labels), dtype=torch.bool)
         for label in range(self.num_classes):
             want = count // self.num_classes + (1 if label < count % self.num_classes else 0)
             members = order[self.labels[order] == label]
             if len(members) < want:
-                raise ValueError(f"class {label} has {len(members)} images, fewer than the {want} to hold out")
+                raise InputError(f"class {label} has {len(members)} images, fewer than the {want} to hold out")
             chosen[members[:want]] = True
         return self._where(~chosen), self._where(chosen)
 
@@ -104,11 +105,11 @@ def read_idx(path: Path) -> np.ndarray:
         data = handle.read()
     zero, dtype_code, ndim = struct.unpack(">HBB", data[:4])
     if zero != 0 or dtype_code != 0x08:
-        raise ValueError(f"{path}: not an unsigned-byte idx file")
+        raise InputError(f"{path}: not an unsigned-byte idx file")
     shape = struct.unpack(f">{ndim}I", data[4 : 4 + 4 * ndim])
     array = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim)
     if array.size != int(np.prod(shape)):
-        raise ValueError(f"{path}: expected {shape} values, found {array.size}")
+        raise InputError(f"{path}: expected {shape} values, found {array.size}")
     return array.reshape(shape)
 
 
@@ -171,4 +172,4 @@ def load_dataset(
         return load_cifar(name, split, root or Path("data") / name, download)
     if name.startswith("folder:"):
         return load_image_folder(Path(name.split(":", 1)[1]), split, size)
-    raise ValueError(f"unknown dataset {name!r}; use fashion_mnist, cifar10, cifar100 or folder:PATH")
+    raise InputError(f"unknown dataset {name!r}; use fashion_mnist, cifar10, cifar100 or folder:PATH")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bench.errors import InputError
+
 
 class DatasetMissingError(FileNotFoundError):
     """A dataset that is not on this machine; the message says how to get it."""
@@ -35,4 +37,4 @@ def dataset_shape(name: str) -> tuple[int, int]:
         if not train.is_dir():
             raise DatasetMissingError(f"no ImageFolder split at {train} (expected {train}/<class>/<image>)")
         return 3, sum(1 for p in train.iterdir() if p.is_dir())
-    raise ValueError(f"unknown dataset {name!r}; use fashion_mnist, cifar10, cifar100 or folder:PATH")
+    raise InputError(f"unknown dataset {name!r}; use fashion_mnist, cifar10, cifar100 or folder:PATH")

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from bench.errors import InputError
+
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif", ".ppm", ".pgm"})
 
 
@@ -82,24 +84,24 @@ def class_index_map(class_names: list[str], num_outputs: int) -> tuple[list[int]
     if all(re.fullmatch(r"n\d{8}", name) for name in class_names):
         synsets, _, _ = _imagenet_names()
         if num_outputs != len(synsets):
-            raise ValueError(f"ImageNet synset folders need a {len(synsets)}-class model, not {num_outputs}")
+            raise InputError(f"ImageNet synset folders need a {len(synsets)}-class model, not {num_outputs}")
         unknown = [n for n in class_names if n not in synsets]
         if unknown:
-            raise ValueError(f"folder classes that are not ImageNet-1k synsets: {unknown[:5]}")
+            raise InputError(f"folder classes that are not ImageNet-1k synsets: {unknown[:5]}")
         return [synsets[name] for name in class_names], "ImageNet synset"
     if all(name.isdigit() for name in class_names):
         beyond = [n for n in class_names if int(n) >= num_outputs]
         if beyond:
-            raise ValueError(f"class folders {beyond[:5]} name outputs the {num_outputs}-output model does not have")
+            raise InputError(f"class folders {beyond[:5]} name outputs the {num_outputs}-output model does not have")
         return [int(name) for name in class_names], "output index"
     _, names, shared = _imagenet_names()
     if num_outputs == 1000 and all(_normal(n) in names for n in class_names):
         ambiguous = [n for n in class_names if _normal(n) in shared]
         if ambiguous:
-            raise ValueError(f"class folders {ambiguous[:3]} name more than one ImageNet class; use the synset (n0...)")
+            raise InputError(f"class folders {ambiguous[:3]} name more than one ImageNet class; use the synset (n0...)")
         return [names[_normal(n)] for n in class_names], "ImageNet class name"
     if len(class_names) != num_outputs:
-        raise ValueError(
+        raise InputError(
             f"{len(class_names)} class folders for a {num_outputs}-output model; name the folders by ImageNet "
             "synset (n01440764), output index (0..999) or ImageNet class name (tabby), or give the model as "
             "many outputs as classes"
@@ -112,7 +114,7 @@ def scan(folder: Path, num_outputs: int, limit: int | None = None) -> FolderImag
     there is nothing to score or the classes cannot be mapped to the model's outputs."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise ValueError(f"{folder}: no such image folder (expected FOLDER/<class>/<image> or FOLDER/<image>)")
+        raise InputError(f"{folder}: no such image folder (expected FOLDER/<class>/<image> or FOLDER/<image>)")
     seen: set[str] = {os.path.realpath(folder)}
     class_dirs = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
     loose = sorted(str(p) for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
@@ -125,7 +127,7 @@ def scan(folder: Path, num_outputs: int, limit: int | None = None) -> FolderImag
             per_class.append((directory.name, images))
     if not per_class:
         if not loose:
-            raise ValueError(f"{folder}: no images (looked for {', '.join(sorted(IMAGE_SUFFIXES))})")
+            raise InputError(f"{folder}: no images (looked for {', '.join(sorted(IMAGE_SUFFIXES))})")
         paths = loose[:limit] if limit else loose
         return FolderImages(tuple(paths), (None,) * len(paths), "unlabelled", 0, loops)
     indices, naming = class_index_map([name for name, _ in per_class], num_outputs)

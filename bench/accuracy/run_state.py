@@ -20,6 +20,8 @@ from typing import Any
 
 import torch
 
+from bench.errors import InputError
+
 RESTART_HINT = "rerun with --restart-broken to move this run aside and train it again"
 
 #: The fields of ``last.pt`` and the types each must have.
@@ -35,7 +37,7 @@ CHECKPOINT_FIELDS: dict[str, type | tuple[type, ...]] = {
 }
 
 
-class BrokenRunError(ValueError):
+class BrokenRunError(InputError):
     """A run folder's checkpoint or result cannot be used; the message names the file."""
 
 

@@ -29,7 +29,8 @@ from bench.accuracy.data import load_dataset
 from bench.accuracy.distributed import DistContext
 from bench.accuracy.run_state import BrokenRunError, TrainResult, check_run, finished_result, move_aside
 from bench.accuracy.train import train_model
-from bench.parallel import die_with_parent, imap_unordered
+from bench.errors import InputError
+from bench.measure.parallel import die_with_parent, imap_unordered
 from bench.specs import ModelSpec, TrainBudget
 
 
@@ -132,10 +133,10 @@ def train_runs(
     ``restart_broken``.
     """
     if jobs < 1:
-        raise ValueError(f"jobs must be >= 1, got {jobs}")
+        raise InputError(f"jobs must be >= 1, got {jobs}")
     folders = [run.checkpoint_dir for run in runs]
     if len(set(folders)) != len(folders):
-        raise ValueError("two runs share a checkpoint folder; they would overwrite each other")
+        raise InputError("two runs share a checkpoint folder; they would overwrite each other")
     dist = dist or DistContext()
     check_runs(runs, restart_broken)
     todo = []

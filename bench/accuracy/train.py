@@ -34,8 +34,9 @@ from bench.accuracy.data import ImageTensors, load_dataset
 from bench.accuracy.distributed import DistContext
 from bench.accuracy.fastconv import use_fast_depthwise, use_fast_matmul_convs
 from bench.accuracy.run_state import BrokenRunError, TrainResult, finished_result, move_aside, read_checkpoint
-from bench.environment import now
-from bench.models import build_model
+from bench.errors import InputError
+from bench.measure.environment import now
+from bench.models.registry import build_model
 from bench.specs import ModelSpec, TrainBudget
 
 FUSED_OPTIMIZERS = ("sgd", "adamw")
@@ -128,7 +129,7 @@ def _load_split(budget: TrainBudget, split: str, size: int, cache: dict | None) 
             rest, val = data.held_out(budget.val_images, seed=0)
             data = val if split == "val" else rest
         elif split == "val":
-            raise ValueError("this budget has no validation split (val_images)")
+            raise InputError("this budget has no validation split (val_images)")
         if split == "train":
             data = data.subset(budget.train_images, seed=0)
     data = data.resized(size)
@@ -138,7 +139,7 @@ def _load_split(budget: TrainBudget, split: str, size: int, cache: dict | None) 
 
 
 def _save(path: Path, payload: dict) -> None:
-    from bench.atomic import atomic_write
+    from bench.store.atomic import atomic_write
 
     atomic_write(path, lambda tmp: torch.save(payload, tmp))
 
@@ -295,14 +296,14 @@ class _Run:
         test = _load_split(budget, "test", spec.input_size, data_cache)
         val = _load_split(budget, "val", spec.input_size, data_cache) if budget.val_images else None
         if (train.in_chans, train.num_classes) != (spec.in_chans, spec.num_classes):
-            raise ValueError(
+            raise InputError(
                 f"{spec.name} is built for {spec.in_chans} channels / {spec.num_classes} classes; "
                 f"{budget.dataset} has {train.in_chans} / {train.num_classes}"
             )
         model, optimizer = prepare(spec, budget, self.seed, self.device, _normalize(train.images[:2], train, False))
         steps = len(train.labels) // budget.batch_size
         if steps == 0:
-            raise ValueError(f"batch size {budget.batch_size} exceeds the {len(train.labels)} training images")
+            raise InputError(f"batch size {budget.batch_size} exceeds the {len(train.labels)} training images")
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _schedule(budget, steps))
         start = self.resume(model, optimizer, scheduler)
         runner = self.dist.wrap(model, self.device)
@@ -418,7 +419,7 @@ class _Run:
             final.get("val_top5"),
         )
         if self.checkpoint_dir is not None and self.dist.is_main:
-            from bench.atomic import atomic_write
+            from bench.store.atomic import atomic_write
 
             atomic_write(self.checkpoint_dir / "result.json", lambda tmp: tmp.write_text(json.dumps(asdict(result))))
         return result

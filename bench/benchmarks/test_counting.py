@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from bench.cache import ComplexityCache
-from bench.complexity import count_complexity, count_many
-from bench.models import make_spec, workload_key
-from bench.plan import plan_suite
+from bench.measure.complexity import count_complexity, count_many
+from bench.models.registry import make_spec, workload_key
+from bench.scaling.plan import plan_suite
+from bench.store.count_cache import ComplexityCache
 from bench.suites import load_suite
 
 SUITES = Path(__file__).resolve().parents[2] / "suites"

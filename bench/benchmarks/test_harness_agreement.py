@@ -22,8 +22,8 @@ import statistics
 import pytest
 from torch.utils.benchmark import Timer
 
-from bench.latency import Runner, measure_latency, measurement_state
-from bench.models import build_model, make_spec
+from bench.measure.latency import Runner, measure_latency, measurement_state
+from bench.models.registry import build_model, make_spec
 from bench.specs import LatencyConditions
 
 MODELS = ("resnet18", "efficientnet_b0", "mobilenetv2_100")

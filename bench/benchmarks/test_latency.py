@@ -12,9 +12,9 @@ measurement, inference mode). Params and MACs go into
 
 from __future__ import annotations
 
-from bench.complexity import count_complexity
-from bench.latency import Runner, measurement_state
-from bench.models import build_model
+from bench.measure.complexity import count_complexity
+from bench.measure.latency import Runner, measurement_state
+from bench.models.registry import build_model
 from bench.specs import LatencyConditions
 
 

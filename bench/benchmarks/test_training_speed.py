@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from bench.accuracy.train import prepare, train_step
-from bench.models import make_spec
+from bench.models.registry import make_spec
 from bench.specs import InputSpec, TrainBudget
 
 BATCH, SIZE, ROUNDS, STEPS = 256, 14, 4, 6

@@ -43,9 +43,9 @@ def add_coefficient_args(parser: argparse.ArgumentParser) -> None:
 
 
 def spec_from_args(args: argparse.Namespace):
-    from bench.models import make_spec
-    from bench.scaling import CompoundCoefficients
-    from bench.user_models import parse_arg
+    from bench.models.registry import make_spec
+    from bench.models.user import parse_arg
+    from bench.scaling.rules import CompoundCoefficients
 
     return make_spec(
         args.model,
@@ -61,6 +61,6 @@ def spec_from_args(args: argparse.Namespace):
 
 def spec_json(spec) -> dict:
     """A variant as JSON fields (the results store's spec columns)."""
-    from bench.results import spec_columns
+    from bench.store.results import spec_columns
 
     return spec_columns(spec)

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 from bench.commands.args import at_least_one, at_least_zero
-from bench.results import DEFAULT_RESULTS
+from bench.errors import InputError
+from bench.store.results import DEFAULT_RESULTS
 
 
 def register(commands) -> None:
@@ -102,31 +103,58 @@ def _data_overrides(args: argparse.Namespace, lite0: dict, model_size: int) -> d
         values = getattr(args, name)
         if values is not None:
             if len(values) not in (1, chans):
-                raise ValueError(f"--{name}: give 1 or {chans} values for {chans} input channels, got {len(values)}")
+                raise InputError(f"--{name}: give 1 or {chans} values for {chans} input channels, got {len(values)}")
             overrides[name] = values * chans if len(values) == 1 else values
     return overrides
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from bench.accuracy.pretrained import (
-        LITE0_DATA,
-        builder_note,
-        evaluate_folder,
-        lite0_checkpoint,
-        load_pretrained,
-    )
-    from bench.environment import environment
-    from bench.models import check_name
-    from bench.results import append_rows, check_writable, read_results
-    from bench.run import pretrained_eval_row
-    from bench.user_models import parse_arg
+    """Check the inputs, load the model with its checkpoint, score the folder, print, store the row."""
+    _check_inputs(args)
+    model, checkpoint, model_args = _load(args)
+    amp = args.amp if args.amp is not None else ("fp16" if args.device == "cuda" else "off")
+    result = _score(args, model, amp)
+    out = sys.stderr if args.json else sys.stdout
+    _print_result(args, result, amp, out)
+    if not args.no_store and result.top1 is not None:
+        from bench.measure.environment import environment
+        from bench.store.results import append_rows
+        from bench.store.rows import pretrained_eval_row
 
-    check_name(args.model)  # an unknown model is one line, before anything is loaded
+        row = pretrained_eval_row(
+            args.model,
+            checkpoint,
+            args.folder,
+            result,
+            environment(),
+            model_args=model_args,
+            num_classes=args.num_classes,
+            in_chans=args.in_chans,
+        )
+        append_rows(args.results, [row])
+        print(f"stored a pretrained-eval row in {args.results}", file=out)
+    return 0
+
+
+def _check_inputs(args: argparse.Namespace) -> None:
+    """Everything that can be wrong with the arguments, in one line each, before anything is loaded."""
+    from bench.models.registry import check_name
+    from bench.store.results import check_writable, read_results
+
+    check_name(args.model)
     if not args.folder.is_dir():
-        raise ValueError(f"{args.folder}: no such image folder (expected FOLDER/<class>/<image> or FOLDER/<image>)")
+        raise InputError(f"{args.folder}: no such image folder (expected FOLDER/<class>/<image> or FOLDER/<image>)")
     if not args.no_store:
-        read_results(args.results)  # a bad results path fails before any work
+        read_results(args.results)
         check_writable(args.results)
+
+
+def _load(args: argparse.Namespace):
+    """(the model with the checkpoint's weights, the checkpoint's path, the model's own arguments); a note on
+    stderr where another builder fits the checkpoint."""
+    from bench.accuracy.pretrained import builder_note, lite0_checkpoint, load_pretrained
+    from bench.models.user import parse_arg
+
     note = builder_note(args.model, args.checkpoint)
     if note is not None:
         print(note, file=sys.stderr)
@@ -136,12 +164,18 @@ def _eval(args: argparse.Namespace) -> int:
     model = load_pretrained(
         args.model, checkpoint, convert, num_classes=args.num_classes, model_args=model_args, in_chans=args.in_chans
     )
+    return model, checkpoint, model_args
+
+
+def _score(args: argparse.Namespace, model, amp: str):
+    """The folder scored with the model's preprocessing (and the command line's overrides)."""
     from timm.data import resolve_data_config
+
+    from bench.accuracy.pretrained import LITE0_DATA, evaluate_folder
 
     model_size = int(resolve_data_config({}, model=model)["input_size"][-1])
     overrides = _data_overrides(args, LITE0_DATA if args.checkpoint == "lite0" else {}, model_size)
-    amp = args.amp if args.amp is not None else ("fp16" if args.device == "cuda" else "off")
-    result = evaluate_folder(
+    return evaluate_folder(
         model,
         args.folder,
         batch_size=args.batch_size,
@@ -152,26 +186,22 @@ def _eval(args: argparse.Namespace) -> int:
         progress=not args.json,
         data_overrides=overrides,
     )
+
+
+def _print_result(args: argparse.Namespace, result, amp: str, out) -> None:
+    """With --json, one JSON line per image on stdout; the summary (and --show's images) on ``out``."""
     name = _class_namer(result)
     if args.json:
         for p in result.predictions:
-            print(
-                json.dumps(
-                    {
-                        "path": p.path,
-                        "label": p.label,
-                        "label_name": None if p.label is None else name(p.label),
-                        "top5": [{"index": i, "name": name(i), "prob": round(q, 6)} for i, q in zip(p.top5, p.probs)],
-                    }
-                )
-            )
+            top5 = [{"index": i, "name": name(i), "prob": round(q, 6)} for i, q in zip(p.top5, p.probs)]
+            label_name = None if p.label is None else name(p.label)
+            print(json.dumps({"path": p.path, "label": p.label, "label_name": label_name, "top5": top5}))
     config = result.data_config
     where = (
         f"input {config['input_size'][-1]}px, {config['interpolation']}, crop_pct {config['crop_pct']}, "
         f"mean {_short(config['mean'])} std {_short(config['std'])}; "
         f"{result.device}{', ' + amp if amp != 'off' else ''}, {result.images_per_s:.1f} images/s"
     )
-    out = sys.stderr if args.json else sys.stdout
     if result.top1 is None:
         print(f"{args.model} on {args.folder}: {result.images} unlabelled images ({where}); no accuracy", file=out)
     else:
@@ -190,20 +220,6 @@ def _eval(args: argparse.Namespace) -> int:
         guesses = ", ".join(f"{name(i)} {q:.2f}" for i, q in zip(p.top5, p.probs))
         truth = "" if p.label is None else f"  (true: {name(p.label)})"
         print(f"  {mark} {Path(p.path).name}: {guesses}{truth}")
-    if not args.no_store and result.top1 is not None:
-        row = pretrained_eval_row(
-            args.model,
-            checkpoint,
-            args.folder,
-            result,
-            environment(),
-            model_args=model_args,
-            num_classes=args.num_classes,
-            in_chans=args.in_chans,
-        )
-        append_rows(args.results, [row])
-        print(f"stored a pretrained-eval row in {args.results}", file=out)
-    return 0
 
 
 def _short(values) -> str:

@@ -1,4 +1,4 @@
-"""``bench gate``: the latency gate from the command line (bench.gate does the work)."""
+"""``bench gate``: the latency gate from the command line (bench.gate.interleaved does the work)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import argparse
 import json
 from pathlib import Path
 
-from bench.results import DEFAULT_RESULTS
+from bench.errors import InputError
 from bench.shipped import shipped_path
+from bench.store.results import DEFAULT_RESULTS
 
 
 def register(commands) -> None:
@@ -87,14 +88,14 @@ def register(commands) -> None:
 
 def _gate_models(suite, cache_dir: Path) -> tuple[list, str]:
     """The suite's entries as the gate times them (solved entries solved), and their conditions in words."""
-    from bench.cache import ComplexityCache
-    from bench.gate import GateModel
-    from bench.plan import plan_suite
+    from bench.gate.interleaved import GateModel
+    from bench.scaling.plan import plan_suite
     from bench.specs import LatencyConditions
+    from bench.store.count_cache import ComplexityCache
 
     conditions = suite.latency or LatencyConditions(threads=1)
     if conditions.threads is None:
-        raise ValueError(f"{suite.path}: the gate pins its workers, so latency.threads must be a number")
+        raise InputError(f"{suite.path}: the gate pins its workers, so latency.threads must be a number")
     planned = plan_suite(suite, ComplexityCache(cache_dir / "complexity-cache.json"))
     models = [GateModel(item.entry.name, item.spec, conditions) for item in planned]
     words = f"{conditions.threads} thread(s), batch {conditions.batch_size}, {conditions.precision}, "
@@ -106,21 +107,22 @@ def _slowdowns(items: list[str], names: list[str], suite: Path) -> dict[str, flo
     for item in items:
         name, _, fraction = item.partition("=")
         if name not in names:
-            raise ValueError(f"--inject-slowdown {item}: {name!r} is not a model of {suite} ({', '.join(names)})")
+            raise InputError(f"--inject-slowdown {item}: {name!r} is not a model of {suite} ({', '.join(names)})")
         try:
             slowdowns[name] = float(fraction)
         except ValueError:
-            raise ValueError(f"--inject-slowdown {item}: expected MODEL=FRACTION, e.g. resnet18=0.15") from None
+            raise InputError(f"--inject-slowdown {item}: expected MODEL=FRACTION, e.g. resnet18=0.15") from None
         if not 0 < slowdowns[name] < 10:
-            raise ValueError(f"--inject-slowdown {item}: the fraction must be between 0 and 10")
+            raise InputError(f"--inject-slowdown {item}: the fraction must be between 0 and 10")
     return slowdowns
 
 
 def _gate(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from bench import gate, gate_timings
-    from bench.gate_sources import project_root
+    from bench.gate import interleaved as gate
+    from bench.gate import timings as gate_timings
+    from bench.gate.sources import project_root
     from bench.suites import load_suite
 
     for option, python in (("--baseline-python", args.baseline_python), ("--candidate-python", args.candidate_python)):
@@ -147,7 +149,7 @@ def _gate(args: argparse.Namespace) -> int:
     if by_revision or args.against:
         project_root(Path.cwd())  # outside git: say what to do instead, before anything else
     if by_revision and not baseline_file.exists():
-        raise ValueError(
+        raise InputError(
             f"{baseline_file}: no gate baseline yet; record one with `bench gate --suite {args.suite} "
             "--set-baseline HEAD` (and commit it), or give --against REVISION"
         )

@@ -8,8 +8,9 @@ import os
 import sys
 from pathlib import Path
 
-from bench.budgets import check_threads
 from bench.commands.args import add_coefficient_args, at_least_one, spec_from_args, spec_json
+from bench.errors import InputError
+from bench.zoo.budgets import check_threads
 
 
 def register(commands) -> None:
@@ -55,8 +56,8 @@ def register(commands) -> None:
 
 
 def _count(args: argparse.Namespace) -> int:
-    from bench.complexity import count_complexity
-    from bench.models import architecture, described_method
+    from bench.measure.complexity import count_complexity
+    from bench.models.registry import architecture, described_method
 
     spec = spec_from_args(args)
     if args.per_layer:
@@ -100,8 +101,8 @@ def _count(args: argparse.Namespace) -> int:
 
 
 def _count_per_layer(spec, depth: int, as_json: bool) -> int:
-    """``bench count --per-layer``: the entries of each depth sum exactly to their parent (bench.layers)."""
-    from bench.layers import count_spec_layers
+    """``bench count --per-layer``: the entries of each depth sum exactly to their parent (bench.measure.layers)."""
+    from bench.measure.layers import count_spec_layers
 
     breakdown = count_spec_layers(spec)
     total, layers = breakdown.total, breakdown.to(depth)
@@ -134,20 +135,20 @@ def _count_per_layer(spec, depth: int, as_json: bool) -> int:
 
 def user_call(spec) -> str:
     """How a user model's function is called (its own defaults for what it is not given)."""
-    from bench.user_models import call_kwargs
+    from bench.models.user import call_kwargs
 
     kwargs = call_kwargs(spec.base, spec.model_args, {"num_classes": spec.num_classes, "in_chans": spec.in_chans})
     return f"{spec.base}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})"
 
 
 def _latency(args: argparse.Namespace) -> int:
-    from bench.complexity import count_complexity
-    from bench.environment import environment
-    from bench.latency import noise_warnings
-    from bench.models import build_model
-    from bench.results import append_rows, check_writable, read_results
-    from bench.run import single_latency_row
+    from bench.measure.complexity import count_complexity
+    from bench.measure.environment import environment
+    from bench.measure.latency import noise_warnings
+    from bench.models.registry import build_model
     from bench.specs import LatencyConditions
+    from bench.store.results import append_rows, check_writable, read_results
+    from bench.store.rows import single_latency_row
 
     check_threads("--threads", args.threads)
     conditions = LatencyConditions(
@@ -167,7 +168,7 @@ def _latency(args: argparse.Namespace) -> int:
         import torch
 
         if not torch.cuda.is_available():
-            raise ValueError("--device cuda: this machine has no CUDA GPU (torch.cuda.is_available() is False)")
+            raise InputError("--device cuda: this machine has no CUDA GPU (torch.cuda.is_available() is False)")
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     if args.device == "cpu" and conditions.threads is not None and conditions.threads > cores:
         print(
@@ -176,7 +177,7 @@ def _latency(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     if args.until_stable is not None and not (args.until_stable > 0 and args.until_stable < float("inf")):
-        raise ValueError(f"--until-stable {args.until_stable}: must be a positive number of seconds")
+        raise InputError(f"--until-stable {args.until_stable}: must be a positive number of seconds")
     if args.results is not None:
         read_results(args.results)  # a bad results path fails before the measurement
         check_writable(args.results)
@@ -218,7 +219,7 @@ def _measure_until_stable(model, spec, conditions, limit_s: float | None):
     first quiet round, else the round with the lowest CV, and how many rounds ran."""
     import time
 
-    from bench.latency import measure_latency
+    from bench.measure.latency import measure_latency
 
     started = time.monotonic()
     results = [measure_latency(model, spec.input_shape, conditions)]
@@ -229,22 +230,22 @@ def _measure_until_stable(model, spec, conditions, limit_s: float | None):
 
 
 def _solve(args: argparse.Namespace) -> int:
-    from bench.cache import ComplexityCache
-    from bench.models import make_spec
-    from bench.solver import solve
+    from bench.models.registry import make_spec
+    from bench.scaling.solver import solve
+    from bench.store.count_cache import ComplexityCache
     from bench.suites import parse_number
 
     cache = ComplexityCache(None)
     if args.macs is not None:
         target = parse_number(args.macs)
         if target is None or target <= 0:
-            raise ValueError(f"--macs must be a positive number like 1.8G, got {args.macs!r}")
+            raise InputError(f"--macs must be a positive number like 1.8G, got {args.macs!r}")
     elif args.macs_ratio is not None:
         target = args.macs_ratio * cache.macs(make_spec(args.model))
     else:
         target = cache.macs(make_spec(args.model, phi=args.match_phi))
     if not 0 < args.tolerance < 1:  # NaN fails this too
-        raise ValueError(f"--tolerance must be a fraction between 0 and 1 (0.03 = 3%), got {args.tolerance!r}")
+        raise InputError(f"--tolerance must be a fraction between 0 and 1 (0.03 = 3%), got {args.tolerance!r}")
     match = solve(args.model, args.method, target, cache.macs, tolerance=args.tolerance)
     spec = match.spec
     if args.json:
@@ -272,8 +273,8 @@ def _solve(args: argparse.Namespace) -> int:
 
 
 def _models(args: argparse.Namespace) -> int:
-    from bench.families import FAMILIES
-    from bench.models import presets
+    from bench.models.families import FAMILIES
+    from bench.models.registry import presets
 
     for family in FAMILIES.values():
         print(f"{family.name}: bases {', '.join(family.bases)} (base input {family.base_resolution}px)")

@@ -9,9 +9,10 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from bench.budgets import check_count, check_threads, parse_latency_ms, parse_macs_g, parse_params_m
-from bench.results import DEFAULT_RESULTS
+from bench.errors import InputError
 from bench.shipped import MEASURED, SUITES
+from bench.store.results import DEFAULT_RESULTS
+from bench.zoo.budgets import check_count, check_threads, parse_latency_ms, parse_macs_g, parse_params_m
 
 
 def register(commands) -> None:
@@ -73,7 +74,7 @@ def register(commands) -> None:
 
 def budget_from_args(args: argparse.Namespace):
     """The budget, every value checked (positive, finite, units parsed) before anything is measured."""
-    from bench.zoo import Budget
+    from bench.zoo.select import Budget
 
     budget = Budget(
         None if args.latency_ms is None else parse_latency_ms(args.latency_ms),
@@ -85,7 +86,7 @@ def budget_from_args(args: argparse.Namespace):
     check_count("--batch", args.batch)
     check_count("--top", args.top)
     if args.retimes < 0:
-        raise ValueError(f"--retimes {args.retimes}: must be at least 0")
+        raise InputError(f"--retimes {args.retimes}: must be at least 0")
     return budget
 
 
@@ -105,7 +106,7 @@ def stored_rows(results: Path):
     """The results store's rows after the rows that ship in reports/measured/ (a row of this machine
     timed there is as good as one timed now), newest last; and the stores read, for messages."""
 
-    from bench.results import concat_tables, read_results
+    from bench.store.results import concat_tables, read_results
 
     shipped = [p for p in sorted(SHIPPED.glob("*.csv")) if p.resolve() != results.resolve()]
     frames = [read_results(p) for p in [*shipped, results]]
@@ -120,18 +121,18 @@ def where_timed(conditions) -> str:
 
 
 def same_conditions(conditions) -> dict:
-    """The columns a timed row must match to be of these conditions (bench.zoo.zoo_points)."""
+    """The columns a timed row must match to be of these conditions (bench.zoo.select.zoo_points)."""
     return {"device": conditions.device, "threads": conditions.threads, "batch_size": conditions.batch_size}
 
 
 def _pick(args: argparse.Namespace) -> int:
-    from bench.cache import ComplexityCache
     from bench.commands.pick_timing import current_points, elapsed, time_for_pick
-    from bench.results import check_writable, read_results
     from bench.run import check_machine
+    from bench.store.count_cache import ComplexityCache
+    from bench.store.results import check_writable, read_results
     from bench.suites import load_suite
-    from bench.zoo import counted_points, pick
-    from bench.zoo_counts import suite_counts
+    from bench.zoo.counts import suite_counts
+    from bench.zoo.select import counted_points, pick
 
     budget = budget_from_args(args)
     suite = load_suite(args.suite)
@@ -150,7 +151,7 @@ def _pick(args: argparse.Namespace) -> int:
     if timing:
         points = timed
         if points.empty:
-            raise ValueError(
+            raise InputError(
                 f"no timed rows of {suite.name} for this machine ({where_timed(conditions)}) in {', '.join(stores)}; "
                 "run without --no-measure to time them here"
             )
@@ -199,8 +200,8 @@ def _timed_note(points, measured) -> str:
 
 
 def unsure(points):
-    """Rows an answer cannot rest on with --refuse-noisy: noisy or contended (bench.zoo.shaky), or quick."""
-    from bench.zoo import shaky
+    """Rows an answer cannot rest on with --refuse-noisy: noisy or contended (bench.zoo.select.shaky), or quick."""
+    from bench.zoo.select import shaky
 
     return shaky(points) | (points["timing"] == "quick")
 
@@ -212,7 +213,7 @@ EXIT_CANNOT_JUDGE = 3
 def answer_json(budget, points, note: str, top: int, pretrain: str) -> dict:
     """The answer as data: the budget, what it rests on, the picks (NaN as null) and the paper's model."""
     from bench.reference import TIMM_RESULTS_ORIGIN
-    from bench.zoo import paper_model_within, pick, shaky
+    from bench.zoo.select import paper_model_within, pick, shaky
 
     chosen = pick(points, budget)
     fields = ["entry", "base", "tag", "pretrain", "input_size", "top1", "latency_ms", "latency_cv", "cpu_wall_ratio"]
@@ -246,7 +247,7 @@ def answer_json(budget, points, note: str, top: int, pretrain: str) -> dict:
 
 def _precision(row: dict) -> str | None:
     """``quick (n=5, CV 3.1%)`` or ``full (n=14, CV 2.0%)``; None where the model is not timed here."""
-    from bench.quick import precision
+    from bench.zoo.quick import precision
 
     timing = row.get("timing")
     return None if not isinstance(timing, str) else precision(timing, row["iterations"], row["latency_cv"])
@@ -264,7 +265,7 @@ def _finite(value: float) -> float | None:
 
 def _print_answer(budget, points, note: str, top: int) -> None:
     from bench.reference import TIMM_RESULTS_ORIGIN
-    from bench.zoo import pick, shaky
+    from bench.zoo.select import pick, shaky
 
     chosen = pick(points, budget)
     print(f"within {budget.describe()} {note}:")
@@ -298,7 +299,7 @@ def _print_answer(budget, points, note: str, top: int) -> None:
 
 
 def _print_paper(points, chosen, budget) -> None:
-    from bench.zoo import paper_model_within, pick
+    from bench.zoo.select import paper_model_within, pick
 
     paper = paper_model_within(points, budget)
     if paper is None:

@@ -1,5 +1,5 @@
 """How ``bench pick`` times the zoo for a latency budget: a quick look at every model not stored, then the full
-protocol for the models that could be in the answer (bench.quick), re-timing the noisy ones among those; or,
+protocol for the models that could be in the answer (bench.zoo.quick), re-timing the noisy ones among those; or,
 with ``--full``, the full protocol for every model first (the old way)."""
 
 from __future__ import annotations
@@ -61,8 +61,8 @@ def current_points(args: argparse.Namespace, suite, conditions, *, quick: bool =
 
 def _points(rows: pd.DataFrame, args: argparse.Namespace, suite, conditions, quick: bool) -> pd.DataFrame:
     from bench.commands.pick import same_conditions
-    from bench.environment import environment, machine_fingerprint
-    from bench.zoo import zoo_points
+    from bench.measure.environment import environment, machine_fingerprint
+    from bench.zoo.select import zoo_points
 
     machine = machine_fingerprint(environment())
     same = same_conditions(conditions)
@@ -73,7 +73,7 @@ def time_for_pick(suite, args: argparse.Namespace, cache, budget_ms: float) -> T
     """Time what ``bench pick`` needs for a ``budget_ms`` answer (see the module's docstring): with
     ``args.quick``, the quick look alone; with ``args.full``, every model in full."""
     from bench.run import run_suite
-    from bench.zoo_counts import seed_cache
+    from bench.zoo.counts import seed_cache
 
     seed_cache(cache)  # the zoo's shipped counts, where this torch and timm made them: nothing to count
     if args.full:
@@ -94,7 +94,7 @@ def time_for_pick(suite, args: argparse.Namespace, cache, budget_ms: float) -> T
 
 def _say_first_answer(args: argparse.Namespace, suite, budget_ms: float) -> None:
     """The picks of the readings so far (quick ones for most), on stderr, before the full protocol runs."""
-    from bench.zoo import Budget, pick
+    from bench.zoo.select import Budget, pick
 
     chosen = pick(current_points(args, suite, suite.latency), Budget(latency_ms=budget_ms)).head(5)
     names = ", ".join(f"{r['base']} ({r['latency_ms']:.1f} ms {r['timing']})" for r in chosen.to_dict("records"))
@@ -108,14 +108,14 @@ def _say_first_answer(args: argparse.Namespace, suite, budget_ms: float) -> None
 
 
 def _refine(suite, args: argparse.Namespace, cache, budget_ms: float, summary: TimingSummary) -> TimingSummary:
-    """Time with the full protocol each model in play (bench.quick.in_play) on a quick reading, and re-time
+    """Time with the full protocol each model in play (bench.zoo.quick.in_play) on a quick reading, and re-time
     each in play on a noisy or contended full one (``args.retimes`` times at most), until neither is left:
     a new full reading may put another model in play. A model out of reach by its MACs (``summary``) never is,
     whatever an older row of it says. Returns ``summary`` with what was timed, and how long."""
     from collections import Counter
 
-    from bench.quick import in_play
-    from bench.zoo import shaky
+    from bench.zoo.quick import in_play
+    from bench.zoo.select import shaky
 
     refined: set[str] = set()
     timings: Counter[str] = Counter()  # full timings of each model in this run
@@ -151,9 +151,9 @@ def _time_in_full(suite, names: set[str], args: argparse.Namespace, cache, says:
 
 def _quick_pass(suite, args: argparse.Namespace, cache, budget_ms: float) -> TimingSummary:
     """A quick look at each entry with no reading of this machine in the results store (every entry with
-    ``--remeasure``), less those out of reach by their MACs (``bench.quick.out_of_reach``)."""
-    from bench.quick import QUICK_ITERATIONS, quick_protocol
+    ``--remeasure``), less those out of reach by their MACs (``bench.zoo.quick.out_of_reach``)."""
     from bench.run import run_suite
+    from bench.zoo.quick import QUICK_ITERATIONS, quick_protocol
 
     started = time.monotonic()
     stored = set() if args.remeasure else _stored_entries(args, suite)
@@ -175,17 +175,17 @@ def _quick_pass(suite, args: argparse.Namespace, cache, budget_ms: float) -> Tim
 def _stored_entries(args: argparse.Namespace, suite, quick: bool = True) -> set[str]:
     """Entries with a reading (full, or also quick) of this machine under the suite's conditions in the results
     store itself (not the shipped rows: as ``bench run``, a pick times what its own store lacks)."""
-    from bench.results import read_results
+    from bench.store.results import read_results
 
     return set(_points(read_results(args.results), args, suite, suite.latency, quick)["entry"])
 
 
 def _out_of_reach(suite, entries: tuple, cache, budget_ms: float) -> tuple[set[str], float | None, float | None]:
     """(the entries whose exact MACs cannot run within the budget here, the core's matrix-product peak in
-    GMAC/s, the latency those MACs would exceed) where the bound holds (bench.quick.bound_applies)."""
-    from bench.latency import matmul_peak_gmacs
-    from bench.quick import MIN_MARGIN, bound_applies, out_of_reach
-    from bench.zoo_counts import suite_counts
+    GMAC/s, the latency those MACs would exceed) where the bound holds (bench.zoo.quick.bound_applies)."""
+    from bench.measure.latency import matmul_peak_gmacs
+    from bench.zoo.counts import suite_counts
+    from bench.zoo.quick import MIN_MARGIN, bound_applies, out_of_reach
 
     known = tuple(e for e in entries if e.spec is not None)  # a solved entry's network is known only once solved
     if not known or not bound_applies(suite.latency):
@@ -201,7 +201,7 @@ def retime_shaky(suite, args: argparse.Namespace, cache, only: set[str] | None =
     contended, up to ``args.retimes`` times; rows still shaky after that stay, and are marked in the answer.
     Returns how many re-timings ran."""
     from bench.run import run_suite
-    from bench.zoo import shaky
+    from bench.zoo.select import shaky
 
     retimed = 0
     for attempt in range(1, args.retimes + 1):

@@ -1,5 +1,5 @@
 """``bench scale --latency-ratio 2``: compound-scaling coefficients whose measured latency on this machine
-grows by the ratio per phi (bench.hw_scaling), and how they compare with the paper's FLOPs-derived ones."""
+grows by the ratio per phi (bench.scaling.hardware), and how they compare with the paper's FLOPs-derived ones."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import math
 import sys
 from pathlib import Path
 
-from bench.budgets import check_threads
 from bench.commands.args import at_least_one
-from bench.results import DEFAULT_RESULTS
+from bench.errors import InputError
+from bench.store.results import DEFAULT_RESULTS
+from bench.zoo.budgets import check_threads
 
 
 def _floats(text: str) -> tuple[float, ...]:
@@ -84,26 +85,26 @@ def _say(text: str) -> None:
 
 
 def _scale(args: argparse.Namespace) -> int:
-    from bench.cache import ComplexityCache
-    from bench.families import scalable_family
-    from bench.hw_scaling import Grid, direction_angle, search_grid
-    from bench.models import make_spec
-    from bench.results import check_writable, read_results
+    from bench.models.families import scalable_family
+    from bench.models.registry import make_spec
+    from bench.scaling.hardware import Grid, direction_angle, search_grid
+    from bench.scaling.paired_timer import PairedTimer
     from bench.specs import LatencyConditions
-    from bench.timed_store import PairedTimer
+    from bench.store.count_cache import ComplexityCache
+    from bench.store.results import check_writable, read_results
 
     scalable_family(args.model)  # one line for a model that cannot be scaled, before any timing
     check_threads("--threads", args.threads)
     grid = Grid(args.alphas, args.betas, args.max_gamma, args.tolerance)
     if not (math.isfinite(args.latency_ratio) and 1.0 < args.latency_ratio <= 16.0):
-        raise ValueError(f"--latency-ratio must lie in (1, 16], got {args.latency_ratio!r}")
+        raise InputError(f"--latency-ratio must lie in (1, 16], got {args.latency_ratio!r}")
     if not (math.isfinite(args.min_time) and 0 < args.min_time <= 60):
-        raise ValueError(f"--min-time must lie in (0, 60] seconds, got {args.min_time!r}")
+        raise InputError(f"--min-time must lie in (0, 60] seconds, got {args.min_time!r}")
     if args.device == "cuda":
         import torch
 
         if not torch.cuda.is_available():
-            raise ValueError("--device cuda: this machine has no CUDA GPU (torch.cuda.is_available() is False)")
+            raise InputError("--device cuda: this machine has no CUDA GPU (torch.cuda.is_available() is False)")
     read_results(args.results)
     check_writable(args.results)
     conditions = LatencyConditions(
@@ -135,8 +136,8 @@ def _scale(args: argparse.Namespace) -> int:
 
 def _report_selection(args: argparse.Namespace, found, timed_now: int, counts):
     """Print the base and the point the rule keeps; return it."""
-    from bench.hw_scaling import select
-    from bench.scaling import PAPER_COEFFICIENTS
+    from bench.scaling.hardware import select
+    from bench.scaling.rules import PAPER_COEFFICIENTS
 
     counts.save()
     base_ms = sorted(c.reading.base_ms for c in found.candidates)[len(found.candidates) // 2]
@@ -164,11 +165,11 @@ def _report_selection(args: argparse.Namespace, found, timed_now: int, counts):
 
 
 def _compare(args: argparse.Namespace, chosen, conditions, counts, compare_suite: str) -> None:
-    from bench.environment import environment, machine_fingerprint
-    from bench.hw_scaling import comparison_table, scaling_paths
-    from bench.models import make_spec
-    from bench.results import read_results
-    from bench.timed_store import store_interleaved, time_interleaved
+    from bench.measure.environment import environment, machine_fingerprint
+    from bench.models.registry import make_spec
+    from bench.scaling.hardware import comparison_table, scaling_paths
+    from bench.scaling.paired_timer import store_interleaved, time_interleaved
+    from bench.store.results import read_results
 
     flops, latency = scaling_paths(args.model, chosen, args.phis)
     specs = [make_spec(args.model, name="base"), *[s for pair in zip(flops.specs, latency.specs) for s in pair]]

@@ -6,7 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from bench.results import DEFAULT_RESULTS
+from bench.errors import InputError
+from bench.store.results import DEFAULT_RESULTS
 
 
 def register(commands) -> None:
@@ -50,7 +51,7 @@ def register(commands) -> None:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from bench.results import append_rows, check_writable, newest_budget, read_results
+    from bench.store.results import append_rows, check_writable, newest_budget, read_results
 
     read_results(args.target)  # the target must be a results store (or not exist yet) ...
     check_writable(args.target)  # ... that can be written, before anything is locked or copied
@@ -61,14 +62,14 @@ def _export(args: argparse.Namespace) -> int:
     if not args.all_budgets:
         chosen = current_entries(newest_budget(chosen), args.suites_dir)
     if chosen.empty:
-        raise ValueError(f"no {'/'.join(args.measurement)} rows of {', '.join(args.suite)} in {args.results}")
+        raise InputError(f"no {'/'.join(args.measurement)} rows of {', '.join(args.suite)} in {args.results}")
     append_rows(args.target, chosen.to_dict("records"))
     print(f"{len(chosen)} rows -> {args.target}")
     return 0
 
 
 def _merge(args: argparse.Namespace) -> int:
-    from bench.results import check_writable, merge_stores
+    from bench.store.results import check_writable, merge_stores
 
     missing = [str(path) for path in args.stores if not path.is_file()]
     if missing:

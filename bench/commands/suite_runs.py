@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from bench.commands.args import at_least_one
-from bench.results import DEFAULT_RESULTS
+from bench.store.results import DEFAULT_RESULTS
 
 
 def register(commands) -> None:
@@ -92,11 +92,11 @@ def register(commands) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from bench.cache import ComplexityCache
-    from bench.results import check_writable, read_results
+    from bench.commands.summary import accuracy_table, complexity_table, latency_table
     from bench.run import Shard, check_machine, run_suite
+    from bench.store.count_cache import ComplexityCache
+    from bench.store.results import check_writable, read_results
     from bench.suites import load_suite
-    from bench.summary import accuracy_table, complexity_table, latency_table
 
     shard = Shard.parse(args.shard) if args.shard is not None else None  # "" is a bad shard, not none
     suites = [load_suite(path) for path in args.suites]  # validate every file before running any
@@ -145,7 +145,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _summary_json(suite: str, summary, seconds: float, results: Path) -> dict:
     """One suite's run as JSON: counts of rows, and its entries' stored rows (blank columns left out)."""
-    from bench.results import read_results
+    from bench.store.results import read_results
 
     names = [p.entry.name for p in summary.planned]
     stored = read_results(results)
@@ -176,8 +176,8 @@ def _validate(args: argparse.Namespace) -> int:
             suite = load_suite(path)
             solved = sum(1 for e in suite.entries if e.target is not None)
             if not args.no_solve and solved:
-                from bench.cache import ComplexityCache
-                from bench.plan import plan_suite
+                from bench.scaling.plan import plan_suite
+                from bench.store.count_cache import ComplexityCache
 
                 cache = cache or ComplexityCache(args.cache)
                 plan_suite(suite, cache, jobs=args.jobs)

@@ -15,9 +15,10 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from bench.errors import InputError
 from bench.report.build import DEFAULT_SUITES
-from bench.results import DEFAULT_RESULTS
 from bench.shipped import MEASURED, SUITES, shipped_path
+from bench.store.results import DEFAULT_RESULTS
 
 #: Rows that took hours to measure (proxy training, pretrained evaluation), checked in so that a
 #: fresh checkout's report shows them; each row keeps the machine, commit and date it came from.
@@ -67,8 +68,8 @@ def _suite_path(name: str) -> Path:
 
 def measure(suite_names: Sequence[str], results: Path, progress: bool) -> None:
     """Run each suite (rows already stored are skipped)."""
-    from bench.cache import ComplexityCache
     from bench.run import run_suite
+    from bench.store.count_cache import ComplexityCache
     from bench.suites import load_suite
 
     suites = [load_suite(_suite_path(name)) for name in suite_names]
@@ -87,17 +88,17 @@ def measure(suite_names: Sequence[str], results: Path, progress: bool) -> None:
 def check_out_folder(out: Path) -> None:
     """ValueError now, before any work, if the report could not be written into ``out``."""
     if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {out}: is a file; give a folder for the report")
+        raise InputError(f"--out {out}: is a file; give a folder for the report")
     existing = next((p for p in [out, *out.parents] if p.exists()), Path("."))
     if not os.access(existing, os.W_OK):
-        raise ValueError(f"--out {out}: cannot write in {existing}")
+        raise InputError(f"--out {out}: cannot write in {existing}")
 
 
 def check_results(results: Path | None, measure: bool) -> Path:
     """The results store to report (and measure into), checked before any work. The default may be missing (a
     fresh clone: the report says what is missing); a store named with --no-measure must be there, or the
     report would be built from the shipped rows alone without a word; one measured into must be writable."""
-    from bench.results import check_writable, read_results
+    from bench.store.results import check_writable, read_results
 
     if results is not None and not measure and not results.exists():
         raise FileNotFoundError(f"no such results store: {results}")
@@ -110,10 +111,10 @@ def check_results(results: Path | None, measure: bool) -> Path:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from bench.environment import environment
+    from bench.measure.environment import environment
     from bench.report.build import build_report
-    from bench.results import ResultsFormatError, concat_tables, read_results
-    from bench.suites import SuiteError, load_suite, suite_name
+    from bench.store.results import concat_tables, read_results
+    from bench.suites import load_suite, suite_name
 
     start = time.perf_counter()
     try:
@@ -121,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.results = check_results(args.results, measure=not args.no_measure)
         missing = [str(path) for path in args.include or () if not path.is_file()]
         if missing:
-            raise ValueError(f"--include: no such results store: {', '.join(missing)}")
+            raise InputError(f"--include: no such results store: {', '.join(missing)}")
         # measuring checks each suite whole; plotting stored rows needs only its name (so a suite of your
         # own models is reported from anywhere, without importing their code)
         suite_names = [
@@ -130,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ]
         if not args.no_measure:
             measure(args.suites, args.results, progress=not args.quiet)
-    except (SuiteError, ResultsFormatError, ValueError, FileNotFoundError) as error:
+    except (InputError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 

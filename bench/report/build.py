@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench.environment import machine_fingerprint
+from bench.measure.environment import machine_fingerprint
 from bench.report import claims, figures, frames, glance, proxy_v2, tables
 from bench.report.hover import inline_svg, svg_with_titles
 from bench.report.html import FigureEntry, FirstScreen, Section, page

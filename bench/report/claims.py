@@ -473,7 +473,7 @@ _ACTIVATIONS_TEXT = "Activations predict runtime better than FLOPs (Dollar et al
 def activations_claim(results: pd.DataFrame, current: str | None = None) -> dict:
     """Dollár et al. (2021): activations predict (GPU) runtime better than FLOPs. Tested on the zoo timed
     here: the difference of Spearman's rho (activations minus MACs) with a 95 % bootstrap interval."""
-    from bench import zoo
+    from bench.zoo import select as zoo
 
     timed = results[(results["suite"] == zoo.ZOO_SUITE) & (results["measurement"] == "latency")]
     chosen = frames.timing_machine(timed, current)
@@ -492,8 +492,8 @@ def activations_claim(results: pd.DataFrame, current: str | None = None) -> dict
 def activations_scaled_claim(results: pd.DataFrame, current: str | None = None) -> dict:
     """The same claim over scaled networks (suite scaled_cost_cpu), closer to what Dollár et al. studied: one
     family scaled by width, depth, resolution and compound phi."""
-    from bench import predictors
     from bench.report.scaling_cost_section import SCALED_SUITE
+    from bench.zoo import predictors
 
     timed = results[(results["suite"] == SCALED_SUITE) & (results["measurement"] == "latency")]
     chosen = frames.timing_machine(timed, current)
@@ -512,7 +512,7 @@ def activations_scaled_claim(results: pd.DataFrame, current: str | None = None) 
 def _rank_claim(
     claim: str, points: pd.DataFrame, timed: pd.DataFrame, source: str, missing: str, current: str | None
 ) -> dict:
-    from bench import predictors
+    from bench.zoo import predictors
 
     if len(points) < MIN_ZOO_MODELS:
         return _claim(claim, _ACTIVATIONS_TEXT, missing, INCONCLUSIVE, source, "latency (pending)")

@@ -17,8 +17,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from bench.pareto import frontier, pareto_mask
 from bench.report.stats import Sample
+from bench.zoo.pareto import frontier, pareto_mask
 
 COLOURS = {
     "EfficientNet": "tab:red",

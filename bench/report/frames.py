@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from bench.accuracy import MEASURED, PRETRAINED_EVAL, REPORTED
-from bench.families import family_of_base
+from bench.models.families import family_of_base
 from bench.reference import paper_rows
-from bench.results import IDENTITY_COLUMNS, newest_budget
+from bench.store.results import IDENTITY_COLUMNS, newest_budget
 
 
 def latest(results: pd.DataFrame) -> pd.DataFrame:

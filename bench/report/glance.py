@@ -1,6 +1,6 @@
 """The report's first screen, as data: how the claims' verdicts add up, and this machine's pick at a few budgets.
 
-The picks are ``bench pick``'s answer (bench.zoo.pick: the most accurate model within the budget that no other
+The picks are ``bench pick``'s answer (bench.zoo.select.pick: the most accurate model within the budget that no other
 within it beats in both top-1 and cost, ImageNet-1k-only weights, timm's published top-1) over the rows given.
 MACs budgets are answered from exact counts (the shipped zoo counts, the same on every machine); latency
 budgets only from rows timed on this machine: rows of another machine never answer for this one, and where
@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from bench import zoo
 from bench.report import frames
 from bench.report.stats import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED
 from bench.report.tables import Table
+from bench.zoo import select as zoo
 
 MACS_BUDGETS_G = (0.5, 1.0, 4.0)
 LATENCY_BUDGETS_MS = (10.0, 30.0, 100.0)
@@ -108,7 +108,7 @@ def budget_picks(results: pd.DataFrame, current: str | None, counts: pd.DataFram
     """This machine's pick at ``MACS_BUDGETS_G`` (from ``counts``: entry, model, input_size, params, macs,
     activations; default the shipped zoo counts) and at ``LATENCY_BUDGETS_MS`` (from this machine's timed rows
     of the zoo only)."""
-    from bench.zoo_counts import counts_origin, shipped_counts
+    from bench.zoo.counts import counts_origin, shipped_counts
 
     counts = shipped_counts() if counts is None else counts
     counts = counts.assign(base=counts["model"].astype(str).str.split("@").str[0])

@@ -1,4 +1,4 @@
-"""The proxy models' regime beside their accuracies: where each network's work happens (bench.regime).
+"""The proxy models' regime beside their accuracies: where each network's work happens (bench.measure.regime).
 
 Exact, like the counts: every measured proxy row's network is rebuilt on the meta device at its input size
 and total stride, and its stage maps, final map, share of MACs on 1x1 maps and the measured cost exponent
@@ -13,7 +13,7 @@ import json
 import pandas as pd
 
 from bench.accuracy.datasets import dataset_shape
-from bench.families import family_of_base
+from bench.models.families import family_of_base
 from bench.report import frames
 from bench.report.tables import Table
 
@@ -40,8 +40,8 @@ def proxy_suites(results: pd.DataFrame) -> list[str]:
 def regime_rows(results: pd.DataFrame) -> pd.DataFrame:
     """One row per measured proxy entry of a scalable family: its regime at its input size and total stride
     (counted here)."""
-    from bench.models import make_spec, workload_key
-    from bench.regime import regime
+    from bench.measure.regime import regime
+    from bench.models.registry import make_spec, workload_key
     from bench.specs import InputSpec
 
     out, known = [], {}

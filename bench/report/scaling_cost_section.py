@@ -13,11 +13,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from bench import predictors
-from bench.hw_scaling import comparison_table, grid_table
 from bench.report import frames
 from bench.report.suite_section import SectionFigure
 from bench.report.tables import Table
+from bench.scaling.hardware import comparison_table, grid_table
+from bench.zoo import predictors
 
 SCALED_SUITE = "scaled_cost_cpu"
 _HW_SUITE = re.compile(r"^hw_scaling_x(?P<ratio>[0-9.]+)$")

@@ -17,9 +17,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from bench.accuracy import MEASURED
-from bench.pareto import pareto_mask
 from bench.report import frames
 from bench.report.tables import Table
+from bench.zoo.pareto import pareto_mask
 
 
 @dataclass(frozen=True)

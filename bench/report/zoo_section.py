@@ -1,17 +1,18 @@
 """The report's zoo section: the accuracy-latency frontier of timm's zoo on this machine, and which cost
-metric predicts the runtime measured here (bench.zoo, bench.predictors)."""
+metric predicts the runtime measured here (bench.zoo.select, bench.zoo.predictors)."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from bench import predictors, zoo
-from bench.pareto import pareto_mask
 from bench.reference import TIMM_RESULTS_ORIGIN
 from bench.report import frames
 from bench.report.hover import frontier_scatter
 from bench.report.suite_section import SectionFigure
 from bench.report.tables import Table
+from bench.zoo import predictors
+from bench.zoo import select as zoo
+from bench.zoo.pareto import pareto_mask
 
 
 def zoo_section(results: pd.DataFrame, current: str | None = None) -> tuple[list[Table], list[SectionFigure]]:

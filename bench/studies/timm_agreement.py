@@ -31,7 +31,7 @@ def _pinned(core: int) -> list[str]:
 def timm_mean_ms(script: Path, model: str, core: int, iterations: int, channels_last: bool) -> float:
     """timm's mean inference step time (ms) for one run of its script, at the model's default input size
     (``--img-size``: timm's script otherwise uses a pretrained tag's larger test size, 288 px for resnet50)."""
-    from bench.models import make_spec
+    from bench.models.registry import make_spec
 
     args = [
         *_pinned(core),

@@ -1,0 +1,208 @@
+"""Cost-matched scaling: the coefficient of one scaling method that hits a MAC target.
+
+The paper compares scaling methods at equal cost (Tables 3 and 7, Figure 8). Given a
+base model, a method (width-only, depth-only, resolution-only, or compound phi) and a
+target in MACs, ``solve`` returns a variant whose exact MAC count is within
+``GOOD_ENOUGH`` of it, or else the closest one there is.
+
+MACs grow monotonically but in steps with each coefficient (channels round to 8, repeats
+round up, input sizes snap to multiples of 4 and every stride-2 layer rounds up), so the
+search works on t = log(coefficient) (phi itself for compound), brackets the target with
+power-law steps (MACs ~ w^2, d, r^2, 1.92^phi), then narrows the bracket by false position
+(Illinois variant, which cannot stall on a staircase). Counting is the only costly part and
+happens once per distinct network: coefficients that round to the same architecture share
+a workload key, so narrowing inside one step of the staircase counts nothing new.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bench.errors import InputError
+from bench.models.families import family_of_base, scalable_family
+from bench.models.registry import make_spec, workload_key
+from bench.scaling.rules import PAPER_COEFFICIENTS, CompoundCoefficients, round_resolution
+from bench.specs import IMAGENET, InputSpec, ModelSpec
+
+MATCHABLE_METHODS = ("width", "depth", "resolution", "compound")
+DEFAULT_TOLERANCE = 0.03
+#: Narrowing stops once a bracket end is this close (relative) to the target: closer than any
+#: comparison needs, and each further step would count a new network.
+GOOD_ENOUGH = 0.0025
+_GOOD_LOG = math.log1p(GOOD_ENOUGH)
+_T_EPSILON = 1e-3  # a 0.1% change of a coefficient: below one step of any staircase here
+#: How far t may wander: w, d, r in [e^-6, e^6] (1/400 .. 400), phi in [-30, 30].
+_T_LIMITS = {"width": 6.0, "depth": 6.0, "resolution": 6.0, "compound": 30.0}
+
+
+class SolverError(InputError):
+    """No variant of the requested method lands within tolerance of the target."""
+
+
+@dataclass(frozen=True)
+class Match:
+    """The solved variant, its exact MACs, the target, and how many networks were counted."""
+
+    spec: ModelSpec
+    macs: int
+    target_macs: float
+    evaluations: int
+
+    @property
+    def rel_error(self) -> float:
+        return self.macs / self.target_macs - 1.0
+
+
+def _slope(method: str, coefficients: CompoundCoefficients) -> float:
+    """d log(MACs) / dt of the power law each method follows (paper: FLOPs ~ d w^2 r^2)."""
+    return {"width": 2.0, "depth": 1.0, "resolution": 2.0, "compound": math.log(coefficients.flops_base)}[method]
+
+
+def _variant_maker(
+    model: str, method: str, coefficients: CompoundCoefficients, inputs: InputSpec
+) -> Callable[[float], ModelSpec]:
+    """t -> ModelSpec, for t = log(w), log(d), log(r) or phi."""
+    if method == "compound":
+        return lambda t: make_spec(model, phi=t, coefficients=coefficients, inputs=inputs)
+    if method == "resolution":
+        base = inputs.base_resolution or scalable_family(model).base_resolution
+        return lambda t: make_spec(
+            model, input_size=round_resolution(base, math.exp(t), inputs.resolution_divisor), inputs=inputs
+        )
+    if method == "width":
+        return lambda t: make_spec(model, width=math.exp(t), inputs=inputs)
+    return lambda t: make_spec(model, depth=math.exp(t), inputs=inputs)
+
+
+def solve(
+    model: str,
+    method: str,
+    target_macs: float,
+    macs_of: Callable[[ModelSpec], int],
+    *,
+    tolerance: float = DEFAULT_TOLERANCE,
+    coefficients: CompoundCoefficients = PAPER_COEFFICIENTS,
+    name: str | None = None,
+    inputs: InputSpec = IMAGENET,
+) -> Match:
+    """A ``method`` variant of ``model`` whose MACs hit ``target_macs`` (see module docstring).
+
+    ``macs_of`` counts a spec (pass a caching counter). Raises SolverError when the best
+    variant found is more than ``tolerance`` (relative) away.
+    """
+    if method not in MATCHABLE_METHODS:
+        raise InputError(f"method must be one of {MATCHABLE_METHODS}, got {method!r}")
+    if family_of_base(model) is None:
+        raise InputError(f"{model} is not a scalable base")
+    if not target_macs > 0:
+        raise InputError(f"target MACs must be positive, got {target_macs!r}")
+    search = _Search(_variant_maker(model, method, coefficients, inputs), macs_of, target_macs)
+    lo, hi = search.bracket(_slope(method, coefficients), _T_LIMITS[method])
+    lo, hi = search.narrow(lo, hi)
+    best = min((lo, hi), key=lambda t: abs(search.log_ratio(t)))
+    spec = _final_spec(
+        model, method, search.make(_shortest_within_step(best, search, method)), coefficients, name, inputs
+    )
+    match = Match(spec, search.macs(best), float(target_macs), search.evaluations)
+    if abs(match.rel_error) > tolerance:
+        raise SolverError(
+            f"{method}-only scaling of {model} cannot reach {target_macs / 1e9:.4g} G MACs within "
+            f"{tolerance:.0%}: the closest variant, {spec.name}, has {match.macs / 1e9:.4g} G ({match.rel_error:+.1%})"
+        )
+    return match
+
+
+def _final_spec(
+    model: str, method: str, spec: ModelSpec, coefficients: CompoundCoefficients, name: str | None, inputs: InputSpec
+) -> ModelSpec:
+    """The solved spec, renamed if asked; resolution variants carry r = size / base exactly."""
+    if name is None and method != "resolution":
+        return spec
+    if method == "compound":
+        return make_spec(model, phi=spec.phi, coefficients=coefficients, name=name, inputs=inputs)
+    if method == "resolution":
+        return make_spec(model, input_size=spec.input_size, name=name, inputs=inputs)
+    if method == "width":
+        return make_spec(model, width=spec.width, name=name, inputs=inputs)
+    return make_spec(model, depth=spec.depth, name=name, inputs=inputs)
+
+
+class _Search:
+    """g(t) = log(MACs(t) / target), counted once per distinct workload key."""
+
+    def __init__(self, make: Callable[[float], ModelSpec], macs_of: Callable[[ModelSpec], int], target: float):
+        self.make, self.macs_of, self.target = make, macs_of, target
+        self._by_key: dict[str, int] = {}
+
+    @property
+    def evaluations(self) -> int:
+        return len(self._by_key)
+
+    def key(self, t: float) -> str:
+        return workload_key(self.make(t))
+
+    def macs(self, t: float) -> int:
+        spec = self.make(t)
+        key = workload_key(spec)
+        if key not in self._by_key:
+            self._by_key[key] = self.macs_of(spec)
+        return self._by_key[key]
+
+    def log_ratio(self, t: float) -> float:
+        return math.log(self.macs(t) / self.target)
+
+    def bracket(self, slope: float, limit: float) -> tuple[float, float]:
+        """lo < hi with g(lo) < 0 <= g(hi), by power-law (Newton) steps from t = 0.
+
+        A step that lands on the same side again doubles the next one (a plateau of the
+        staircase, or a flatter curve than the power law says).
+        """
+        t, lo, hi, growth = 0.0, -math.inf, math.inf, 1.0
+        g = self.log_ratio(t)
+        while True:
+            if g < 0:
+                lo = max(lo, t)
+            else:
+                hi = min(hi, t)
+            if not (math.isinf(lo) or math.isinf(hi)):
+                return lo, hi
+            step = -g / slope if g else -0.01
+            t += math.copysign(max(abs(step), 0.01), step) * growth
+            if abs(t) > limit:
+                raise SolverError(f"target {self.target / 1e9:.4g} G MACs is out of reach of this scaling method")
+            g_next = self.log_ratio(t)
+            growth = growth * 2 if (g_next < 0) == (g < 0) else 1.0
+            g = g_next
+
+    def narrow(self, lo: float, hi: float) -> tuple[float, float]:
+        """Shrink [lo, hi] by Illinois false position until an end is GOOD_ENOUGH or the bracket is one step."""
+        g_lo, g_hi = self.log_ratio(lo), self.log_ratio(hi)
+        w_lo, w_hi, last = g_lo, g_hi, 0  # interpolation weights; Illinois halves a stale end's
+        while hi - lo > _T_EPSILON and min(-g_lo, g_hi) > _GOOD_LOG:
+            t = (lo * w_hi - hi * w_lo) / (w_hi - w_lo)
+            margin = 0.01 * (hi - lo)
+            t = min(max(t, lo + margin), hi - margin)
+            g = self.log_ratio(t)
+            if g < 0:
+                lo, g_lo, w_lo = t, g, g
+                w_hi, last = (w_hi / 2 if last < 0 else w_hi), -1
+            else:
+                hi, g_hi, w_hi = t, g, g
+                w_lo, last = (w_lo / 2 if last > 0 else w_lo), 1
+        return lo, hi
+
+
+def _shortest_within_step(t: float, search: _Search, method: str) -> float:
+    """The shortest decimal coefficient that builds the same network as ``t`` (1.8734 -> 1.87)."""
+    if method == "resolution":
+        return t
+    key = search.key(t)
+    to_t = (lambda x: x) if method == "compound" else math.log
+    value = t if method == "compound" else math.exp(t)
+    for digits in range(1, 7):
+        candidate = round(value, digits)
+        if candidate > 0 and search.key(to_t(candidate)) == key:
+            return to_t(candidate)
+    return t
