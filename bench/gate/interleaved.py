@@ -68,7 +68,7 @@ from bench.specs import LatencyConditions, ModelSpec
 __all__ = ["ModelVerdict", "baseline_revision", "extract_package", "format_report", "resolve_revision"]
 
 DEFAULT_BASELINE = Path("suites") / "ci_latency.baseline.json"
-DEFAULT_THRESHOLD = 0.08
+DEFAULT_THRESHOLD = 0.05
 
 
 @dataclass(frozen=True)
