@@ -18,6 +18,7 @@ from bench.models.registry import (
     network_key,
     workload_key,
 )
+from bench.specs import InputSpec
 
 
 def _params(model: torch.nn.Module) -> int:
@@ -96,7 +97,7 @@ def test_method_and_name_follow_the_coefficients_given() -> None:
     assert make_spec("inception_v3").input_size == 299  # timm's default for unscaled models
     assert make_spec("resnet50", input_size=320).method == "resolution"
     both = make_spec("resnet50", width=2, input_size=320)
-    assert (both.name, both.method) == ("resnet50-w2-r1.429", "compound")
+    assert (both.name, both.method) == ("resnet50-w2@320", "compound")  # a size given is named as a size
 
 
 def test_bad_requests_are_refused_with_a_reason() -> None:
@@ -149,3 +150,13 @@ def test_a_fixed_size_timm_model_is_built_for_the_size_asked() -> None:
     assert network_key(make_spec("resnet50")) == network_key(make_spec("resnet50", input_size=320))
     extra_tokens = (320 // 16) ** 2 - (224 // 16) ** 2
     assert count_complexity(at_320).params - count_complexity(at_224).params == extra_tokens * 192
+
+
+def test_an_input_size_given_is_named_as_a_size_and_a_coefficient_as_a_ratio() -> None:
+    """``input_size: 64`` is ``resnet18@64`` (not ``resnet18-r0.2857``); ``r: 2`` stays ``-r2``; the stride
+    suffix comes before the size."""
+    assert make_spec("resnet18", input_size=64).name == "resnet18@64"
+    assert make_spec("resnet18", resolution=2).name == "resnet18-r2"
+    assert make_spec("resnet18", input_size=224).name == "resnet18"  # the base size: nothing to name
+    stride8 = make_spec("efficientnet_b0", input_size=12, inputs=InputSpec(base_resolution=14, total_stride=8))
+    assert stride8.name == "efficientnet_b0-stride8@12" and stride8.method == "resolution"

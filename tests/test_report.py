@@ -711,7 +711,7 @@ def test_the_report_shows_a_suite_given_by_path_from_another_folder(tmp_path: Pa
     args = ["--suites", "mine.yaml", "--include", "--results", str(tmp_path / "r.csv"), "--out", str(tmp_path / "o")]
     assert report_main([*args, "--quiet"]) == 0
     table = pd.read_csv(tmp_path / "o" / "suite_mine.csv")
-    assert table["entry"].tolist() == ["resnet18-r0.1429", "mobilenetv2_100"] and table["macs_m"].notna().all()
+    assert table["entry"].tolist() == ["resnet18@32", "mobilenetv2_100"] and table["macs_m"].notna().all()
 
 
 def test_rows_the_report_cannot_read_are_left_out_and_named(tmp_path: Path) -> None:

@@ -287,7 +287,14 @@ def _scaled_spec(
     differing = [dim for dim, v in (("width", w), ("depth", d), ("resolution", r)) if abs(v - 1.0) > 1e-9]
     method = "compound" if phi is not None or len(differing) > 1 else (differing[0] if differing else "baseline")
     stride = _total_stride(family, model, inputs)
-    label = name or _variant_name(model, differing, w, d, r, phi, coefficients) + _stride_suffix(family, model, stride)
+    # an explicit input size is named as a size (``resnet18@64``), not as the ratio it comes to (``-r0.2857``)
+    by_size = input_size is not None and "resolution" in differing
+    named = [dim for dim in differing if not (by_size and dim == "resolution")]
+    label = name or (
+        _variant_name(model, named, w, d, r, phi, coefficients)
+        + _stride_suffix(family, model, stride)
+        + (f"@{size}" if by_size else "")
+    )
     return ModelSpec(
         label,
         model,
