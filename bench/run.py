@@ -127,13 +127,13 @@ class Task:
     @property
     def train_budget(self) -> TrainBudget:
         if self.budget is None:
-            raise InputError(f"{self.planned.entry.name}: not a training task")
+            raise ValueError(f"{self.planned.entry.name}: not a training task")
         return self.budget
 
     @property
     def latency_conditions(self) -> LatencyConditions:
         if self.conditions is None:
-            raise InputError(f"{self.planned.entry.name}: not a timing task")
+            raise ValueError(f"{self.planned.entry.name}: not a timing task")
         return self.conditions
 
     @property

@@ -126,7 +126,7 @@ class SuiteEntry:
     def cost_target(self) -> MatchTarget:
         """The target of a solved entry (one without a spec of its own)."""
         if self.target is None:
-            raise InputError(f"{self.name} is not a solved entry")
+            raise ValueError(f"{self.name} is not a solved entry")
         return self.target
 
 

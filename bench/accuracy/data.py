@@ -48,7 +48,7 @@ class ImageTensors:
 
     def __post_init__(self) -> None:
         if self.images.dtype != torch.uint8 or self.images.dim() != 4 or len(self.images) != len(self.labels):
-            raise InputError("images must be uint8 (N, C, H, W) with one label each")
+            raise ValueError("images must be uint8 (N, C, H, W) with one label each")
 
     @property
     def in_chans(self) -> int:

@@ -150,14 +150,14 @@ def set_stage_strides(stages: list[nn.Module], own: tuple[int, ...], wanted: tup
     from torch import nn
 
     if len(stages) != len(own):
-        raise InputError(f"expected {len(own)} stages, found {len(stages)}")
+        raise ValueError(f"expected {len(own)} stages, found {len(stages)}")
     for stage, before, after in zip(stages, own, wanted):
         if before == after:
             continue
         first = next(iter(stage.children()))
         convs = [m for m in first.modules() if isinstance(m, nn.Conv2d) and m.stride == (2, 2)]
         if not convs:
-            raise InputError(f"stage {type(first).__name__} has no stride-2 convolution to set to stride 1")
+            raise ValueError(f"stage {type(first).__name__} has no stride-2 convolution to set to stride 1")
         for conv in convs:
             conv.stride = (1, 1)
 

@@ -258,7 +258,7 @@ def append_rows(
         return 0
     missing = [c for c in IDENTITY_COLUMNS if c not in new.columns and c != "machine"]
     if missing:
-        raise InputError(f"rows lack identity columns {missing}")
+        raise ValueError(f"rows lack identity columns {missing}")
     with locked(path):
         old = read_results(path)
         if skip_stored and not old.empty:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bench.errors import InputError
-
 
 def pareto_mask(costs: Sequence[float], accuracies: Sequence[float]) -> list[bool]:
     """True for each point that no other point dominates.
@@ -15,7 +13,7 @@ def pareto_mask(costs: Sequence[float], accuracies: Sequence[float]) -> list[boo
     frontier point stay on the frontier. NaN points are never on it.
     """
     if len(costs) != len(accuracies):
-        raise InputError("costs and accuracies must have the same length")
+        raise ValueError("costs and accuracies must have the same length")
     points = [(float(c), float(a)) for c, a in zip(costs, accuracies)]
     valid = [c == c and a == a for c, a in points]  # NaN != NaN
     mask = []
