@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -166,14 +167,26 @@ def run_counted(
     return Complexity(params=params, macs=counter.get_total_flops() // 2, activations=shortcuts.activations), counter
 
 
-def count_complexity(spec: ModelSpec) -> Complexity:
-    """Exact params / MACs / activations of ``spec`` at its input size (meta device)."""
+def build_meta(spec: ModelSpec) -> nn.Module:
+    """``spec`` built on the meta device, as every count builds it (no memory, no weight init)."""
     with _MetaShortcuts():
-        model = build_model(spec, device="meta")
+        return build_model(spec, device="meta")
+
+
+@contextmanager
+def named_input_errors(spec: ModelSpec) -> Iterator[None]:
+    """A forward that fails on the input is reported with the variant's name in front."""
     try:
-        return count_module(model, spec.input_shape)
+        yield
     except ModelInputError as error:
         raise ModelInputError(f"{spec.name}: {error}") from None
+
+
+def count_complexity(spec: ModelSpec) -> Complexity:
+    """Exact params / MACs / activations of ``spec`` at its input size (meta device)."""
+    model = build_meta(spec)
+    with named_input_errors(spec):
+        return count_module(model, spec.input_shape)
 
 
 def count_macs_reference(model: nn.Module, input_shape: tuple[int, ...]) -> int:

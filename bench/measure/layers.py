@@ -21,8 +21,15 @@ import torch
 from torch import nn
 from torch.utils.module_tracker import ModuleTracker
 
-from bench.measure.complexity import _COUNTED, _ZERO_MAC_OPS, ACTIVATION_OPS, Complexity, ModelInputError, run_counted
-from bench.models.registry import build_model
+from bench.measure.complexity import (
+    _COUNTED,
+    _ZERO_MAC_OPS,
+    ACTIVATION_OPS,
+    Complexity,
+    build_meta,
+    named_input_errors,
+    run_counted,
+)
 from bench.specs import ModelSpec
 
 OWN = "(own)"
@@ -156,11 +163,6 @@ def _walk(
 
 def count_spec_layers(spec: ModelSpec) -> LayerBreakdown:
     """``count_layers`` of a spec at its input size, built on the meta device as ``bench count`` builds it."""
-    from bench.measure.complexity import _MetaShortcuts
-
-    with _MetaShortcuts():
-        model = build_model(spec, device="meta")
-    try:
+    model = build_meta(spec)
+    with named_input_errors(spec):
         return count_layers(model, spec.input_shape)
-    except ModelInputError as error:
-        raise ModelInputError(f"{spec.name}: {error}") from None
