@@ -3,7 +3,8 @@
 The same functions the command line calls, behind a small surface for notebooks: a model is
 named as on the command line (a timm name, a scalable base such as ``efficientnet_b0``, a preset,
 or your own ``package.module:function``) or given as an ``nn.Module``; scaling is given by the
-command line's option names (``w``, ``d``, ``r``, ``phi``, ``alpha``, ``beta``, ``gamma``). Each
+command line's option names (``w``, ``d``, ``r``, ``phi``, ``alpha``, ``beta``, ``gamma``, and
+``total_stride`` for a scalable base built with fewer strides). Each
 result is a frozen dataclass that prints on one line and converts with ``to_dict()`` and
 ``to_frame()`` (a one-row DataFrame; ``pandas.DataFrame([r.to_dict() for r in results])`` for many).
 """
@@ -21,10 +22,11 @@ if TYPE_CHECKING:
     import pandas as pd
     from torch import nn
 
-    from bench.specs import ModelSpec
+    from bench.specs import InputSpec, ModelSpec
 
-#: The scaling keywords ``count``, ``latency`` and ``solve`` take: the command line's option names.
-SCALE_KEYWORDS = ("w", "d", "r", "phi", "alpha", "beta", "gamma")
+#: The scaling keywords ``count`` and ``latency`` take: the command line's option names (``total_stride`` is
+#: ``--total-stride``: a scalable base built with fewer strides, e.g. 8, the proxy's geometry).
+SCALE_KEYWORDS = ("w", "d", "r", "phi", "alpha", "beta", "gamma", "total_stride")
 
 
 class _Row:
@@ -136,8 +138,16 @@ def _spec(model: str, input_size: int | None, scale: dict[str, Any]) -> ModelSpe
         phi=scale.get("phi"),
         coefficients=coefficients,
         input_size=input_size,
+        inputs=_inputs(scale.get("total_stride")),
         model_args=scale.get("model_args"),
     )
+
+
+def _inputs(total_stride: int | None) -> InputSpec:
+    """ImageNet's input, at ``total_stride`` when one is given (``--total-stride``)."""
+    from bench.specs import IMAGENET, InputSpec
+
+    return IMAGENET if total_stride is None else InputSpec(total_stride=total_stride)
 
 
 def _own(spec: ModelSpec) -> dict[str, float | None]:
@@ -243,10 +253,12 @@ def solve(
     macs_ratio: float | None = None,
     match_phi: float | None = None,
     tolerance: float = 0.03,
+    total_stride: int | None = None,
 ) -> Solved:
     """The ``method`` ("width", "depth", "resolution" or "compound") variant of a scalable base whose MACs
     hit a target, as ``bench solve`` finds it. Give exactly one target: ``macs`` (a number or ``"1.8G"``),
     ``macs_ratio`` (a multiple of the unscaled model's MACs) or ``match_phi`` (compound scaling's MACs at phi).
+    ``total_stride`` builds every candidate with fewer strides (``--total-stride``).
     Raises ``bench.scaling.solver.SolverError`` when no variant lands within ``tolerance``.
     """
     from bench.models.registry import make_spec
@@ -257,15 +269,16 @@ def solve(
     if sum(target is not None for target in (macs, macs_ratio, match_phi)) != 1:
         raise TypeError("give exactly one of macs, macs_ratio, match_phi")
     cache = ComplexityCache(None)
+    inputs = _inputs(total_stride)
     if macs is not None:
         target = parse_number(macs) if isinstance(macs, str) else macs
         if target is None or not target > 0:
             raise InputError(f"macs must be a positive number like 1.8e9 or '1.8G', got {macs!r}")
     elif macs_ratio is not None:
-        target = macs_ratio * cache.macs(make_spec(model))
+        target = macs_ratio * cache.macs(make_spec(model, inputs=inputs))
     else:
-        target = cache.macs(make_spec(model, phi=match_phi))
-    match = solve_macs(model, method, target, cache.macs, tolerance=tolerance)
+        target = cache.macs(make_spec(model, phi=match_phi, inputs=inputs))
+    match = solve_macs(model, method, target, cache.macs, tolerance=tolerance, inputs=inputs)
     spec = match.spec
     return Solved(
         spec.name,

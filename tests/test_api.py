@@ -56,3 +56,26 @@ def test_importing_bench_loads_neither_torch_nor_pandas() -> None:
     code = "import sys, bench; print(sorted(m for m in ('torch', 'timm', 'pandas') if m in sys.modules))"
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert proc.stdout.strip() == "[]"
+
+
+def test_a_total_stride_builds_the_proxy_geometry_in_the_api_and_the_cli(capsys: pytest.CaptureFixture[str]) -> None:
+    """``total_stride=8`` / ``--total-stride 8``: the network the v2 proxy trains, named and counted as such."""
+    own, eight = (
+        bench.count("efficientnet_b0", input_size=14),
+        bench.count("efficientnet_b0", input_size=14, total_stride=8),
+    )
+    assert eight.model == "efficientnet_b0-stride8@14" and own.model == "efficientnet_b0@14"
+    assert eight.params == own.params and eight.macs > 2.5 * own.macs  # same weights; stages 5-8 on 2x2 maps, not 1x1
+    assert main(["count", "efficientnet_b0", "--input-size", "14", "--total-stride", "8", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["macs"] == eight.macs
+    solved = bench.solve("efficientnet_b0", "width", macs_ratio=2, total_stride=8)
+    assert solved.model.endswith("-stride8") and abs(solved.macs / solved.target_macs - 1) <= 0.03
+    assert (
+        main(["solve", "efficientnet_b0", "--method", "width", "--macs-ratio", "2", "--total-stride", "8", "--json"])
+        == 0
+    )
+    assert json.loads(capsys.readouterr().out)["macs"] == solved.macs
+    assert main(["count", "efficientnet_b0", "--total-stride", "64"]) == 2
+    assert "total stride 64 is not one this network can be built with (32, 16, 8, 4" in capsys.readouterr().err
+    assert main(["count", "vit_tiny_patch16_224", "--total-stride", "8"]) == 2
+    assert "vit_tiny_patch16_224 has no scalable family, so it takes no total stride" in capsys.readouterr().err

@@ -40,6 +40,22 @@ def add_coefficient_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--alpha", type=float, default=1.2, help="depth base for --phi (default 1.2)")
     parser.add_argument("--beta", type=float, default=1.1, help="width base for --phi (default 1.1)")
     parser.add_argument("--gamma", type=float, default=1.15, help="resolution base for --phi (default 1.15)")
+    add_total_stride_arg(parser)
+
+
+def add_total_stride_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--total-stride",
+        type=at_least_one,
+        help="build a scalable base with fewer strides (e.g. 8: the proxy's geometry; default its own, 32)",
+    )
+
+
+def inputs_from_args(args: argparse.Namespace):
+    """The InputSpec of ``--total-stride`` (ImageNet's otherwise)."""
+    from bench.specs import IMAGENET, InputSpec
+
+    return IMAGENET if args.total_stride is None else InputSpec(total_stride=args.total_stride)
 
 
 def spec_from_args(args: argparse.Namespace):
@@ -55,6 +71,7 @@ def spec_from_args(args: argparse.Namespace):
         phi=args.phi,
         coefficients=CompoundCoefficients(args.alpha, args.beta, args.gamma),
         input_size=args.input_size,
+        inputs=inputs_from_args(args),
         model_args=dict(parse_arg(item) for item in args.model_arg),
     )
 

@@ -8,7 +8,14 @@ import os
 import sys
 from pathlib import Path
 
-from bench.commands.args import add_coefficient_args, at_least_one, spec_from_args, spec_json
+from bench.commands.args import (
+    add_coefficient_args,
+    add_total_stride_arg,
+    at_least_one,
+    inputs_from_args,
+    spec_from_args,
+    spec_json,
+)
 from bench.errors import InputError
 from bench.zoo.budgets import check_threads
 
@@ -44,6 +51,7 @@ def register(commands) -> None:
     target.add_argument("--macs-ratio", type=float, help="target as a multiple of the unscaled model's MACs")
     target.add_argument("--match-phi", type=float, help="target = MACs of compound scaling at this phi")
     solve.add_argument("--tolerance", type=float, default=0.03, help="largest relative miss allowed (default 0.03)")
+    add_total_stride_arg(solve)
     solve.add_argument("--json", action="store_true", help="print the solved variant as JSON")
     solve.set_defaults(handler=_solve)
 
@@ -236,17 +244,18 @@ def _solve(args: argparse.Namespace) -> int:
     from bench.suites import parse_number
 
     cache = ComplexityCache(None)
+    inputs = inputs_from_args(args)
     if args.macs is not None:
         target = parse_number(args.macs)
         if target is None or target <= 0:
             raise InputError(f"--macs must be a positive number like 1.8G, got {args.macs!r}")
     elif args.macs_ratio is not None:
-        target = args.macs_ratio * cache.macs(make_spec(args.model))
+        target = args.macs_ratio * cache.macs(make_spec(args.model, inputs=inputs))
     else:
-        target = cache.macs(make_spec(args.model, phi=args.match_phi))
+        target = cache.macs(make_spec(args.model, phi=args.match_phi, inputs=inputs))
     if not 0 < args.tolerance < 1:  # NaN fails this too
         raise InputError(f"--tolerance must be a fraction between 0 and 1 (0.03 = 3%), got {args.tolerance!r}")
-    match = solve(args.model, args.method, target, cache.macs, tolerance=args.tolerance)
+    match = solve(args.model, args.method, target, cache.macs, tolerance=args.tolerance, inputs=inputs)
     spec = match.spec
     if args.json:
         print(

@@ -160,7 +160,7 @@ def make_spec(
     family = family_of_base(model)
     if family is None:
         if scaled or inputs.total_stride is not None:
-            what = "a total stride" if not scaled else "scaling"
+            what = "total stride" if not scaled else "scaling"
             raise NotScalableError(
                 f"{model} has no scalable family, so it takes no {what}; "
                 f"scalable bases are {', '.join(sorted(scalable_bases()))}"
