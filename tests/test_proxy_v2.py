@@ -175,24 +175,58 @@ def test_the_epochs_are_the_smallest_whose_doubling_gains_at_most_0_3_validation
     assert proxy_v2.epochs_decision(curve.iloc[:-1])["outcome"] == ("pending" if chosen != "E = 4" else "E = 4")
 
 
-def test_grid_leaders_come_from_the_screens_validation_and_claim4b_from_fresh_seeds() -> None:
+def _grid(final_b_macs: float = 28_400_000) -> tuple[list[dict], list[dict]]:
+    """A full screen (the paper's split, a, b and seven more, each on seed 0) and the finals on seeds 1-5."""
     g = proxy_v2.GRID
     screen = [
-        _row(g, "grid-paper", "compound", 28_353_056, [90.0], val=[89.5]),
-        _row(g, "grid-a", "compound", 28_300_000, [91.0], val=[89.9]),
-        _row(g, "grid-b", "compound", 28_400_000, [90.0], val=[89.9]),
-        _row(g, "grid-c", "compound", 28_400_000, [90.0], val=[89.8]),
+        _row(g, "grid-paper", "compound", 28_353_056, [90.0], val=[89.5], seeds=[0]),
+        _row(g, "grid-a", "compound", 28_300_000, [91.0], val=[89.9], seeds=[0]),
+        _row(g, "grid-b", "compound", 28_400_000, [90.0], val=[89.9], seeds=[0]),
+        *(_row(g, f"grid-{k}", "compound", 28_400_000, [90.0], val=[89.8 - k / 10], seeds=[0]) for k in range(7)),
     ]
     fresh = dict(seeds=[1, 2, 3, 4, 5])
     finals = [
         _row(g, "final-grid-paper", "compound", 28_353_056, [90.0, 90.1, 89.9, 90.2, 90.0], **fresh),
         _row(g, "final-grid-a", "compound", 28_300_000, [90.6, 90.7, 90.5, 90.8, 90.6], **fresh),
-        _row(g, "final-grid-b", "compound", 28_400_000, [90.0, 90.2, 90.1, 90.0, 89.9], **fresh),
+        _row(g, "final-grid-b", "compound", final_b_macs, [90.0, 90.2, 90.1, 90.0, 89.9], **fresh),
     ]
+    return screen, finals
+
+
+def test_grid_leaders_come_from_the_screens_validation_and_claim4b_from_fresh_seeds() -> None:
+    screen, finals = _grid()
     frame = _frame(screen + finals + _fig8(AHEAD, AHEAD, AHEAD, AHEAD).to_dict("records"))
     assert proxy_v2.leaders(frame) == ["grid-a", "grid-b"]  # 89.9 tie: fewer MACs first
+    assert proxy_v2.leaders_decision(frame)["outcome"] == "grid-a, grid-b"
     claim = proxy_v2.claim4b(frame)
     assert claim["verdict"] == NOT_REPRODUCED and "finals on seeds 1 2 3 4 5" in claim["evidence"]
+
+
+def test_no_leaders_are_named_from_a_partial_screen_nor_judged_on_another_network() -> None:
+    screen, finals = _grid()
+    fig8 = _fig8(AHEAD, AHEAD, AHEAD, AHEAD).to_dict("records")
+    partial = _frame(screen[:3] + finals + fig8)  # a, b and the paper's split screened: the rest could beat them
+    assert proxy_v2.leaders(partial) == []
+    assert proxy_v2.leaders_decision(partial)["outcome"] == f"pending (3 of {proxy_v2.GRID_POINTS} points screened)"
+    assert proxy_v2.claim4b(partial)["scope"] == "proxy v2 (pending)"
+    reseeded = dict(screen[1], seeds="0 1", val_top1=95.0)  # a point given more seeds is no longer a screen row
+    assert "grid-a" not in set(proxy_v2.screen(_frame([reseeded, *screen[2:]]))["entry"])
+    screen, finals = _grid(final_b_macs=29_000_000)  # final-grid-b added by hand with another network
+    claim = proxy_v2.claim4b(_frame(screen + finals + fig8))
+    assert claim["verdict"] == INCONCLUSIVE
+    assert claim["evidence"] == "not judged: final-grid-b is not the network of grid-b (macs differ)"
+
+
+def test_the_grid_points_are_the_grid_suites_screen_entries() -> None:
+    from bench.suites import load_suite
+    from tests.conftest import ROOT
+
+    suite = load_suite(ROOT / "suites" / f"{proxy_v2.GRID}.yaml")
+    points = [e.name for e in suite.entries if not e.name.startswith(proxy_v2.FINAL_PREFIX)]
+    assert len(points) == proxy_v2.GRID_POINTS and proxy_v2.GRID_PAPER in points
+    finals = [e for e in suite.entries if e.name.startswith(proxy_v2.FINAL_PREFIX)]
+    assert all(e.name[len(proxy_v2.FINAL_PREFIX) :] in points for e in finals)
+    assert all(proxy_v2.SCREEN_SEED not in e.seeds for e in finals) and set(suite.seeds) == {proxy_v2.SCREEN_SEED}
 
 
 def test_the_claims_table_has_no_bare_refuted_and_every_row_a_scope() -> None:

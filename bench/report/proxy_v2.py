@@ -48,6 +48,11 @@ MIN_SEEDS = 3
 SCREEN_SEED = 0
 FINAL_PREFIX = "final-"
 GRID_PAPER = "grid-paper"
+#: The screen's points (suites/proxy_v2_grid_search.yaml's entries other than its finals): no leaders until
+#: every one of them has its screen row.
+GRID_POINTS = 10
+#: What makes a final the same network as its screen point.
+_NETWORK = ("macs", "width", "depth", "input_size", "total_stride")
 FLAG = "optimisation failure"
 
 
@@ -159,24 +164,43 @@ def epochs_decision(results: pd.DataFrame) -> dict:
 
 
 def screen(results: pd.DataFrame) -> pd.DataFrame:
-    """The grid's screen: the points with the screen seed only, by validation top-1 (best first)."""
+    """The grid's screen: the points' rows of the screen seed alone, by validation top-1 (best first)."""
     rows = _rows(results, GRID)
-    rows = rows[~rows["entry"].str.startswith(FINAL_PREFIX)]
+    rows = rows[~rows["entry"].str.startswith(FINAL_PREFIX) & (rows["seeds"].astype(str) == str(SCREEN_SEED))]
     return rows.sort_values(["val_top1", "macs"], ascending=[False, True], kind="stable")
 
 
 def leaders(results: pd.DataFrame) -> list[str]:
-    """The two screen points other than the paper's split with the highest validation top-1 (ties: fewer MACs)."""
-    return [e for e in screen(results)["entry"] if e != GRID_PAPER][:2]
+    """The two screen points other than the paper's split with the highest validation top-1 (ties: fewer MACs);
+    none until all GRID_POINTS points are screened (a partial screen could name others)."""
+    points = screen(results)
+    if len(points) < GRID_POINTS:
+        return []
+    return [e for e in points["entry"] if e != GRID_PAPER][:2]
 
 
 def leaders_decision(results: pd.DataFrame) -> dict:
     points = screen(results)
     rule = "the two best points besides the paper's split by screen validation top-1 (seed 0; ties: fewer MACs)"
-    if points.empty:
-        return _decision("grid leaders", rule, "", "pending")
     measured = "; ".join(f"{r['entry']} {r['val_top1']:.2f}" for r in points.to_dict("records"))
+    if len(points) < GRID_POINTS:
+        partly = f" ({len(points)} of {GRID_POINTS} points screened)" if len(points) else ""
+        return _decision("grid leaders", rule, measured, "pending" + partly)
     return _decision("grid leaders", rule, measured, ", ".join(leaders(results)))
+
+
+def _not_its_network(final: pd.Series, point: pd.DataFrame) -> str | None:
+    """Why a final is not its screen point's network (None when it is)."""
+    if point.empty:
+        return "no screen row"
+    differ = [c for c in _NETWORK if not _same(final.get(c), point.iloc[0].get(c))]
+    return f"{', '.join(differ)} differ" if differ else None
+
+
+def _same(a: object, b: object) -> bool:
+    if isinstance(a, float) and isinstance(b, float) and a != a and b != b:
+        return True
+    return bool(a == b)
 
 
 def _per_seed(row: pd.Series | dict) -> dict[int, float]:
@@ -331,6 +355,12 @@ def claim4b(results: pd.DataFrame) -> dict:
             "4b", CLAIM4B, "proxy v2 (pending)", f"missing: the screen and finals of suites/{GRID}.yaml", INCONCLUSIVE
         )
     arms = {n: f.iloc[0] for n, f in found.items()}
+    points = screen(results)
+    mismatched = {n: _not_its_network(arm, points[points["entry"] == n]) for n, arm in arms.items()}
+    mismatched = {n: why for n, why in mismatched.items() if why}
+    if mismatched:
+        why = "; ".join(f"{FINAL_PREFIX}{n} is not the network of {n} ({w})" for n, w in mismatched.items())
+        return _claim_row("4b", CLAIM4B, scope(finals, "2x B0's MACs", 0), f"not judged: {why}", INCONCLUSIVE)
     base = _rows(results, FIG8)
     base_row = base[base["method"] == "baseline"]
     base_macs = float(base_row.iloc[0]["macs"]) if not base_row.empty else float("nan")
