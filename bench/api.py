@@ -162,8 +162,9 @@ def count(model: str | nn.Module, input_size: int | None = None, **scale: Any) -
 
     ``model`` is a name (``"efficientnet_b0"``, ``"resnet50"``, ``"mylab.nets:tiny"``) or an
     ``nn.Module`` (counted as given, at ``input_size``, default 224, with 3 channels). ``scale``
-    takes ``w``, ``d``, ``r`` or ``phi`` (with ``alpha``, ``beta``, ``gamma``), and ``model_args``
-    (a dict) for your own model's function: ``bench.count("efficientnet_b0", phi=1.5)``.
+    takes ``w``, ``d``, ``r`` or ``phi`` (with ``alpha``, ``beta``, ``gamma``), ``total_stride`` (a scalable
+    base built with fewer strides), and ``model_args`` (a dict) for your own model's function:
+    ``bench.count("efficientnet_b0", phi=1.5)``. Counts are at 3 input channels and 1,000 classes.
     """
     from bench.measure.complexity import count_complexity, count_module
 

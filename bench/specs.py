@@ -41,7 +41,7 @@ class InputSpec:
         if (self.base_resolution is not None and self.base_resolution < 1) or self.resolution_divisor < 1:
             raise InputError("base_resolution and resolution_divisor must be >= 1")
         if self.total_stride is not None and (self.total_stride < 1 or self.total_stride & (self.total_stride - 1)):
-            raise InputError(f"total_stride must be a power of two, got {self.total_stride}")
+            raise InputError(f"a total stride must be a power of two such as 8, 16 or 32, got {self.total_stride}")
         if self.in_chans < 1 or self.num_classes < 1:
             raise InputError("in_chans and num_classes must be >= 1")
 

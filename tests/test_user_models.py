@@ -14,6 +14,7 @@ import pytest
 from bench.cli import main
 from bench.models.registry import build_model, make_spec, workload_key
 from bench.models.user import UserModelError, parse_arg
+from bench.specs import InputSpec
 from bench.suites import SuiteError, load_suite
 
 MODEL_FILE = """\
@@ -184,6 +185,8 @@ def test_a_model_that_calls_sys_exit_is_one_line_not_a_silent_exit_0(project: Pa
 def test_scaling_and_model_args_are_refused_where_they_mean_nothing(project: Path) -> None:
     with pytest.raises(ValueError, match="measured as built"):
         make_spec(_ref(project), width=2)
+    with pytest.raises(ValueError, match="your own model: it takes no total stride"):
+        make_spec(_ref(project), inputs=InputSpec(total_stride=8))
     with pytest.raises(ValueError, match="model_args are for your own"):
         make_spec("resnet18", model_args={"width": 2})
     assert parse_arg("width=16") == ("width", 16) and parse_arg("p=0.5") == ("p", 0.5)

@@ -146,9 +146,8 @@ def make_spec(
     scaled = any(v is not None for v in (width, depth, resolution, phi))
     if is_reference(model):
         if scaled or inputs.total_stride is not None:
-            raise NotScalableError(
-                f"{model} is your own model: it is measured as built; scale it through its model_args"
-            )
+            what = "takes no total stride" if not scaled else "is measured as built"
+            raise NotScalableError(f"{model} is your own model: it {what}; change it through its model_args")
         return _user_spec(model, name, input_size, inputs, model_args or {})
     if model_args:
         raise UserModelError(f"model_args are for your own package.module:function models, not {model}")
