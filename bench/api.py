@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bench.errors import InputError
+from bench.specs import imagenet_at
 
 if TYPE_CHECKING:
     import pandas as pd
     from torch import nn
 
-    from bench.specs import InputSpec, ModelSpec
+    from bench.specs import ModelSpec
 
 #: The scaling keywords ``count`` and ``latency`` take: the command line's option names (``total_stride`` is
 #: ``--total-stride``: a scalable base built with fewer strides, e.g. 8, the proxy's geometry).
@@ -138,16 +139,9 @@ def _spec(model: str, input_size: int | None, scale: dict[str, Any]) -> ModelSpe
         phi=scale.get("phi"),
         coefficients=coefficients,
         input_size=input_size,
-        inputs=_inputs(scale.get("total_stride")),
+        inputs=imagenet_at(scale.get("total_stride")),
         model_args=scale.get("model_args"),
     )
-
-
-def _inputs(total_stride: int | None) -> InputSpec:
-    """ImageNet's input, at ``total_stride`` when one is given (``--total-stride``)."""
-    from bench.specs import IMAGENET, InputSpec
-
-    return IMAGENET if total_stride is None else InputSpec(total_stride=total_stride)
 
 
 def _own(spec: ModelSpec) -> dict[str, float | None]:
@@ -270,7 +264,7 @@ def solve(
     if sum(target is not None for target in (macs, macs_ratio, match_phi)) != 1:
         raise TypeError("give exactly one of macs, macs_ratio, match_phi")
     cache = ComplexityCache(None)
-    inputs = _inputs(total_stride)
+    inputs = imagenet_at(total_stride)
     if macs is not None:
         target = parse_number(macs) if isinstance(macs, str) else macs
         if target is None or not target > 0:

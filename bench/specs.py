@@ -49,6 +49,11 @@ class InputSpec:
 IMAGENET = InputSpec()
 
 
+def imagenet_at(total_stride: int | None) -> InputSpec:
+    """ImageNet's input, with the scalable families built at ``total_stride`` when one is given."""
+    return IMAGENET if total_stride is None else InputSpec(total_stride=total_stride)
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     """A concrete, buildable model: base architecture, scaling coefficients and input.

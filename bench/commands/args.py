@@ -53,9 +53,9 @@ def add_total_stride_arg(parser: argparse.ArgumentParser) -> None:
 
 def inputs_from_args(args: argparse.Namespace):
     """The InputSpec of ``--total-stride`` (ImageNet's otherwise)."""
-    from bench.specs import IMAGENET, InputSpec
+    from bench.specs import imagenet_at
 
-    return IMAGENET if args.total_stride is None else InputSpec(total_stride=args.total_stride)
+    return imagenet_at(args.total_stride)
 
 
 def spec_from_args(args: argparse.Namespace):
