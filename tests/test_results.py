@@ -38,6 +38,25 @@ def test_round_trip_and_identity_replacement(tmp_path: Path, suffix: str) -> Non
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_whole_numbers_stay_whole_beside_empty_cells(tmp_path: Path, suffix: str) -> None:
+    # A latency row has no total stride; the accuracy row's 8 must still be written "8", not "8.0", and read back.
+    path = tmp_path / f"results{suffix}"
+    append_rows(path, [{**_row("a", 10), "total_stride": 8, "input_size": 14}, _row("b", 20)])
+    append_rows(path, [{**_row("c", 30), "top1": 89.5}])  # a re-write from a frame read as floats
+    if suffix == ".csv":
+        lines = path.read_text().splitlines()
+        header = lines[0].split(",")
+        a = next(line.split(",") for line in lines if ",a," in line)
+        assert a[header.index("total_stride")] == "8"
+        assert a[header.index("input_size")] == "14"
+        assert a[header.index("macs")] == "10"
+    frame = read_results(path).set_index("entry")
+    assert frame.loc["a", "total_stride"] == 8
+    assert pd.isna(frame.loc["b", "total_stride"])  # still empty
+    assert frame.loc["c", "top1"] == 89.5
+
+
 def test_pandas_reads_the_store_in_one_call(tmp_path: Path) -> None:
     path = tmp_path / "results.csv"
     append_rows(path, [_row("a", 10)])

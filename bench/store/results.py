@@ -101,6 +101,28 @@ COLUMNS = (
     + ENVIRONMENT_COLUMNS
 )
 DEFAULT_RESULTS = Path("reports") / "results.csv"
+#: Columns that hold whole numbers: written to CSV as such ("8", not "8.0") even where a column also has empty
+#: cells, which make pandas read it as floats.
+INTEGER_COLUMNS = (
+    "input_size",
+    "total_stride",
+    "in_chans",
+    "num_classes",
+    "params",
+    "macs",
+    "activations",
+    "threads",
+    "batch_size",
+    "batch_requested",
+    "warmup_iterations",
+    "iterations",
+    "cpu_core",
+    "val_images",
+    "n_seeds",
+    "train_jobs",
+    "train_processes",
+    "eval_images",
+)
 
 
 class ResultsFormatError(InputError):
@@ -219,9 +241,23 @@ def check_writable(path: Path) -> None:
         raise ResultsFormatError(f"{path}: cannot write in {folder}; nothing was measured")
 
 
+def whole_numbers(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its INTEGER_COLUMNS as nullable integers where every value in them is whole (a column
+    with a fractional value, from an older or foreign store, is left as it is)."""
+    out = frame.copy()
+    for column in INTEGER_COLUMNS:
+        if column not in out.columns or not pd.api.types.is_float_dtype(out[column]):
+            continue
+        values = out[column].dropna()
+        if (values == values.round()).all():
+            out[column] = out[column].astype("Int64")
+    return out
+
+
 def _write(frame: pd.DataFrame, path: Path) -> None:
-    if _format(path) == "csv":
-        atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False))
+    if _format(path) == "csv":  # (Parquet keeps its column types: pandas reads them back as written)
+        text = whole_numbers(frame)
+        atomic_write(path, lambda tmp: text.to_csv(tmp, index=False))
     else:
         atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
 
