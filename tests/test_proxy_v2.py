@@ -100,7 +100,7 @@ def test_claim6_by_the_protocols_pooled_test() -> None:
     assert claim["verdict"] == REPRODUCED
     assert claim["scope"] == (
         "fashion_mnist, 14 px base, total stride 8, 2x B0's MACs (compound 1.99x, width 1.98x, depth 1.97x, "
-        "resolution 2.18x), 5 seeds, test split"
+        "resolution 2.18x; resolution arm +9 %), 5 seeds, test split"
     )
     # the primary p-values: Student's t with the variance pooled over all four arms (df 16), then Holm by hand
     pooled_sd = np.sqrt(np.mean([np.var(a, ddof=1) for a in [AHEAD, *behind]]))
@@ -200,6 +200,16 @@ def test_grid_leaders_come_from_the_screens_validation_and_claim4b_from_fresh_se
     assert proxy_v2.leaders_decision(frame)["outcome"] == "grid-a, grid-b"
     claim = proxy_v2.claim4b(frame)
     assert claim["verdict"] == NOT_REPRODUCED and "finals on seeds 1 2 3 4 5" in claim["evidence"]
+
+
+def test_a_leader_off_the_cost_point_is_named_in_claim4bs_scope() -> None:
+    screen, finals = _grid()
+    r24 = 31_350_448  # resolution only at 24 px: 2.20x B0, 10 % over the cost point, outside the 3 % match
+    screen[1] = dict(screen[1], macs=r24)
+    finals[1] = dict(finals[1], macs=r24)
+    claim = proxy_v2.claim4b(_frame(screen + finals + _fig8(AHEAD, AHEAD, AHEAD, AHEAD).to_dict("records")))
+    assert "2x B0's MACs (grid-a arm +10 %)" in claim["scope"]
+    assert "grid-b" not in claim["scope"]  # 28.4 M is within 3 % of 2x
 
 
 def test_no_leaders_are_named_from_a_partial_screen_nor_judged_on_another_network() -> None:

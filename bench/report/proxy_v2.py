@@ -42,6 +42,10 @@ AUGMENT_GAIN = 0.25
 CURVE_GAIN = 0.3
 CURVE_EPOCHS = (4, 8)
 FALLBACK_EPOCHS = 16
+#: The claims' cost point (2x B0's MACs) and how close an arm must be to it to count as matched (the protocol's
+#: 3 %); an arm further off is named in the verdict's scope with its excess.
+COST_POINT = 2.0
+MATCH_TOLERANCE = 0.03
 #: A claim is judged on the seeds every arm of its family has, if there are at least this many.
 MIN_SEEDS = 3
 #: The grid's screen seed (excluded from the finals) and the finals' entry names.
@@ -224,6 +228,14 @@ def flagged(arm: pd.Series | dict, baseline: pd.Series | dict | None) -> bool:
     return bool(loss == loss and base == base and loss is not None and base is not None and loss > base)
 
 
+def unmatched(arms: dict[str, pd.Series], base_macs: float) -> str:
+    """The arms whose MACs are off the cost point by more than MATCH_TOLERANCE, as "<arm> arm +9 %" (empty when
+    all are matched)."""
+    target = COST_POINT * base_macs
+    off = {name: float(row["macs"]) / target - 1 for name, row in arms.items()}
+    return ", ".join(f"{name} arm {100 * x:+.0f} %" for name, x in off.items() if abs(x) > MATCH_TOLERANCE)
+
+
 def scope(rows: pd.DataFrame, cost: str, seeds: int | str) -> str:
     """The verdict's scope: data, base, total stride, cost point, seeds, split."""
     budget = _budget(rows.iloc[0]) if not rows.empty else {}
@@ -332,6 +344,8 @@ def claim6(results: pd.DataFrame) -> dict:
     base = baseline.iloc[0]
     result = judged("compound", arms, base)
     costs = ", ".join(f"{n} {r['macs'] / base['macs']:.2f}x" for n, r in arms.items())
+    off = unmatched(arms, float(base["macs"]))
+    costs += f"; {off}" if off else ""
     if result is None:
         return _claim_row(
             "6", CLAIM6, scope(rows, costs, 0), f"not judged: fewer than {MIN_SEEDS} seeds in common", INCONCLUSIVE
@@ -369,13 +383,13 @@ def claim4b(results: pd.DataFrame) -> dict:
         return _claim_row("4b", CLAIM4B, scope(finals, "2x B0's MACs", 0), "not judged: too few seeds", INCONCLUSIVE)
     tests, sensitivity, seeds, flags = result
     samples, _ = _common(arms)
+    off = unmatched(arms, base_macs)
+    cost = f"2x B0's MACs ({off})" if off else "2x B0's MACs"
     evidence = _evidence(GRID_PAPER, arms, tests, sensitivity, flags, base_macs, samples)
     evidence += f"; leaders picked on the screen's seed {SCREEN_SEED} (validation top-1), finals on seeds " + " ".join(
         map(str, seeds)
     )
-    return _claim_row(
-        "4b", CLAIM4B, scope(finals, "2x B0's MACs", len(seeds)), evidence, verdict(tests, flags, GRID_PAPER)
-    )
+    return _claim_row("4b", CLAIM4B, scope(finals, cost, len(seeds)), evidence, verdict(tests, flags, GRID_PAPER))
 
 
 def claims(results: pd.DataFrame) -> list[dict]:
