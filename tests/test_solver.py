@@ -55,12 +55,27 @@ def test_compound_solution_reproduces_a_preset_cost(cache: ComplexityCache) -> N
 
 
 def test_depth_staircase_gap_is_reported_not_fudged(cache: ComplexityCache) -> None:
-    """Just above d = 1.75 every stage gains a block: depth-only B0 jumps from 0.78 G to 0.97 G MACs."""
+    """Just above d = 2 every stage gains a block: depth-only B0 jumps from 0.78 G to 0.97 G MACs, and the
+    error names the variants either side of the target."""
     target = cache.macs(make_spec("efficientnet_b0", phi=1.0))  # 0.86 G
-    with pytest.raises(
-        SolverError, match=r"depth-only scaling of efficientnet_b0 cannot reach 0.8599 G MACs within 3%"
-    ):
+    with pytest.raises(SolverError) as raised:
         solve("efficientnet_b0", "depth", target, cache.macs)
+    assert str(raised.value) == (
+        "depth-only scaling of efficientnet_b0 cannot reach 0.8599 G MACs within 3%: its MACs step over it, from "
+        "efficientnet_b0-d2 (0.7823 G, -9.0%) to efficientnet_b0-d2.001 (0.9661 G, +12.4%), as repeats, channels "
+        "and sizes round to whole numbers"
+    )
+
+
+def test_any_phi_above_0_adds_a_block_to_every_stage(cache: ComplexityCache) -> None:
+    """ceil(d * repeats) with d = 1.2^phi > 1 rounds every stage up, so compound B0 has no variant between 1x and
+    1.48x its MACs; asking for 1.2x says so instead of answering with B0 itself."""
+    base = cache.macs(make_spec("efficientnet_b0"))
+    assert make_spec("efficientnet_b0", phi=0.01).depth > 1
+    with pytest.raises(
+        SolverError, match=r"compound scaling of efficientnet_b0 cannot reach .* from efficientnet_b0-phi0 "
+    ):
+        solve("efficientnet_b0", "compound", 1.2 * base, cache.macs)
 
 
 def test_unreachable_and_invalid_targets(cache: ComplexityCache) -> None:
@@ -94,3 +109,8 @@ def test_unreachable_match_in_a_suite_is_a_one_line_suite_error(tmp_path, cache:
         plan_suite(load_suite(path), cache)
     message = str(error.value)
     assert message.startswith(f"{path}: models[1]: depth-only scaling") and "\n" not in message
+
+
+def test_solving_a_preset_names_its_base(cache: ComplexityCache) -> None:
+    with pytest.raises(ValueError, match=r"^efficientnet_b3 is not a scalable base; it is a preset of efficientnet_b0"):
+        solve("efficientnet_b3", "depth", 1e9, cache.macs)

@@ -56,6 +56,13 @@ class Preset:
 
 
 @lru_cache(maxsize=1)
+def not_scalable(model: str) -> str:
+    """Why ``model`` cannot be scaled or solved, with the base to use where it is a preset."""
+    preset = presets().get(model)
+    hint = f"; it is a preset of {preset.base}: scale {preset.base} instead" if preset is not None else ""
+    return f"{model} is not a scalable base{hint}"
+
+
 def presets() -> dict[str, Preset]:
     """EfficientNet B0..B7 as published (bench/reference/efficientnet_presets.csv)."""
     text = resources.files("bench.reference").joinpath("efficientnet_presets.csv").read_text()

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from bench.errors import InputError
 from bench.models.families import family_of_base, scalable_family
-from bench.models.registry import make_spec, workload_key
+from bench.models.registry import make_spec, not_scalable, workload_key
 from bench.scaling.rules import PAPER_COEFFICIENTS, CompoundCoefficients, round_resolution
 from bench.specs import IMAGENET, InputSpec, ModelSpec
 
@@ -95,11 +95,14 @@ def solve(
     if method not in MATCHABLE_METHODS:
         raise InputError(f"method must be one of {MATCHABLE_METHODS}, got {method!r}")
     if family_of_base(model) is None:
-        raise InputError(f"{model} is not a scalable base")
+        raise InputError(not_scalable(model))
     if not target_macs > 0:
         raise InputError(f"target MACs must be positive, got {target_macs!r}")
     search = _Search(_variant_maker(model, method, coefficients, inputs), macs_of, target_macs)
-    lo, hi = search.bracket(_slope(method, coefficients), _T_LIMITS[method])
+    try:
+        lo, hi = search.bracket(_slope(method, coefficients), _T_LIMITS[method])
+    except SolverError as error:
+        raise SolverError(f"{error} of {_scaling(method)} of {model}") from None
     lo, hi = search.narrow(lo, hi)
     best = min((lo, hi), key=lambda t: abs(search.log_ratio(t)))
     spec = _final_spec(
@@ -107,11 +110,36 @@ def solve(
     )
     match = Match(spec, search.macs(best), float(target_macs), search.evaluations)
     if abs(match.rel_error) > tolerance:
-        raise SolverError(
-            f"{method}-only scaling of {model} cannot reach {target_macs / 1e9:.4g} G MACs within "
-            f"{tolerance:.0%}: the closest variant, {spec.name}, has {match.macs / 1e9:.4g} G ({match.rel_error:+.1%})"
-        )
+        raise SolverError(_unreachable(model, method, target_macs, tolerance, search, (lo, hi), coefficients, inputs))
     return match
+
+
+def _scaling(method: str) -> str:
+    return "compound scaling" if method == "compound" else f"{method}-only scaling"
+
+
+def _unreachable(
+    model: str,
+    method: str,
+    target_macs: float,
+    tolerance: float,
+    search: _Search,
+    bracket: tuple[float, float],
+    coefficients: CompoundCoefficients,
+    inputs: InputSpec,
+) -> str:
+    """Why no variant is within tolerance: the two variants either side of the target, a step of the staircase."""
+    sides = []
+    for t in bracket:
+        spec = _final_spec(
+            model, method, search.make(_shortest_within_step(t, search, method)), coefficients, None, inputs
+        )
+        macs = search.macs(t)
+        sides.append(f"{spec.name} ({macs / 1e9:.4g} G, {macs / target_macs - 1:+.1%})")
+    return (
+        f"{_scaling(method)} of {model} cannot reach {target_macs / 1e9:.4g} G MACs within {tolerance:.0%}: its "
+        f"MACs step over it, from {sides[0]} to {sides[1]}, as repeats, channels and sizes round to whole numbers"
+    )
 
 
 def _final_spec(
@@ -171,7 +199,7 @@ class _Search:
             step = -g / slope if g else -0.01
             t += math.copysign(max(abs(step), 0.01), step) * growth
             if abs(t) > limit:
-                raise SolverError(f"target {self.target / 1e9:.4g} G MACs is out of reach of this scaling method")
+                raise SolverError(f"target {self.target / 1e9:.4g} G MACs is out of reach")
             g_next = self.log_ratio(t)
             growth = growth * 2 if (g_next < 0) == (g < 0) else 1.0
             g = g_next
