@@ -37,7 +37,7 @@ import yaml
 
 from bench.accuracy.datasets import dataset_shape
 from bench.errors import InputError
-from bench.models.registry import UnknownModelError, check_name, make_spec, presets, scalable_bases
+from bench.models.registry import UnknownModelError, check_name, make_spec, not_scalable, scalable_bases
 from bench.models.user import UserModelError, check_args, is_reference
 from bench.reference import paper_rows
 from bench.scaling.rules import PAPER_COEFFICIENTS, CompoundCoefficients
@@ -673,7 +673,7 @@ class _Validator:
                 model_args=model_args,
             )
         except ValueError as error:  # NotScalableError included
-            raise self.fail(f"{where}.scale", str(error)) from None
+            raise self.fail(_field_of(str(error), where, input_size is not None), str(error)) from None
         method = scale.get("method")
         if method is not None and method != spec.method:
             raise self.fail(f"{where}.scale.method", f"says {method!r} but the coefficients given mean {spec.method!r}")
@@ -692,8 +692,7 @@ class _Validator:
                 f"{where}.method", f"a solved entry needs method: one of {', '.join(MATCHABLE_METHODS)}; got {method!r}"
             )
         if model not in scalable_bases():
-            hint = f"; scale {presets()[model].base} instead" if model in presets() else ""
-            raise self.fail(f"{where}", f"{model} is not a scalable base{hint}")
+            raise self.fail(f"{where}", not_scalable(model))
         tolerance = self.number(scale.get("tolerance", DEFAULT_TOLERANCE), f"{where}.tolerance")
         if tolerance >= 1:
             raise self.fail(f"{where}.tolerance", f"must be a fraction below 1 (0.03 = 3%), got {tolerance!r}")
@@ -707,7 +706,8 @@ class _Validator:
         for entry in entries:
             if entry.name in seen:
                 raise self.fail(
-                    entry.where, f"duplicate entry name {entry.name!r} (also {seen[entry.name]}); add a 'name'"
+                    entry.where,
+                    f"duplicate entry name {entry.name!r} (also {seen[entry.name]}); give each its own 'name'",
                 )
             seen[entry.name] = entry.where
         by_name = {e.name: e for e in entries}
@@ -717,11 +717,26 @@ class _Validator:
                 if match not in by_name:
                     raise self.fail(
                         f"{by_name[chain[-1]].where}.scale.match",
-                        f"no entry named {match!r}{_did_you_mean(match, list(by_name))}",
+                        f"no entry named {match!r}{_other_entries(match, by_name, chain[-1])}",
                     )
                 if match in chain:
                     raise self.fail(f"{entry.where}.scale.match", f"circular match: {' -> '.join(chain + [match])}")
                 chain.append(match)
+
+
+def _field_of(message: str, where: str, has_input_size: bool) -> str:
+    """The field a range error from ``make_spec`` is about: the entry's input_size, one scale coefficient, or
+    the scale as a whole."""
+    if message.startswith("input size") and has_input_size:
+        return f"{where}.input_size"
+    coefficient = re.match(r"(w|d|r|phi)[= ]", message)
+    return f"{where}.scale.{coefficient.group(1)}" if coefficient else f"{where}.scale"
+
+
+def _other_entries(match: str, by_name: dict[str, SuiteEntry], own: str) -> str:
+    """A hint for a match naming no entry: the closest other entry's name, or that there is none."""
+    others = [name for name in by_name if name != own]
+    return _did_you_mean(match, others) if others else " (the suite has no other entry to match)"
 
 
 def _matched_entry(entry: SuiteEntry) -> str | None:

@@ -147,6 +147,45 @@ def test_validate_solves_matched_entries_and_goes_on_to_the_next_file(tmp_path: 
     assert main(["validate", str(far), "--no-solve"]) == 0  # without solving, the file itself is sound
 
 
+def test_validate_lists_every_target_out_of_reach_not_the_first(tmp_path: Path, capsys) -> None:
+    both = tmp_path / "both.yaml"
+    both.write_text(
+        "models:\n"
+        "  - {model: efficientnet_b0, scale: {method: depth, macs: 500G}}\n"
+        "  - {model: efficientnet_b0, name: ok, scale: {method: width, macs_ratio: 2}}\n"
+        "  - {model: efficientnet_b0, scale: {method: width, macs: 900T}}\n"
+        "  - {model: efficientnet_b0, scale: {method: depth, match: ok}}\n"
+    )
+    assert main(["validate", str(both), "--cache", str(tmp_path / "cache.json")]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines == [
+        f"error: {both}: models[0]: target 500 G MACs is out of reach of depth-only scaling of efficientnet_b0",
+        f"error: {both}: models[2]: target 9e+05 G MACs is out of reach of width-only scaling of efficientnet_b0",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        (
+            "{model: resnet50, input_size: 5000}",
+            "models[0].input_size: input size 5000 px is outside 8-2048 px",
+        ),
+        ("{model: efficientnet_b0, scale: {phi: 13}}", "models[0].scale.phi: phi=13.0 is outside -4 <= phi <= 12"),
+        ("{model: efficientnet_b0, scale: {d: 40}}", "models[0].scale.d: d=40 is past the limit d <= 16"),
+        (
+            "{model: efficientnet_b0, scale: {method: depth, match: nope}}",
+            "models[0].scale.match: no entry named 'nope' (the suite has no other entry to match)",
+        ),
+    ],
+)
+def test_a_suite_error_names_the_field_it_is_about(tmp_path: Path, capsys, entry: str, message: str) -> None:
+    suite = tmp_path / "x.yaml"
+    suite.write_text(f"models:\n  - {entry}\n")
+    assert main(["validate", str(suite), "--no-solve"]) == 2
+    assert capsys.readouterr().err.strip() == f"error: {suite}: {message}"
+
+
 def _store(tmp_path: Path, name: str, content: bytes | None) -> Path:
     path = tmp_path / name
     if content is None:

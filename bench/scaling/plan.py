@@ -87,11 +87,16 @@ def _target_macs(entry: SuiteEntry, planned: dict[str, PlannedModel], cache: Com
 def plan_suite(
     suite: SuiteSpec, cache: ComplexityCache, jobs: int = 1, on_solved: Callable[[PlannedModel], None] | None = None
 ) -> list[PlannedModel]:
-    """Every entry of ``suite`` with a concrete spec, in file order."""
+    """Every entry of ``suite`` with a concrete spec, in file order. A target out of reach does not stop the
+    others: every entry that can be solved is, and one SuiteError lists every unreachable target (an entry
+    matched to an unsolved one is not solved, and not reported twice)."""
     planned = {e.name: PlannedModel(e, e.spec) for e in suite.entries if e.spec is not None}
     pending = [e for e in suite.entries if e.spec is None]
+    failed: dict[str, SuiteError] = {}
     while pending:
         ready = [e for e in pending if e.cost_target.entry is None or e.cost_target.entry in planned]
+        if not ready:  # what is left is matched to an entry that failed
+            break
         needed = {id(e): _target_spec(e, planned) for e in ready if e.cost_target.macs is None}
         for counted in count_many([s for s in needed.values() if cache.get(s) is None], jobs):
             cache.put(counted.spec, counted.complexity)
@@ -100,9 +105,12 @@ def plan_suite(
             cache.merge(entries)
             entry = tasks[index].entry
             if isinstance(result, SolverError):
-                raise SuiteError(suite.path, entry.where, str(result))
+                failed[entry.name] = SuiteError(suite.path, entry.where, str(result))
+                continue
             planned[entry.name] = PlannedModel(entry, result.spec, tasks[index].target_macs)
             if on_solved is not None:
                 on_solved(planned[entry.name])
-        pending = [e for e in pending if e.name not in planned]
+        pending = [e for e in pending if e.name not in planned and e.name not in failed]
+    if failed:
+        raise SuiteError.many([failed[e.name] for e in suite.entries if e.name in failed])
     return [planned[e.name] for e in suite.entries]
