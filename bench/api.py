@@ -120,17 +120,13 @@ class Solved(_Row):
 def _spec(model: str, input_size: int | None, scale: dict[str, Any]) -> ModelSpec:
     """The ModelSpec the command line builds from the same options (bench.commands.args.spec_from_args)."""
     from bench.models.registry import make_spec
-    from bench.scaling.rules import PAPER_COEFFICIENTS, CompoundCoefficients
+    from bench.scaling.rules import compound_bases
 
     unknown = sorted(set(scale) - set(SCALE_KEYWORDS) - {"model_args"})
     if unknown:
         expected = ", ".join(SCALE_KEYWORDS)
         raise TypeError(f"unknown scaling keyword(s) {', '.join(unknown)}; expected some of {expected}")
-    coefficients = CompoundCoefficients(
-        scale.get("alpha", PAPER_COEFFICIENTS.alpha),
-        scale.get("beta", PAPER_COEFFICIENTS.beta),
-        scale.get("gamma", PAPER_COEFFICIENTS.gamma),
-    )
+    coefficients = compound_bases(scale.get("phi"), scale.get("alpha"), scale.get("beta"), scale.get("gamma"))
     return make_spec(
         model,
         width=scale.get("w"),
@@ -291,8 +287,12 @@ def solve(
 
 
 def read_results(path: str | Path) -> pd.DataFrame:
-    """A results store (CSV or Parquet, as ``bench run --results`` writes it) as a DataFrame; an absent
-    file is an empty table, and a file that is not a complete store raises ``ResultsFormatError``."""
+    """A results store (CSV or Parquet, as ``bench run --results`` writes it) as a DataFrame. A path that is
+    not there raises FileNotFoundError (as pandas does: a typo is not an empty store), and a file that is not
+    a complete store raises ``ResultsFormatError``."""
     from bench.store.results import read_results as read_store
 
-    return read_store(Path(path))
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no such results store: {path}")
+    return read_store(path)

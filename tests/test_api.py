@@ -45,6 +45,20 @@ def test_unknown_keywords_and_targets_are_refused() -> None:
         bench.solve("efficientnet_b0", "width")
 
 
+def test_options_that_would_be_ignored_are_refused(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    from bench.errors import InputError
+
+    with pytest.raises(InputError, match=r"^alpha only applies with phi \(compound scaling\)$"):
+        bench.count("efficientnet_b0", alpha=1.3)
+    assert bench.count("efficientnet_b0", phi=1, alpha=1.3).depth == pytest.approx(1.3)
+    assert main(["count", "efficientnet_b0", "--beta", "1.2", "--gamma", "1.1"]) == 2
+    assert "error: --beta and --gamma only apply with --phi (compound scaling)" in capsys.readouterr().err
+    assert main(["count", "efficientnet_b0", "--depth", "3"]) == 2  # --depth is --per-layer's; depth scaling is --d
+    assert "--depth only applies with --per-layer" in capsys.readouterr().err
+    with pytest.raises(FileNotFoundError, match="no such results store"):  # a typo is not an empty store
+        bench.read_results(tmp_path / "nope.csv")
+
+
 def test_bench_latency_is_the_api_function_and_the_timing_module_lives_apart() -> None:
     import bench.measure.latency  # importing the timing module does not shadow the API's bench.latency
     from bench.api import latency

@@ -202,6 +202,7 @@ def test_the_answer_and_its_json_state_each_rows_precision(tmp_path: Path, capsy
     assert main([*args, "--json"]) == 0
     picks = {p["entry"]: p for p in json.loads(capsys.readouterr().out)["picks"]}
     assert picks["mobilenetv2_050"]["timing"] == "quick" and picks["mobilenetv2_050"]["iterations"] == 5
+    assert json.loads(json.dumps(picks["lcnet_050"]))["iterations"] == 20 and "20.0" not in json.dumps(picks)
     assert picks["mobilenetv2_050"]["precision"] == "quick (n=5, CV 2.0%)"
     assert picks["lcnet_050"]["precision"] == "full (n=20, CV 2.0%)"
     assert main([*args, "--refuse-noisy"]) == 3  # a quick row is no ground for a judged answer

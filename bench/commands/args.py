@@ -37,9 +37,9 @@ def add_coefficient_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--r", type=float, help="resolution coefficient (input = base size * r, multiple of 4)")
     parser.add_argument("--input-size", type=int, help="input size in pixels (instead of --r)")
     parser.add_argument("--phi", type=float, help="compound coefficient: d, w, r = alpha^phi, beta^phi, gamma^phi")
-    parser.add_argument("--alpha", type=float, default=1.2, help="depth base for --phi (default 1.2)")
-    parser.add_argument("--beta", type=float, default=1.1, help="width base for --phi (default 1.1)")
-    parser.add_argument("--gamma", type=float, default=1.15, help="resolution base for --phi (default 1.15)")
+    parser.add_argument("--alpha", type=float, help="depth base for --phi (default 1.2)")
+    parser.add_argument("--beta", type=float, help="width base for --phi (default 1.1)")
+    parser.add_argument("--gamma", type=float, help="resolution base for --phi (default 1.15)")
     add_total_stride_arg(parser)
 
 
@@ -61,7 +61,7 @@ def inputs_from_args(args: argparse.Namespace):
 def spec_from_args(args: argparse.Namespace):
     from bench.models.registry import make_spec
     from bench.models.user import parse_arg
-    from bench.scaling.rules import CompoundCoefficients
+    from bench.scaling.rules import compound_bases
 
     return make_spec(
         args.model,
@@ -69,7 +69,7 @@ def spec_from_args(args: argparse.Namespace):
         depth=args.d,
         resolution=args.r,
         phi=args.phi,
-        coefficients=CompoundCoefficients(args.alpha, args.beta, args.gamma),
+        coefficients=compound_bases(args.phi, args.alpha, args.beta, args.gamma, flag="--"),
         input_size=args.input_size,
         inputs=inputs_from_args(args),
         model_args=dict(parse_arg(item) for item in args.model_arg),

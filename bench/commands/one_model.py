@@ -19,6 +19,9 @@ from bench.commands.args import (
 from bench.errors import InputError
 from bench.zoo.budgets import check_threads
 
+#: ``bench count --per-layer``'s module depth when --depth is not given.
+PER_LAYER_DEPTH = 2
+
 
 def register(commands) -> None:
     count = commands.add_parser(
@@ -33,9 +36,7 @@ def register(commands) -> None:
         action="store_true",
         help="params / MACs / activations per module and per operator, and the operators not counted",
     )
-    count.add_argument(
-        "--depth", type=at_least_one, default=2, help="with --per-layer: modules down to this depth (default 2)"
-    )
+    count.add_argument("--depth", type=at_least_one, help="with --per-layer: modules down to this depth (default 2)")
     count.set_defaults(handler=_count)
     add_latency(commands)
 
@@ -67,9 +68,11 @@ def _count(args: argparse.Namespace) -> int:
     from bench.measure.complexity import count_complexity
     from bench.models.registry import architecture, described_method
 
+    if args.depth is not None and not args.per_layer:
+        raise InputError("--depth only applies with --per-layer (modules down to that depth); to scale depth, use --d")
     spec = spec_from_args(args)
     if args.per_layer:
-        return _count_per_layer(spec, args.depth, args.json)
+        return _count_per_layer(spec, args.depth or PER_LAYER_DEPTH, args.json)
     counts = count_complexity(spec)
     arch = architecture(spec)
     if args.json:

@@ -222,6 +222,7 @@ def answer_json(budget, points, note: str, top: int, pretrain: str) -> dict:
         precision=[_precision(r) for r in head.to_dict("records")], noisy_or_contended=shaky(head)
     )
     picks = picks.astype(object)
+    picks["iterations"] = [None if n != n else int(n) for n in picks["iterations"]]  # a count: 10, not 10.0
     paper = paper_model_within(points, budget)
     in1k = pick(points[points["pretrain"] == "in1k"], budget)
     return {

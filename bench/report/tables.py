@@ -134,8 +134,9 @@ def proxy_table(results: pd.DataFrame, suite: str, title: str, *, curve: bool = 
     caption = (
         f"Top-1 (%) trained from scratch here (source: measured): validation (where the budget holds images out) "
         f"and test mean, std and 95% CI half-width (t) over seeds; train_loss = the mean final training loss (flag: "
-        f"above the unscaled network's, an optimisation failure, not a scaling result); training speed per run and "
-        f"seconds per seed run (equal MACs is not equal training time); 'upsampled' marks inputs larger than the "
+        f"above the unscaled network's, an optimisation failure, not a scaling result); training speed (images/s "
+        f"per run) and seconds per seed run, each the mean over the row's seed runs as each was timed, slower where "
+        f"other work ran beside it (equal MACs is not equal training time); 'upsampled' marks inputs larger than the "
         f"images' own size (no new detail); 'reused_from', where shown, names the suite/entry whose training (same "
         f"network, budget, seeds) a row copies. Budget: {frames.budget_summary(rows['budget'].iloc[0])}. "
         f"Proxy-task accuracy is not ImageNet accuracy."

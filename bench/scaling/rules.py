@@ -85,6 +85,27 @@ class CompoundCoefficients:
 PAPER_COEFFICIENTS = CompoundCoefficients()
 
 
+def compound_bases(
+    phi: float | None,
+    alpha: float | None = None,
+    beta: float | None = None,
+    gamma: float | None = None,
+    *,
+    flag: str = "",
+) -> CompoundCoefficients:
+    """The compound bases to scale by (the paper's where not given); a base given without phi would be ignored,
+    so it is an InputError. ``flag`` prefixes the names in that message ("--" on the command line)."""
+    given = [name for name, value in (("alpha", alpha), ("beta", beta), ("gamma", gamma)) if value is not None]
+    if given and phi is None:
+        names = " and ".join(f"{flag}{name}" for name in given)
+        raise InputError(f"{names} only {'applies' if len(given) == 1 else 'apply'} with {flag}phi (compound scaling)")
+    return CompoundCoefficients(
+        PAPER_COEFFICIENTS.alpha if alpha is None else alpha,
+        PAPER_COEFFICIENTS.beta if beta is None else beta,
+        PAPER_COEFFICIENTS.gamma if gamma is None else gamma,
+    )
+
+
 @dataclass(frozen=True)
 class Coefficients:
     """A point in (width, depth, resolution) space; 1.0 everywhere is the unscaled baseline."""
