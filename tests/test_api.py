@@ -55,6 +55,8 @@ def test_options_that_would_be_ignored_are_refused(tmp_path, capsys: pytest.Capt
     assert "error: --beta and --gamma only apply with --phi (compound scaling)" in capsys.readouterr().err
     assert main(["count", "efficientnet_b0", "--depth", "3"]) == 2  # --depth is --per-layer's; depth scaling is --d
     assert "--depth only applies with --per-layer" in capsys.readouterr().err
+    with pytest.raises(InputError, match="^phi sets the input size"):  # not "a resolution coefficient", never given
+        bench.count("efficientnet_b0", phi=1, input_size=300)
     with pytest.raises(FileNotFoundError, match="no such results store"):  # a typo is not an empty store
         bench.read_results(tmp_path / "nope.csv")
 

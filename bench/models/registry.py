@@ -280,6 +280,11 @@ def _scaled_spec(
     if phi is not None:
         if any(v is not None for v in (width, depth, resolution)):
             raise InputError("give either phi or explicit width/depth/resolution, not both")
+        if input_size is not None:
+            raise InputError(
+                "phi sets the input size (the base's size times gamma^phi), so an input size cannot be given "
+                "with it; for another size, give the width and depth coefficients with the input size"
+            )
         point = compound(phi, coefficients)
         width, depth, resolution = point.width, point.depth, point.resolution
     if resolution is not None and input_size is not None:
