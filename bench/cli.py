@@ -23,6 +23,9 @@ EXIT_INPUT_ERROR = 2
 EXIT_INTERRUPTED = 130
 
 
+DEBUG_HELP = "show Python tracebacks instead of one-line errors"
+
+
 class OneLineParser(argparse.ArgumentParser):
     """argparse with the CLI's manners, for every command (subparsers are made of the same class).
 
@@ -35,26 +38,40 @@ class OneLineParser(argparse.ArgumentParser):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._negative_number_matcher = NEGATIVE_VALUE
+        self.commands: dict[str, argparse.ArgumentParser] = {}  # the top-level parser's, by name
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_INPUT_ERROR, f"error: {message} (see {self.prog} --help)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> OneLineParser:
     """The top-level parser; each subcommand's arguments live with its code (bench.commands)."""
     from bench.commands import MODULES
 
     parser = OneLineParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--debug", action="store_true", help="show Python tracebacks instead of one-line errors")
+    parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in MODULES:
         module.register(commands)
+    for command in commands.choices.values():  # ``bench count X --debug`` as well as ``bench --debug count X``
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
+    parser.commands = dict(commands.choices)
     return parser
+
+
+def parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The arguments; an option no command knows is refused by that command's parser, so its error points to
+    that command's --help (argparse would answer from the top-level parser)."""
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        parser.commands[args.command].error(f"unrecognized arguments: {' '.join(unknown)}")
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     started = time.monotonic()
-    args = build_parser().parse_args(argv)
+    args = parse(argv)
     args.started = started  # ``bench pick`` says how long its answer took
 
     try:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bench.cli import main
+from bench.errors import InputError
 from bench.report.__main__ import main as report_main
 from tests.conftest import ROOT
 
@@ -290,7 +291,10 @@ ARGUMENTS = {
         f"--threads 9999: more than the {CPUS} logical CPUs of this machine",
     ),
     # any usage error is one line too (argparse printed its usage block first)
-    "unknown_option": (["count", "resnet18", "--widht", "2"], "error: unrecognized arguments: --widht 2"),
+    "unknown_option": (
+        ["count", "resnet18", "--widht", "2"],
+        "error: unrecognized arguments: --widht 2 (see python -m bench count --help)",
+    ),
     "not_a_number": (["latency", "resnet18", "--threads", "x"], "argument --threads: invalid int value: 'x'"),
 }
 
@@ -307,6 +311,12 @@ def test_a_bad_argument_is_one_line(capsys, case: str) -> None:
     except SystemExit as stop:  # argparse's own refusals end this way
         code = int(stop.code or 0)
     _one_line(capsys, 2, expected, code)
+
+
+def test_debug_is_taken_after_the_command_too(capsys) -> None:
+    assert main(["count", "resnet18", "--input-size", "3"]) == 2
+    with pytest.raises(InputError, match="input size 3 px"):  # the traceback, as with bench --debug count ...
+        main(["count", "resnet18", "--input-size", "3", "--debug"])
 
 
 def test_report_out_pointing_at_a_file_is_one_line(tmp_path: Path, capsys) -> None:
