@@ -573,9 +573,10 @@ class _Validator:
         self, item: dict, scale: dict, where: str, suite_coefficients: CompoundCoefficients, inputs: InputSpec
     ) -> SuiteEntry:
         model = self.model(item.get("model"), where)
-        coefficients = self.coefficients(
-            {k: scale[k] for k in ("alpha", "beta", "gamma") if k in scale}, f"{where}.scale", suite_coefficients
-        )
+        bases = [k for k in ("alpha", "beta", "gamma") if k in scale]
+        if bases and "phi" not in scale and scale.get("method") != "compound":
+            raise self.fail(f"{where}.scale.{bases[0]}", "only applies with phi or method: compound (compound scaling)")
+        coefficients = self.coefficients({k: scale[k] for k in bases}, f"{where}.scale", suite_coefficients)
         paper = item.get("paper")
         if paper is not None and not isinstance(paper, str):
             raise self.fail(f"{where}.paper", f"must be one paper row name like 'table2/resnet-50', got {paper!r}")
@@ -673,7 +674,7 @@ class _Validator:
                 model_args=model_args,
             )
         except ValueError as error:  # NotScalableError included
-            raise self.fail(_field_of(str(error), where, input_size is not None), str(error)) from None
+            raise self.fail(_field_of(str(error), where, input_size is not None, scale), str(error)) from None
         method = scale.get("method")
         if method is not None and method != spec.method:
             raise self.fail(f"{where}.scale.method", f"says {method!r} but the coefficients given mean {spec.method!r}")
@@ -724,13 +725,15 @@ class _Validator:
                 chain.append(match)
 
 
-def _field_of(message: str, where: str, has_input_size: bool) -> str:
-    """The field a range error from ``make_spec`` is about: the entry's input_size, one scale coefficient, or
-    the scale as a whole."""
+def _field_of(message: str, where: str, has_input_size: bool, scale: dict) -> str:
+    """The field a range error from ``make_spec`` is about: the entry's input_size, the scale coefficient it
+    names (or phi, which the others came from), or the scale as a whole."""
     if message.startswith("input size") and has_input_size:
         return f"{where}.input_size"
     coefficient = re.match(r"(w|d|r|phi)[= ]", message)
-    return f"{where}.scale.{coefficient.group(1)}" if coefficient else f"{where}.scale"
+    if coefficient and coefficient.group(1) in scale:
+        return f"{where}.scale.{coefficient.group(1)}"
+    return f"{where}.scale.phi" if "phi" in scale else f"{where}.scale"
 
 
 def _other_entries(match: str, by_name: dict[str, SuiteEntry], own: str) -> str:

@@ -174,6 +174,11 @@ def test_validate_lists_every_target_out_of_reach_not_the_first(tmp_path: Path, 
         ),
         ("{model: efficientnet_b0, scale: {phi: 13}}", "models[0].scale.phi: phi=13.0 is outside -4 <= phi <= 12"),
         ("{model: efficientnet_b0, scale: {d: 40}}", "models[0].scale.d: d=40 is past the limit d <= 16"),
+        ("{model: efficientnet_b0, scale: {phi: 5, alpha: 2}}", "models[0].scale.phi: d=32 is past the limit d <= 16"),
+        (
+            "{model: efficientnet_b0, scale: {w: 2, alpha: 1.3}}",
+            "models[0].scale.alpha: only applies with phi or method: compound (compound scaling)",
+        ),
         (
             "{model: efficientnet_b0, scale: {method: depth, match: nope}}",
             "models[0].scale.match: no entry named 'nope' (the suite has no other entry to match)",

@@ -160,3 +160,10 @@ def test_an_input_size_given_is_named_as_a_size_and_a_coefficient_as_a_ratio() -
     assert make_spec("resnet18", input_size=224).name == "resnet18"  # the base size: nothing to name
     stride8 = make_spec("efficientnet_b0", input_size=12, inputs=InputSpec(base_resolution=14, total_stride=8))
     assert stride8.name == "efficientnet_b0-stride8@12" and stride8.method == "resolution"
+
+
+def test_the_presets_are_read_once() -> None:
+    """make_spec asks for them several times per spec, and solving builds hundreds of specs."""
+    from bench.models.registry import presets
+
+    assert presets() is presets()

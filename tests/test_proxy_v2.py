@@ -210,6 +210,7 @@ def test_a_leader_off_the_cost_point_is_named_in_claim4bs_scope() -> None:
     claim = proxy_v2.claim4b(_frame(screen + finals + _fig8(AHEAD, AHEAD, AHEAD, AHEAD).to_dict("records")))
     assert "2x B0's MACs (grid-a arm +10 %)" in claim["scope"]
     assert "grid-b" not in claim["scope"]  # 28.4 M is within 3 % of 2x
+    assert proxy_v2.unmatched({"a": pd.Series({"macs": 1.034 * 2 * B0})}, B0) == "a arm +3.4 %"  # not "+3 %"
 
 
 def test_no_leaders_are_named_from_a_partial_screen_nor_judged_on_another_network() -> None:

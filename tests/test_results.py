@@ -43,7 +43,7 @@ def test_whole_numbers_stay_whole_beside_empty_cells(tmp_path: Path, suffix: str
     # A latency row has no total stride; the accuracy row's 8 must still be written "8", not "8.0", and read back.
     path = tmp_path / f"results{suffix}"
     append_rows(path, [{**_row("a", 10), "total_stride": 8, "input_size": 14}, _row("b", 20)])
-    append_rows(path, [{**_row("c", 30), "top1": 89.5}])  # a re-write from a frame read as floats
+    append_rows(path, [{**_row("c", 30), "top1": 89.5, "total_stride": None}])  # None: an object column
     if suffix == ".csv":
         lines = path.read_text().splitlines()
         header = lines[0].split(",")

@@ -62,8 +62,7 @@ def test_depth_staircase_gap_is_reported_not_fudged(cache: ComplexityCache) -> N
         solve("efficientnet_b0", "depth", target, cache.macs)
     assert str(raised.value) == (
         "depth-only scaling of efficientnet_b0 cannot reach 0.8599 G MACs within 3%: its MACs step over it, from "
-        "efficientnet_b0-d2 (0.7823 G, -9.0%) to efficientnet_b0-d2.001 (0.9661 G, +12.4%), as repeats, channels "
-        "and sizes round to whole numbers"
+        "d=2 (0.7823 G, -9.0%) to d=2.001 (0.9661 G, +12.4%), as repeats, channels and sizes round to whole numbers"
     )
 
 
@@ -72,10 +71,17 @@ def test_any_phi_above_0_adds_a_block_to_every_stage(cache: ComplexityCache) -> 
     1.48x its MACs; asking for 1.2x says so instead of answering with B0 itself."""
     base = cache.macs(make_spec("efficientnet_b0"))
     assert make_spec("efficientnet_b0", phi=0.01).depth > 1
-    with pytest.raises(
-        SolverError, match=r"compound scaling of efficientnet_b0 cannot reach .* from efficientnet_b0-phi0 "
-    ):
+    with pytest.raises(SolverError, match=r"compound scaling of efficientnet_b0 cannot reach .* from phi=0 \(0.3858 G"):
         solve("efficientnet_b0", "compound", 1.2 * base, cache.macs)
+
+
+def test_a_tolerance_finer_than_the_search_is_searched_for(cache: ComplexityCache) -> None:
+    """Below GOOD_ENOUGH (0.25 %) the search narrows on to the tolerance: a miss is then a real step, and the two
+    neighbours are told apart by their coefficients in full (their short names would both read w1.45)."""
+    base = cache.macs(make_spec("efficientnet_b0"))
+    assert abs(solve("efficientnet_b0", "width", 2 * base, cache.macs, tolerance=0.002).rel_error) <= 0.002
+    with pytest.raises(SolverError, match=r"within 0.05%: its MACs step over it, from w=1.44997 .* to w=1.45 "):
+        solve("efficientnet_b0", "width", 2 * base, cache.macs, tolerance=0.0005)
 
 
 def test_unreachable_and_invalid_targets(cache: ComplexityCache) -> None:

@@ -55,7 +55,6 @@ class Preset:
     input_size: int
 
 
-@lru_cache(maxsize=1)
 def not_scalable(model: str) -> str:
     """Why ``model`` cannot be scaled or solved, with the base to use where it is a preset."""
     preset = presets().get(model)
@@ -63,6 +62,7 @@ def not_scalable(model: str) -> str:
     return f"{model} is not a scalable base{hint}"
 
 
+@lru_cache(maxsize=1)
 def presets() -> dict[str, Preset]:
     """EfficientNet B0..B7 as published (bench/reference/efficientnet_presets.csv)."""
     text = resources.files("bench.reference").joinpath("efficientnet_presets.csv").read_text()

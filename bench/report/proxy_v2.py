@@ -233,7 +233,13 @@ def unmatched(arms: dict[str, pd.Series], base_macs: float) -> str:
     all are matched)."""
     target = COST_POINT * base_macs
     off = {name: float(row["macs"]) / target - 1 for name, row in arms.items()}
-    return ", ".join(f"{name} arm {100 * x:+.0f} %" for name, x in off.items() if abs(x) > MATCH_TOLERANCE)
+    return ", ".join(f"{name} arm {_percent(x)}" for name, x in off.items() if abs(x) > MATCH_TOLERANCE)
+
+
+def _percent(fraction: float) -> str:
+    """+9 %, or +3.4 % where whole percent would read as within the 3 % match."""
+    whole = f"{100 * fraction:+.0f}"
+    return f"{whole} %" if abs(round(100 * fraction)) > 100 * MATCH_TOLERANCE else f"{100 * fraction:+.1f} %"
 
 
 def scope(rows: pd.DataFrame, cost: str, seeds: int | str) -> str:

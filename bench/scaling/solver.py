@@ -103,7 +103,7 @@ def solve(
         lo, hi = search.bracket(_slope(method, coefficients), _T_LIMITS[method])
     except SolverError as error:
         raise SolverError(f"{error} of {_scaling(method)} of {model}") from None
-    lo, hi = search.narrow(lo, hi)
+    lo, hi = search.narrow(lo, hi, math.log1p(min(GOOD_ENOUGH, tolerance)))
     best = min((lo, hi), key=lambda t: abs(search.log_ratio(t)))
     spec = _final_spec(
         model, method, search.make(_shortest_within_step(best, search, method)), coefficients, name, inputs
@@ -112,6 +112,9 @@ def solve(
     if abs(match.rel_error) > tolerance:
         raise SolverError(_unreachable(model, method, target_macs, tolerance, search, (lo, hi), coefficients, inputs))
     return match
+
+
+_LETTER = {"width": "w", "depth": "d", "compound": "phi"}
 
 
 def _scaling(method: str) -> str:
@@ -130,14 +133,16 @@ def _unreachable(
 ) -> str:
     """Why no variant is within tolerance: the two variants either side of the target, a step of the staircase."""
     sides = []
-    for t in bracket:
-        spec = _final_spec(
-            model, method, search.make(_shortest_within_step(t, search, method)), coefficients, None, inputs
-        )
+    for t in bracket:  # named by the coefficient in full: two neighbouring steps can share a short model name
+        shortest = _shortest_within_step(t, search, method)
         macs = search.macs(t)
-        sides.append(f"{spec.name} ({macs / 1e9:.4g} G, {macs / target_macs - 1:+.1%})")
+        if method == "resolution":
+            point = f"{search.make(t).input_size} px"
+        else:
+            point = f"{_LETTER[method]}={shortest if method == 'compound' else math.exp(shortest):.6g}"
+        sides.append(f"{point} ({macs / 1e9:.4g} G, {macs / target_macs - 1:+.1%})")
     return (
-        f"{_scaling(method)} of {model} cannot reach {target_macs / 1e9:.4g} G MACs within {tolerance:.0%}: its "
+        f"{_scaling(method)} of {model} cannot reach {target_macs / 1e9:.4g} G MACs within {tolerance * 100:g}%: its "
         f"MACs step over it, from {sides[0]} to {sides[1]}, as repeats, channels and sizes round to whole numbers"
     )
 
@@ -204,11 +209,12 @@ class _Search:
             growth = growth * 2 if (g_next < 0) == (g < 0) else 1.0
             g = g_next
 
-    def narrow(self, lo: float, hi: float) -> tuple[float, float]:
-        """Shrink [lo, hi] by Illinois false position until an end is GOOD_ENOUGH or the bracket is one step."""
+    def narrow(self, lo: float, hi: float, good_log: float = _GOOD_LOG) -> tuple[float, float]:
+        """Shrink [lo, hi] by Illinois false position until an end is within ``good_log`` (GOOD_ENOUGH, or a finer
+        tolerance) or the bracket is one step."""
         g_lo, g_hi = self.log_ratio(lo), self.log_ratio(hi)
         w_lo, w_hi, last = g_lo, g_hi, 0  # interpolation weights; Illinois halves a stale end's
-        while hi - lo > _T_EPSILON and min(-g_lo, g_hi) > _GOOD_LOG:
+        while hi - lo > _T_EPSILON and min(-g_lo, g_hi) > good_log:
             t = (lo * w_hi - hi * w_lo) / (w_hi - w_lo)
             margin = 0.01 * (hi - lo)
             t = min(max(t, lo + margin), hi - margin)

@@ -13,11 +13,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import numbers
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from bench.errors import InputError
@@ -246,11 +248,12 @@ def whole_numbers(frame: pd.DataFrame) -> pd.DataFrame:
     with a fractional value, from an older or foreign store, is left as it is)."""
     out = frame.copy()
     for column in INTEGER_COLUMNS:
-        if column not in out.columns or not pd.api.types.is_float_dtype(out[column]):
+        if column not in out.columns or pd.api.types.is_integer_dtype(out[column]):
             continue
-        values = out[column].dropna()
-        if (values == values.round()).all():
-            out[column] = out[column].astype("Int64")
+        values = out[column].dropna()  # None and NaN alike (rows given with None make the column object)
+        real = all(isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)) for v in values)
+        if real and all(float(v).is_integer() for v in values):
+            out[column] = pd.array([None if pd.isna(v) else int(v) for v in out[column]], dtype="Int64")
     return out
 
 
