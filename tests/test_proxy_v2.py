@@ -220,6 +220,9 @@ def test_no_leaders_are_named_from_a_partial_screen_nor_judged_on_another_networ
     assert proxy_v2.leaders(partial) == []
     assert proxy_v2.leaders_decision(partial)["outcome"] == f"pending (3 of {proxy_v2.GRID_POINTS} points screened)"
     assert proxy_v2.claim4b(partial)["scope"] == "proxy v2 (pending)"
+    assert proxy_v2.claim4b(partial)["evidence"].startswith("missing: the screen of suites/")
+    unfinished = _frame(screen + finals[:2] + fig8)  # the full screen, final-grid-b not yet trained
+    assert proxy_v2.claim4b(unfinished)["evidence"] == f"missing: final-grid-b (suites/{proxy_v2.GRID}.yaml)"
     reseeded = dict(screen[1], seeds="0 1", val_top1=95.0)  # a point given more seeds is no longer a screen row
     assert "grid-a" not in set(proxy_v2.screen(_frame([reseeded, *screen[2:]]))["entry"])
     screen, finals = _grid(final_b_macs=29_000_000)  # final-grid-b added by hand with another network

@@ -371,9 +371,12 @@ def claim4b(results: pd.DataFrame) -> dict:
     names = [GRID_PAPER, *chosen]
     found = {n: finals[finals["entry"] == FINAL_PREFIX + n] for n in names}
     if len(chosen) < 2 or any(f.empty for f in found.values()):
-        return _claim_row(
-            "4b", CLAIM4B, "proxy v2 (pending)", f"missing: the screen and finals of suites/{GRID}.yaml", INCONCLUSIVE
+        waiting = (
+            f"the screen of suites/{GRID}.yaml ({len(screen(results))} of {GRID_POINTS} points)"
+            if len(chosen) < 2
+            else ", ".join(FINAL_PREFIX + n for n, f in found.items() if f.empty) + f" (suites/{GRID}.yaml)"
         )
+        return _claim_row("4b", CLAIM4B, "proxy v2 (pending)", f"missing: {waiting}", INCONCLUSIVE)
     arms = {n: f.iloc[0] for n, f in found.items()}
     points = screen(results)
     mismatched = {n: _not_its_network(arm, points[points["entry"] == n]) for n, arm in arms.items()}
