@@ -43,6 +43,7 @@ from bench.reference import paper_rows
 from bench.scaling.rules import PAPER_COEFFICIENTS, CompoundCoefficients
 from bench.scaling.solver import DEFAULT_TOLERANCE, MATCHABLE_METHODS
 from bench.specs import IMAGENET, InputSpec, LatencyConditions, ModelSpec, TrainBudget
+from bench.units import giga
 
 SUPPORTED_METRICS = ("complexity", "latency", "throughput", "accuracy")
 _TOP_KEYS = (
@@ -102,7 +103,7 @@ class MatchTarget:
         if self.entry is not None:
             return f"MACs of {self.entry}"
         if self.macs is not None:
-            return f"{self.macs / 1e9:.4g} G MACs"
+            return f"{giga(self.macs)} G MACs"
         return f"{self.macs_ratio:g} x the unscaled model's MACs"
 
 

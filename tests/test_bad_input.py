@@ -142,7 +142,8 @@ def test_validate_solves_matched_entries_and_goes_on_to_the_next_file(tmp_path: 
     captured = capsys.readouterr()
     assert (
         captured.err.strip()
-        == f"error: {far}: models[0]: 500 G MACs is out of reach: d=275.623 is past the limit d <= 16"
+        == f"error: {far}: models[0]: target 500 G MACs is out of reach of depth-only scaling of resnet18: "
+        "d=275.623 is past the limit d <= 16"
     )
     assert f"{near}: ok" in captured.out and "(all solved within tolerance)" in captured.out
     assert main(["validate", str(far), "--no-solve"]) == 0  # without solving, the file itself is sound
@@ -160,8 +161,10 @@ def test_validate_lists_every_target_out_of_reach_not_the_first(tmp_path: Path, 
     assert main(["validate", str(both), "--cache", str(tmp_path / "cache.json")]) == 2
     lines = capsys.readouterr().err.strip().splitlines()
     assert lines == [
-        f"error: {both}: models[0]: target 500 G MACs is out of reach of depth-only scaling of efficientnet_b0",
-        f"error: {both}: models[2]: target 9e+05 G MACs is out of reach of width-only scaling of efficientnet_b0",
+        f"error: {both}: models[0]: target 500 G MACs is out of reach of depth-only scaling of efficientnet_b0: "
+        "d=1 gives 0.3858 G, and by the power law d=1295.96 is past the limit d <= 16",
+        f"error: {both}: models[2]: target 900,000 G MACs is out of reach of width-only scaling of efficientnet_b0: "
+        "w=1 gives 0.3858 G, and by the power law w=1527.33 is past the limit w <= 8",
     ]
 
 

@@ -85,8 +85,12 @@ def test_a_tolerance_finer_than_the_search_is_searched_for(cache: ComplexityCach
 
 
 def test_unreachable_and_invalid_targets(cache: ComplexityCache) -> None:
-    with pytest.raises(SolverError, match="out of reach"):
+    with pytest.raises(SolverError, match="out of reach") as below:
         solve("mobilenetv1_100", "depth", 1e3, cache.macs)
+    assert str(below.value) == (
+        "target 1e-06 G MACs is out of reach of depth-only scaling of mobilenetv1_100: d=1 gives 0.5687 G, so by the "
+        "power law it needs about d=1.758e-06, past the range searched (d >= 0.002479)"
+    )
     with pytest.raises(ValueError, match="positive"):
         solve("resnet50", "width", -1, cache.macs)
     with pytest.raises(ValueError, match="not a scalable base"):
@@ -120,3 +124,20 @@ def test_unreachable_match_in_a_suite_is_a_one_line_suite_error(tmp_path, cache:
 def test_solving_a_preset_names_its_base(cache: ComplexityCache) -> None:
     with pytest.raises(ValueError, match=r"^efficientnet_b3 is not a scalable base; it is a preset of efficientnet_b0"):
         solve("efficientnet_b3", "depth", 1e9, cache.macs)
+
+
+@pytest.mark.parametrize(
+    ("method", "reason"),
+    [
+        ("resolution", "224 px gives 0.3858 G, and by the power law input size 342120 px is outside 8-2048 px"),
+        ("compound", "phi=22.47251573677918 is outside -4 <= phi <= 12"),
+    ],
+)
+def test_a_target_past_a_coefficient_limit_is_out_of_reach_in_one_wording(
+    cache: ComplexityCache, method: str, reason: str
+) -> None:
+    """Past the range limits (ScaleLimits) or past the range searched, every method says it the same way."""
+    scaling = "compound scaling" if method == "compound" else f"{method}-only scaling"
+    with pytest.raises(SolverError) as error:
+        solve("efficientnet_b0", method, 900e12, cache.macs)
+    assert str(error.value) == f"target 900,000 G MACs is out of reach of {scaling} of efficientnet_b0: {reason}"

@@ -25,6 +25,7 @@ from bench.models.families import family_of_base, scalable_family
 from bench.models.registry import make_spec, not_scalable, workload_key
 from bench.scaling.rules import PAPER_COEFFICIENTS, CompoundCoefficients, round_resolution
 from bench.specs import IMAGENET, InputSpec, ModelSpec
+from bench.units import giga
 
 MATCHABLE_METHODS = ("width", "depth", "resolution", "compound")
 DEFAULT_TOLERANCE = 0.03
@@ -101,9 +102,13 @@ def solve(
     search = _Search(_variant_maker(model, method, coefficients, inputs), macs_of, target_macs)
     try:
         lo, hi = search.bracket(_slope(method, coefficients), _T_LIMITS[method])
-    except SolverError as error:
-        raise SolverError(f"{error} of {_scaling(method)} of {model}") from None
-    lo, hi = search.narrow(lo, hi, math.log1p(min(GOOD_ENOUGH, tolerance)))
+        lo, hi = search.narrow(lo, hi, math.log1p(min(GOOD_ENOUGH, tolerance)))
+    except _PastLimit as past:
+        raise out_of_reach(model, method, target_macs, _past_range(method, search, past)) from None
+    except SolverError:
+        raise
+    except InputError as error:  # the coefficient the target needs is past the range limits (ScaleLimits)
+        raise out_of_reach(model, method, target_macs, str(error)) from None
     best = min((lo, hi), key=lambda t: abs(search.log_ratio(t)))
     spec = _final_spec(
         model, method, search.make(_shortest_within_step(best, search, method)), coefficients, name, inputs
@@ -121,6 +126,36 @@ def _scaling(method: str) -> str:
     return "compound scaling" if method == "compound" else f"{method}-only scaling"
 
 
+def out_of_reach(model: str, method: str, target_macs: float, reason: str) -> SolverError:
+    """The one wording for a target no coefficient within the limits reaches, with the reason."""
+    return SolverError(f"target {giga(target_macs)} G MACs is out of reach of {_scaling(method)} of {model}: {reason}")
+
+
+def _point(t: float, search: _Search, method: str) -> str:
+    """A search point as a user reads it: ``24 px`` for resolution, else ``w=1.45`` (the coefficient in full)."""
+    if method == "resolution":
+        return f"{search.make(t).input_size} px"
+    shortest = _shortest_within_step(t, search, method)
+    return f"{_LETTER[method]}={shortest if method == 'compound' else math.exp(shortest):.6g}"
+
+
+def _past_range(method: str, search: _Search, past: _PastLimit) -> str:
+    """From the last network counted, where the power law puts the target: past a coefficient limit (ScaleLimits,
+    checked when a spec is made; nothing is counted), else past the range searched (``_T_LIMITS``)."""
+    counted = f"{_point(past.t, search, method)} gives {giga(search.macs(past.t))} G"
+    try:
+        search.make(past.needed)
+    except InputError as error:
+        return f"{counted}, and by the power law {error}"
+    letter = _LETTER.get(method, "r")
+    bound = math.copysign(_T_LIMITS[method], past.needed)
+    as_value = (lambda t: t) if method == "compound" else math.exp
+    return (
+        f"{counted}, so by the power law it needs about {letter}={as_value(past.needed):.4g}, past the range "
+        f"searched ({letter} {'<=' if bound > 0 else '>='} {as_value(bound):.4g})"
+    )
+
+
 def _unreachable(
     model: str,
     method: str,
@@ -134,15 +169,10 @@ def _unreachable(
     """Why no variant is within tolerance: the two variants either side of the target, a step of the staircase."""
     sides = []
     for t in bracket:  # named by the coefficient in full: two neighbouring steps can share a short model name
-        shortest = _shortest_within_step(t, search, method)
         macs = search.macs(t)
-        if method == "resolution":
-            point = f"{search.make(t).input_size} px"
-        else:
-            point = f"{_LETTER[method]}={shortest if method == 'compound' else math.exp(shortest):.6g}"
-        sides.append(f"{point} ({macs / 1e9:.4g} G, {macs / target_macs - 1:+.1%})")
+        sides.append(f"{_point(t, search, method)} ({giga(macs)} G, {macs / target_macs - 1:+.1%})")
     return (
-        f"{_scaling(method)} of {model} cannot reach {target_macs / 1e9:.4g} G MACs within {tolerance * 100:g}%: its "
+        f"{_scaling(method)} of {model} cannot reach {giga(target_macs)} G MACs within {tolerance * 100:g}%: its "
         f"MACs step over it, from {sides[0]} to {sides[1]}, as repeats, channels and sizes round to whole numbers"
     )
 
@@ -160,6 +190,15 @@ def _final_spec(
     if method == "width":
         return make_spec(model, width=spec.width, name=name, inputs=inputs)
     return make_spec(model, depth=spec.depth, name=name, inputs=inputs)
+
+
+class _PastLimit(Exception):
+    """The bracket search's next step from ``t`` (counted) leaves its range (``_T_LIMITS``); the power law puts
+    the target near ``needed``."""
+
+    def __init__(self, t: float, needed: float) -> None:
+        super().__init__(t, needed)
+        self.t, self.needed = t, needed
 
 
 class _Search:
@@ -202,9 +241,10 @@ class _Search:
             if not (math.isinf(lo) or math.isinf(hi)):
                 return lo, hi
             step = -g / slope if g else -0.01
-            t += math.copysign(max(abs(step), 0.01), step) * growth
-            if abs(t) > limit:
-                raise SolverError(f"target {self.target / 1e9:.4g} G MACs is out of reach")
+            t_next = t + math.copysign(max(abs(step), 0.01), step) * growth
+            if abs(t_next) > limit:
+                raise _PastLimit(t, t - g / slope)
+            t = t_next
             g_next = self.log_ratio(t)
             growth = growth * 2 if (g_next < 0) == (g < 0) else 1.0
             g = g_next

@@ -1,0 +1,15 @@
+"""MAC counts as people read them."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.units import giga
+
+
+@pytest.mark.parametrize(
+    ("count", "text"),
+    [(1.5e9, "1.5"), (385_797_384, "0.3858"), (5e11, "500"), (9_999e9, "9999"), (1e13, "10,000"), (9e14, "900,000")],
+)
+def test_giga_never_writes_an_exponent_for_large_counts(count: float, text: str) -> None:
+    assert giga(count) == text
