@@ -64,6 +64,16 @@ def test_count_solve_models_validate(capsys) -> None:
     assert "5 entries (1 solved)" in capsys.readouterr().out
 
 
+def test_count_says_what_r_is_relative_to(capsys) -> None:
+    """r is the paper's (input / the family's base size), so a B3 at 320 px is r = 320/224, which the header says."""
+    assert main(["count", "efficientnet_b3", "--input-size", "320"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == (
+        "efficientnet_b3@320: preset, w=1.2 d=1.4 r=1.429 input 320px (r = input / the family's 224 px)"
+    )
+    assert main(["count", "resnet50", "--w", "2"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "resnet50-w2: width, w=2 d=1 r=1 input 224px"
+
+
 def test_input_errors_exit_2_in_one_line(capsys) -> None:
     assert main(["count", "resnet5O"]) == 2
     assert main(["solve", "efficientnet_b0", "--method", "depth", "--match-phi", "1"]) == 2

@@ -64,6 +64,17 @@ def register(commands) -> None:
     models.set_defaults(handler=_models)
 
 
+def _of_base(spec) -> str:
+    """Where r is not 1, what it is relative to: the paper's r is input size / the family's base size (B0's 224 px
+    for every EfficientNet, so a B3 at 320 px reads r=1.429, not 320 / 300)."""
+    from bench.models.families import family_of_base
+
+    family = family_of_base(spec.base)
+    if family is None or spec.resolution == 1:
+        return ""
+    return f" (r = input / the family's {family.base_resolution} px)"
+
+
 def _count(args: argparse.Namespace) -> int:
     from bench.measure.complexity import count_complexity
     from bench.models.registry import architecture, described_method
@@ -100,7 +111,7 @@ def _count(args: argparse.Namespace) -> int:
         coefficients = f"your model ({spec.source}{''.join(f', {k}={v!r}' for k, v in spec.model_args)})"
     else:
         coefficients = f"{described_method(spec)}, w={spec.width:.4g} d={spec.depth:.4g} r={spec.resolution:.4g}"
-    print(f"{spec.name}: {coefficients} input {spec.input_size}px")
+    print(f"{spec.name}: {coefficients} input {spec.input_size}px{_of_base(spec)}")
     if spec.method == "user":
         print(f"  called as {user_call(spec)}")
     if arch is not None:
