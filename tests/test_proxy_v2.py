@@ -112,6 +112,11 @@ def test_claim6_by_the_protocols_pooled_test() -> None:
         shown = f"{holm[i]:.2g}" if holm[i] >= 1e-3 else f"{holm[i]:.1e}"
         assert f"p={shown} (Holm)" in claim["evidence"].split(f"minus {name}")[1].split(";")[0]
     assert "Welch p" in claim["evidence"] and max(adjusted) < ALPHA
+    # 'detectable' is defined in the evidence and is 80 % power at Holm's strictest level (alpha / 3), df 16
+    assert "'detectable' = the smallest difference found with 80% power at Holm's strictest level" in claim["evidence"]
+    t_alpha, t_power = scipy_stats.t.ppf(1 - ALPHA / 3 / 2, 16), scipy_stats.t.ppf(0.8, 16)
+    detectable = (t_alpha + t_power) * pooled_sd * np.sqrt(2 / 5)
+    assert claim["evidence"].count(f"detectable {detectable:.2f} pt") == 3
 
 
 def test_claim6_not_reproduced_when_a_single_dimension_wins_and_inconclusive_when_tied() -> None:

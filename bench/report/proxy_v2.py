@@ -329,7 +329,8 @@ def _evidence(
     ]
     return (
         "; ".join(parts) + " (primary: pooled-variance t-tests over the claim's arms, Holm, alpha 0.05, CIs at "
-        f"Holm's levels; sensitivity: Welch; protocol: {PROTOCOL})"
+        f"Holm's levels; 'detectable' = the smallest difference found with 80% power at Holm's strictest level, "
+        f"from the seed SD pooled over the claim's arms; sensitivity: Welch; protocol: {PROTOCOL})"
     )
 
 
