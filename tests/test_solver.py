@@ -88,8 +88,8 @@ def test_unreachable_and_invalid_targets(cache: ComplexityCache) -> None:
     with pytest.raises(SolverError, match="out of reach") as below:
         solve("mobilenetv1_100", "depth", 1e3, cache.macs)
     assert str(below.value) == (
-        "target 1e-06 G MACs is out of reach of depth-only scaling of mobilenetv1_100: d=1 gives 0.5687 G, so by the "
-        "power law it needs about d=1.758e-06, past the range searched (d >= 0.002479)"
+        "target 0.000001 G MACs is out of reach of depth-only scaling of mobilenetv1_100: d=1 gives 0.5687 G, so by "
+        "the power law it needs about d=1.758e-06, past the range searched (d >= 0.002479)"
     )
     with pytest.raises(ValueError, match="positive"):
         solve("resnet50", "width", -1, cache.macs)

@@ -13,3 +13,11 @@ from bench.units import giga
 )
 def test_giga_never_writes_an_exponent_for_large_counts(count: float, text: str) -> None:
     assert giga(count) == text
+
+
+@pytest.mark.parametrize(
+    ("count", "text"),
+    [(1000, "0.000001"), (12_346, "0.00001235"), (99_990, "0.00009999"), (0, "0"), (-2.5e9, "-2.5")],
+)
+def test_giga_never_writes_an_exponent_for_small_counts(count: float, text: str) -> None:
+    assert giga(count) == text
