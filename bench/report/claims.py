@@ -18,6 +18,7 @@ from bench.report import frames
 from bench.report.proxy_v2 import FLAG, flagged
 from bench.report.stats import (
     ALPHA,
+    DETECTABLE_NOTE,
     INCONCLUSIVE,
     NOT_REPRODUCED,
     REPRODUCED,
@@ -194,10 +195,7 @@ def sample(row: dict | pd.Series) -> Sample:
 
 
 def _test_note() -> str:
-    return (
-        f"Welch's t-test, Holm-corrected, alpha {ALPHA:g}, CIs at Holm's levels; 'detectable' = the smallest "
-        "difference found with 80% power at Holm's strictest level, from the seed SD pooled over the claim's arms"
-    )
+    return f"Welch's t-test, Holm-corrected, alpha {ALPHA:g}, CIs at Holm's levels; {DETECTABLE_NOTE}"
 
 
 def pooled_detectable(arms: list[Sample]):

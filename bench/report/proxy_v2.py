@@ -17,6 +17,8 @@ import pandas as pd
 
 from bench.report import frames
 from bench.report.stats import (
+    ALPHA,
+    DETECTABLE_NOTE,
     INCONCLUSIVE,
     NOT_REPRODUCED,
     REPRODUCED,
@@ -287,10 +289,10 @@ def verdict(tests: dict[str, Comparison], flags: set[str], reference: str) -> st
     failure (the reference, every arm for 'reproduced', the arms ahead for 'not reproduced') is inconclusive."""
     if reference in flags:
         return INCONCLUSIVE
-    ahead = [n for n, c in tests.items() if c.testable and c.p_adjusted < 0.05 and c.diff < 0]
+    ahead = [n for n, c in tests.items() if c.testable and c.p_adjusted < ALPHA and c.diff < 0]
     if ahead:
         return NOT_REPRODUCED if any(n not in flags for n in ahead) else INCONCLUSIVE
-    behind = [n for n, c in tests.items() if c.testable and c.p_adjusted < 0.05 and c.diff > 0]
+    behind = [n for n, c in tests.items() if c.testable and c.p_adjusted < ALPHA and c.diff > 0]
     if len(behind) == len(tests) and tests:
         return INCONCLUSIVE if flags else REPRODUCED
     return INCONCLUSIVE
@@ -328,9 +330,8 @@ def _evidence(
         for n in sorted(tests, key=lambda n: tests[n].diff)
     ]
     return (
-        "; ".join(parts) + " (primary: pooled-variance t-tests over the claim's arms, Holm, alpha 0.05, CIs at "
-        f"Holm's levels; 'detectable' = the smallest difference found with 80% power at Holm's strictest level, "
-        f"from the seed SD pooled over the claim's arms; sensitivity: Welch; protocol: {PROTOCOL})"
+        "; ".join(parts) + f" (primary: pooled-variance t-tests over the claim's arms, Holm, alpha {ALPHA:g}, CIs "
+        f"at Holm's levels; {DETECTABLE_NOTE}; sensitivity: Welch; protocol: {PROTOCOL})"
     )
 
 

@@ -34,6 +34,11 @@ from scipy import stats
 ALPHA = 0.05
 #: The power at which the smallest detectable difference is stated.
 POWER = 0.8
+#: What a claim's 'detectable' figure means, as its evidence states it (see ``with_holm``).
+DETECTABLE_NOTE = (
+    f"'detectable' = the smallest difference found with {POWER:.0%} power at Holm's strictest level, from the "
+    "seed SD pooled over the claim's arms"
+)
 #: The three verdicts. A claim is never "refuted" outright: a proxy result speaks for its scope only.
 REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE = "reproduced", "not reproduced", "inconclusive"
 VERDICTS = (REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE)
